@@ -1,0 +1,1 @@
+"""The ``modelreg`` command line: one module per subcommand, wired in ``main``."""

@@ -1,0 +1,49 @@
+"""modelreg init"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from modelreg.cli.options import format_option
+from modelreg.scaffold import init
+
+
+@click.command("init")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--remote",
+    metavar="PATH_OR_URL",
+    help="Default DVC remote (local folder, s3://...). Default: a folder beside the repository.",
+)
+@click.option("--name", help="Registry name written to registry.yaml. Default: the folder's name.")
+@format_option("text", "json")
+def command(directory: Path, remote: str | None, name: str | None, fmt: str) -> None:
+    """Make DIRECTORY (default: here) a model registry.
+
+    Writes registry.yaml, schemas/, models/ and the CI workflow, runs `dvc init`, sets the
+    default DVC remote and commits it all. Running it again changes nothing.
+
+    \b
+    Examples:
+      modelreg init
+      modelreg init my-registry --remote /mnt/storage/models
+      modelreg init --remote s3://acme-models/registry
+    """
+    result = init(directory, remote=remote, name=name)
+    if fmt == "json":
+        from modelreg.report import to_json
+
+        to_json(result, sys.stdout)
+        return
+    if not result.changed:
+        click.echo(f"{result.root} is already a modelreg registry; nothing changed")
+        return
+    if result.git_initialized:
+        click.echo(f"initialized a Git repository in {result.root}")
+    for path in result.created:
+        click.echo(f"  created {path}")
+    click.echo(f"default DVC remote: {result.remote}")
+    click.echo(f"committed {result.commit[:12] if result.commit else ''} modelreg init")

@@ -1,0 +1,79 @@
+"""modelreg list"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from modelreg.cli.options import format_option, repo_option
+from modelreg.models import ModelVersion
+from modelreg.registry import Registry
+
+
+@click.command("list")
+@click.option("--stage", help="Only versions in this stage.")
+@click.option("--tag", help="Only versions with this tag.")
+@click.option("--model", "model", help="Only this model's versions.")
+@repo_option
+@format_option("table", "json")
+def command(stage: str | None, tag: str | None, model: str | None, repo: str, fmt: str) -> None:
+    """List model versions with their stages, newest version of each model first.
+
+    \b
+    Examples:
+      modelreg list
+      modelreg list --stage production
+      modelreg list --tag fraud --format json
+    """
+    registry = Registry(repo)
+    if stage is not None and stage not in registry.config.stages:
+        from modelreg.errors import NotFoundError
+
+        raise NotFoundError(
+            f"unknown stage {stage!r}; registry.yaml defines: {', '.join(registry.config.stages)}"
+        )
+    names = [registry.model(model).name] if model else [m.name for m in registry.models()]
+    rows = [
+        v
+        for name in names
+        for v in reversed(registry.versions(name))
+        if (stage is None or v.stage == stage) and (tag is None or tag in v.manifest.tags)
+    ]
+    out = sys.stdout
+    if fmt == "json":
+        from modelreg.report import to_json
+
+        to_json({"versions": [_row(v) for v in rows]}, out)
+        return
+    from modelreg.report import number, table
+
+    table(
+        ["MODEL", "VERSION", "STAGE", "CREATED", "METRICS"],
+        [
+            [
+                v.name,
+                v.version,
+                v.stage,
+                v.manifest.created_at.strftime("%Y-%m-%d"),
+                " ".join(f"{k}={number(x)}" for k, x in list(v.manifest.metrics.items())[:4]),
+            ]
+            for v in rows
+        ],
+        out,
+    )
+
+
+def _row(v: ModelVersion) -> dict[str, Any]:
+    m = v.manifest
+    return {
+        "ref": v.ref,
+        "name": v.name,
+        "version": v.version,
+        "stage": v.stage,
+        "created_at": m.created_at.isoformat(),
+        "created_by": m.created_by,
+        "tags": m.tags,
+        "metrics": m.metrics,
+    }

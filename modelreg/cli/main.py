@@ -1,0 +1,57 @@
+"""Wiring: registers the subcommands, imported only when one is run (fast ``--help``)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from modelreg.cli.boundary import run
+
+# name -> (module under modelreg.cli, one-line help shown by `modelreg --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("init", "Make a Git repository a model registry."),
+    "register": ("register", "Register a new model version from artifact files."),
+    "validate": ("validate", "Validate every registry file and cross-file rule."),
+    "list": ("list", "List models, their versions and stages."),
+    "show": ("show", "Show one model version by NAME@VERSION, NAME@STAGE or NAME@latest."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"modelreg.cli.{COMMANDS[cmd_name][0]}")
+        command: click.Command = module.command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, help_text) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="modelreg", message="modelreg %(version)s")
+@click.option("--traceback", is_flag=True, help="Show the full traceback when modelreg itself fails.")
+def cli(traceback: bool) -> None:
+    """modelreg: a model registry that is a Git repository.
+
+    \b
+    Examples:
+      modelreg init --remote /mnt/models-storage
+      modelreg register fraud-detector build/model.onnx --bump minor --metric auc=0.94
+      modelreg list
+      modelreg show fraud-detector@production
+    """
+
+
+def main(argv: list[str] | None = None) -> Any:
+    return run(cli, argv)

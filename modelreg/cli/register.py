@@ -1,0 +1,137 @@
+"""modelreg register"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from modelreg import inputs
+from modelreg.cli.options import format_option, repo_option, say
+from modelreg.register import RegisterRequest, register
+
+
+@click.command("register")
+@click.argument("name")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--version", "version", metavar="X.Y.Z", help="The new version, a semantic version.")
+@click.option(
+    "--bump",
+    type=click.Choice(["major", "minor", "patch"]),
+    help="Bump the latest version (0.1.0 for a first one).",
+)
+@click.option(
+    "--metric",
+    "metric_pairs",
+    multiple=True,
+    metavar="K=V",
+    help="A metric, e.g. auc=0.94 (repeatable).",
+)
+@click.option(
+    "--metrics-file",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON or YAML metrics; nested keys flatten with '.'.",
+)
+@click.option(
+    "--param",
+    "param_pairs",
+    multiple=True,
+    metavar="K=V",
+    help="A training parameter, e.g. max_depth=6 (repeatable).",
+)
+@click.option(
+    "--params-file",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON or YAML parameters; nested keys flatten with '.'.",
+)
+@click.option(
+    "--parent",
+    "parent_refs",
+    multiple=True,
+    metavar="REF[:RELATION]",
+    help="A version this one derives from, e.g. fraud-detector@1.2.0:retrain.",
+)
+@click.option(
+    "--data",
+    "datasets",
+    multiple=True,
+    metavar="ROLE=DATASET@VERSION",
+    help="A dataset, e.g. training=transactions@2026-10.",
+)
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@click.option("--description", default="", help="What this version is.")
+@click.option("--owner", help="Owner of a new model, e.g. a GitHub team @acme/risk-ml.")
+@click.option("--framework", "framework_text", metavar="NAME[==VERSION]", help="e.g. xgboost==2.1.0.")
+@click.option("--algorithm", help="e.g. gradient_boosting.")
+@click.option(
+    "--push/--no-push",
+    default=True,
+    show_default=True,
+    help="Push the artifacts to the default DVC remote.",
+)
+@repo_option
+@format_option("text", "json")
+def command(
+    name: str,
+    files: tuple[Path, ...],
+    version: str | None,
+    bump: str | None,
+    metric_pairs: tuple[str, ...],
+    metrics_file: tuple[Path, ...],
+    param_pairs: tuple[str, ...],
+    params_file: tuple[Path, ...],
+    parent_refs: tuple[str, ...],
+    datasets: tuple[str, ...],
+    tags: tuple[str, ...],
+    description: str,
+    owner: str | None,
+    framework_text: str | None,
+    algorithm: str | None,
+    push: bool,
+    repo: str,
+    fmt: str,
+) -> None:
+    """Register a new version of model NAME from FILES (files or folders).
+
+    Copies them under models/NAME/VERSION/, tracks each with DVC, pushes to the default
+    remote, writes models/NAME/VERSION.yaml and commits `register NAME@VERSION`.
+    If any step fails, the repository is left exactly as it was.
+
+    \b
+    Examples:
+      modelreg register fraud-detector build/model.onnx --bump minor \\
+          --metrics-file eval.json --parent fraud-detector@1.2.0:retrain \\
+          --data training=transactions@2026-10 --owner @acme/risk-ml
+      modelreg register churn model.pkl --version 2.0.0 --metric auc=0.91 --no-push
+    """
+    request = RegisterRequest(
+        name=name,
+        files=list(files),
+        version=version,
+        bump=bump,
+        metrics=inputs.metrics(metric_pairs, metrics_file),
+        params=inputs.params(param_pairs, params_file),
+        parents=[inputs.parent(p) for p in parent_refs],
+        data=dict(inputs.dataset(d) for d in datasets),
+        tags=list(tags),
+        description=description,
+        owner=owner,
+        framework=inputs.framework(framework_text) if framework_text else None,
+        algorithm=algorithm,
+        push=push,
+    )
+    result = register(Path(repo), request, say=say if fmt == "text" else lambda _: None)
+    if fmt == "json":
+        from modelreg.report import to_json
+
+        to_json(result, sys.stdout)
+        return
+    click.echo(f"registered {result.ref} ({result.commit[:12]})")
+    for artifact in result.artifacts:
+        click.echo(f"  {artifact.path}  md5 {artifact.md5}  {artifact.size} bytes")
+    if not result.pushed:
+        pointers = " ".join(a.path + ".dvc" for a in result.artifacts)
+        click.echo(f"not pushed; push the artifacts before opening a pull request: dvc push {pointers}")

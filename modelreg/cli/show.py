@@ -1,0 +1,66 @@
+"""modelreg show"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from modelreg.cli.options import format_option, repo_option
+from modelreg.models import ModelVersion
+from modelreg.registry import Registry
+
+
+@click.command("show")
+@click.argument("ref")
+@repo_option
+@format_option("text", "json", "yaml")
+def command(ref: str, repo: str, fmt: str) -> None:
+    """Show the version REF names: NAME@VERSION, NAME@STAGE or NAME@latest.
+
+    \b
+    Examples:
+      modelreg show fraud-detector@production
+      modelreg show fraud-detector@1.3.0 --format json
+      modelreg show fraud-detector@latest --format yaml
+    """
+    found = Registry(repo).get(ref)
+    out = sys.stdout
+    if fmt == "json":
+        from modelreg.report import to_json
+
+        to_json(found, out)
+    elif fmt == "yaml":
+        from modelreg.report import to_yaml
+
+        to_yaml(found, out)
+    else:
+        out.write(render_text(found))
+
+
+def render_text(found: ModelVersion) -> str:
+    from modelreg.report import number
+
+    m = found.manifest
+    lines = [
+        f"{found.ref}  ({found.stage})",
+        f"  description:  {m.description or '-'}",
+        f"  created:      {m.created_at.isoformat()} by {m.created_by}",
+    ]
+    if m.framework:
+        lines.append(f"  framework:    {m.framework.name} {m.framework.version or ''}".rstrip())
+    if m.algorithm:
+        lines.append(f"  algorithm:    {m.algorithm}")
+    if m.tags:
+        lines.append(f"  tags:         {', '.join(m.tags)}")
+    if m.metrics:
+        lines.append("  metrics:      " + "  ".join(f"{k}={number(v)}" for k, v in m.metrics.items()))
+    if m.params:
+        lines.append("  params:       " + "  ".join(f"{k}={v}" for k, v in m.params.items()))
+    for role, ds in m.data.items():
+        lines.append(f"  data:         {role}={ds.name}@{ds.version or ds.md5 or '?'}")
+    for parent in m.lineage.parents:
+        lines.append(f"  parent:       {parent.ref} ({parent.relation})")
+    for a in m.artifacts:
+        lines.append(f"  artifact:     {a.path}  md5 {a.md5}  {a.size} bytes")
+    return "\n".join(lines) + "\n"

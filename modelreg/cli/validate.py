@@ -1,0 +1,61 @@
+"""modelreg validate"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from modelreg.cli.options import format_option, repo_option
+from modelreg.registry import Registry
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@repo_option
+@format_option("text", "json")
+def command(paths: tuple[Path, ...], repo: str, fmt: str) -> None:
+    """Validate registry files against their JSON Schemas and the cross-file rules.
+
+    Checks names and versions against paths, unique versions, DVC pointers against
+    manifests, parents, lineage cycles and stages.yaml. With PATHS, only problems in those
+    files or folders are reported (the rules still read the whole registry). Exit 1 on
+    any problem.
+
+    \b
+    Examples:
+      modelreg validate
+      modelreg validate models/fraud-detector --format json
+    """
+    registry = Registry(repo)
+    report = registry.validate()
+    if paths:
+        wanted = [_relative(registry.root, p) for p in paths]
+        kept = [
+            p
+            for p in report.problems
+            if any(p.file == w or p.file.startswith(w.rstrip("/") + "/") for w in wanted)
+        ]
+        report = report.model_copy(update={"problems": kept, "ok": not kept})
+    if fmt == "json":
+        from modelreg.report import to_json
+
+        to_json(report, sys.stdout)
+    else:
+        for problem in report.problems:
+            click.echo(str(problem))
+        status = "ok" if report.ok else f"{len(report.problems)} problem(s)"
+        click.echo(f"validated {report.files} registry files: {status}", err=not report.ok)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _relative(top: Path, path: Path) -> str:
+    absolute = path if path.is_absolute() else Path.cwd() / path
+    try:
+        return absolute.resolve().relative_to(top.resolve()).as_posix()
+    except ValueError:
+        from modelreg.errors import InvalidInputError
+
+        raise InvalidInputError(f"{path} is outside the registry {top}") from None

@@ -1,0 +1,159 @@
+"""Git, asked small named questions. Machine-readable output; ``--`` before user paths."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelreg import proc
+from modelreg.errors import ExternalCommandError, InvalidInputError, NotARegistryError
+
+
+def _git(root: Path | str, *args: str, stdin: bytes | None = None) -> str:
+    return proc.output(["git", *args], cwd=root, stdin=stdin)
+
+
+def root(path: Path | str = ".") -> Path:
+    """The top folder of the Git work tree that holds ``path``."""
+    where = Path(path)
+    if not where.is_dir():
+        raise NotARegistryError(f"{where}: no such directory")
+    try:
+        top = _git(where, "rev-parse", "--show-toplevel").strip()
+    except ExternalCommandError as e:
+        raise NotARegistryError(
+            f"{where.resolve()} is not inside a Git repository; run `git init` then `modelreg init`"
+        ) from e
+    return Path(top)
+
+
+def is_repo(path: Path | str) -> bool:
+    try:
+        root(path)
+    except NotARegistryError:
+        return False
+    return True
+
+
+def head(top: Path) -> str | None:
+    """The commit HEAD points at, or None in a repository with no commits yet."""
+    result = proc.run(["git", "rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cwd=top, check=False)
+    return result.stdout.decode().strip() or None
+
+
+def current_branch(top: Path) -> str | None:
+    """The checked-out branch, or None on a detached HEAD."""
+    result = proc.run(["git", "symbolic-ref", "--quiet", "--short", "HEAD"], cwd=top, check=False)
+    return result.stdout.decode().strip() or None
+
+
+def resolve(top: Path, rev: str) -> str:
+    """The commit id ``rev`` names; InvalidInputError when it names none."""
+    if rev.startswith("-"):
+        raise InvalidInputError(f"invalid revision {rev!r}: a revision cannot start with '-'")
+    result = proc.run(
+        ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
+        cwd=top,
+        check=False,
+    )
+    sha = result.stdout.decode().strip()
+    if result.returncode != 0 or not sha:
+        raise InvalidInputError(f"unknown revision {rev!r}: no commit, branch or tag has that name")
+    return sha
+
+
+def ident(top: Path) -> str:
+    """``Name <email>`` of the author git would record now (git config or GIT_AUTHOR_*)."""
+    try:
+        line = _git(top, "var", "GIT_AUTHOR_IDENT").strip()
+    except ExternalCommandError as e:
+        raise InvalidInputError(
+            "git does not know who you are; set `git config user.name` and `user.email`"
+        ) from e
+    m = re.match(r"^(.*?) <(.*)> \d+ [+-]\d{4}$", line)
+    return f"{m.group(1)} <{m.group(2)}>" if m else line
+
+
+def tracked_dirty(top: Path, paths: list[str]) -> list[str]:
+    """Paths among ``paths`` (or their contents) that differ from HEAD or are untracked."""
+    out = _git(top, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *paths)
+    return [entry[3:] for entry in out.split("\0") if entry]
+
+
+def add(top: Path, paths: list[str]) -> None:
+    _git(top, "add", "--", *paths)
+
+
+def commit(top: Path, message: str, paths: list[str]) -> str:
+    """Commit exactly ``paths`` (whatever else is staged stays staged) and return the commit id."""
+    _git(top, "add", "-A", "--", *paths)
+    _git(top, "commit", "--quiet", "--no-verify", "-m", message, "--only", "--", *paths)
+    sha = head(top)
+    assert sha is not None
+    return sha
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    path: str
+    blob: str
+
+
+def ls_tree(top: Path, rev: str, paths: list[str]) -> list[TreeEntry]:
+    """Blobs under ``paths`` at commit ``rev`` (recursively)."""
+    out = _git(top, "ls-tree", "-r", "-z", "--full-tree", rev, "--", *paths)
+    entries = []
+    for record in out.split("\0"):
+        if not record:
+            continue
+        meta, path = record.split("\t", 1)
+        _, kind, blob = meta.split()
+        if kind == "blob":
+            entries.append(TreeEntry(path, blob))
+    return entries
+
+
+def read_blobs(top: Path, blobs: list[str]) -> dict[str, bytes]:
+    """Contents of many blobs through one ``git cat-file --batch`` process."""
+    if not blobs:
+        return {}
+    unique = list(dict.fromkeys(blobs))
+    raw = proc.run(["git", "cat-file", "--batch"], cwd=top, stdin="\n".join(unique).encode() + b"\n")
+    data = raw.stdout
+    contents: dict[str, bytes] = {}
+    pos = 0
+    for blob in unique:
+        end = data.index(b"\n", pos)
+        header = data[pos:end].decode().split()
+        pos = end + 1
+        if len(header) < 3 or header[1] == "missing":
+            continue
+        size = int(header[2])
+        contents[blob] = data[pos : pos + size]
+        pos += size + 1
+    return contents
+
+
+@dataclass(frozen=True)
+class Change:
+    status: str  # A, M, D, R (renamed), C, T
+    path: str
+    old_path: str | None = None
+
+
+def changed_files(top: Path, base: str, head_rev: str, paths: list[str]) -> list[Change]:
+    """Files under ``paths`` that differ between commits ``base`` and ``head_rev``."""
+    out = _git(top, "diff", "--name-status", "-z", "-M", base, head_rev, "--", *paths)
+    fields = out.split("\0")
+    changes = []
+    i = 0
+    while i < len(fields) and fields[i]:
+        status = fields[i]
+        if status[0] in "RC":
+            changes.append(Change(status[0], fields[i + 2], fields[i + 1]))
+            i += 3
+        else:
+            changes.append(Change(status[0], fields[i + 1]))
+            i += 2
+    return changes

@@ -1,0 +1,141 @@
+"""The Python API: ``Registry(path).get("fraud-detector@production")``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from modelreg import git, refs, rules, semver, snapshot
+from modelreg.errors import DocumentError, NotARegistryError, NotFoundError
+from modelreg.layout import REGISTRY_FILE
+from modelreg.models import ModelSummary, ModelVersion, RegistryConfig
+from modelreg.snapshot import Problem, Snapshot
+from modelreg.tree import GitTree, Tree, WorkTree
+
+
+class ValidationReport(BaseModel):
+    """The outcome of validating a registry: every problem found, by file."""
+
+    ok: bool
+    files: int
+    problems: list[Problem]
+
+
+class Registry:
+    """A model registry: the Git repository at ``path`` (its work tree, or commit ``rev``)."""
+
+    def __init__(self, path: str | Path = ".", *, rev: str | None = None) -> None:
+        self.root = git.root(path)
+        tree: Tree = GitTree(self.root, rev) if rev else WorkTree(self.root)
+        self.rev = rev
+        self._snap = snapshot.load(tree)
+        if REGISTRY_FILE not in self._snap.paths:
+            where = f"at {rev}" if rev else f"in {self.root}"
+            raise NotARegistryError(
+                f"no {REGISTRY_FILE} {where}: not a modelreg registry; run `modelreg init`"
+            )
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snap
+
+    @property
+    def config(self) -> RegistryConfig:
+        """registry.yaml, parsed; DocumentError if it is invalid."""
+        self._require_readable(REGISTRY_FILE)
+        assert self._snap.config is not None
+        return self._snap.config
+
+    def validate(self) -> ValidationReport:
+        """Check every file against its schema and every cross-file rule."""
+        rules.check_snapshot(self._snap)
+        problems = sorted(self._snap.problems, key=lambda p: (p.file, p.line or 0, p.message))
+        files = sum(1 for p in self._snap.paths if p.endswith((".yaml", ".dvc")))
+        return ValidationReport(ok=not problems, files=files, problems=problems)
+
+    def models(self) -> list[ModelSummary]:
+        """Every model, with its versions (oldest first) and the versions in each stage."""
+        self._require_readable()
+        return [self._summary(name) for name in self._snap.model_names()]
+
+    def model(self, name: str) -> ModelSummary:
+        refs.check_name(name)
+        self._require_readable()
+        if name not in self._snap.model_names():
+            raise NotFoundError(f"no model {name!r} in the registry; `modelreg list` shows the models")
+        return self._summary(name)
+
+    def versions(self, name: str) -> list[ModelVersion]:
+        """Every version of model ``name``, oldest first."""
+        self.model(name)
+        return [self._version(name, v) for v in self._snap.versions(name)]
+
+    def get(self, ref: str) -> ModelVersion:
+        """The version ``ref`` names (``NAME@1.2.0``, ``NAME@production``, ``NAME@latest``)."""
+        parsed = refs.parse(ref)
+        summary = self.model(parsed.name)
+        if parsed.kind == "latest":
+            if not summary.latest:
+                raise NotFoundError(f"model {parsed.name!r} has no versions yet")
+            return self._version(parsed.name, summary.latest)
+        if parsed.kind == "version":
+            return self._version(parsed.name, self._find_version(parsed.name, parsed.selector))
+        return self._version(parsed.name, self._stage_holder(parsed.name, parsed.selector))
+
+    def holders(self, name: str, stage: str) -> list[str]:
+        """Versions of ``name`` in ``stage``, highest first."""
+        if stage == self.config.initial_stage:
+            held = [v for v in self._snap.versions(name) if self._snap.stage_of(name, v) == stage]
+        else:
+            held = list(self._snap.stages.get(name, {}).get(stage, []))
+        return sorted(held, key=semver.sort_key, reverse=True)
+
+    def _find_version(self, name: str, version: str) -> str:
+        if (name, version) in self._snap.manifests:
+            return version
+        known = self._snap.versions(name)
+        hint = f"known: {', '.join(known[-5:])}" if known else "it has no versions yet"
+        raise NotFoundError(f"{name}@{version} does not exist; {hint}")
+
+    def _stage_holder(self, name: str, stage: str) -> str:
+        if stage not in self.config.stages:
+            raise NotFoundError(
+                f"unknown stage {stage!r}; registry.yaml defines: {', '.join(self.config.stages)}"
+            )
+        held = self.holders(name, stage)
+        if not held:
+            raise NotFoundError(f"no version of {name} is in {stage}")
+        return held[0]
+
+    def _version(self, name: str, version: str) -> ModelVersion:
+        manifest = self._snap.manifests[(name, version)]
+        return ModelVersion(
+            name=name, version=version, stage=self._snap.stage_of(name, version), manifest=manifest
+        )
+
+    def _summary(self, name: str) -> ModelSummary:
+        facts = self._snap.facts.get(name)
+        versions = self._snap.versions(name)
+        stages: dict[str, list[str]] = {}
+        for version in versions:
+            stages.setdefault(self._snap.stage_of(name, version), []).append(version)
+        return ModelSummary(
+            name=name,
+            description=facts.description if facts else "",
+            owner=facts.owner if facts else None,
+            tags=list(facts.tags) if facts else [],
+            versions=versions,
+            latest=max(versions, key=semver.sort_key) if versions else None,
+            stages=stages,
+        )
+
+    def _require_readable(self, path: str | None = None) -> None:
+        """Reads refuse a registry whose documents do not parse: answers would be wrong."""
+        for problem in self._snap.problems:
+            if problem.rule in {"yaml", "schema"} and (path is None or problem.file == path):
+                raise DocumentError(
+                    problem.file,
+                    f"{problem.message} (run `modelreg validate` to see every problem)",
+                    line=problem.line,
+                )

@@ -1,0 +1,44 @@
+"""Reporters: render result objects as text, tables, JSON or YAML onto a stream."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from pydantic import BaseModel
+
+from modelreg import yamlio
+
+
+def to_json(obj: BaseModel | Sequence[BaseModel] | dict[str, Any], stream: TextIO) -> None:
+    data = _plain(obj)
+    stream.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def to_yaml(obj: BaseModel, stream: TextIO) -> None:
+    stream.write(yamlio.dump(_plain(obj)))
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if isinstance(obj, list | tuple):
+        return [_plain(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj
+
+
+def table(headers: list[str], rows: list[list[str]], stream: TextIO) -> None:
+    """A plain aligned table; the last column is not padded."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    for row in [headers, *rows]:
+        cells = [cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=False)] + [row[-1]]
+        stream.write("  ".join(cells).rstrip() + "\n")
+
+
+def number(value: float) -> str:
+    return f"{value:.6g}"

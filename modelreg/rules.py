@@ -1,0 +1,305 @@
+"""The rules that hold within one snapshot of a registry (no history needed)."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from modelreg import dvcfile, semver
+from modelreg.errors import DocumentError
+from modelreg.layout import REGISTRY_FILE, facts_path, manifest_path, stages_path
+from modelreg.models import Manifest, RegistryConfig
+from modelreg.snapshot import Problem, Snapshot
+
+
+def check_snapshot(snap: Snapshot) -> None:
+    """Add to ``snap.problems`` every cross-file rule the snapshot breaks."""
+    if snap.config is None:
+        return
+    _check_config(snap, snap.config)
+    _check_versions(snap, snap.config)
+    for (name, version), manifest in sorted(snap.manifests.items()):
+        _check_artifacts(snap, name, version, manifest)
+        _check_parents(snap, name, version, manifest)
+    _check_cycles(snap)
+    _check_orphan_pointers(snap)
+    for name in sorted(snap.stages):
+        _check_stages(snap, snap.config, name)
+
+
+def _check_config(snap: Snapshot, config: RegistryConfig) -> None:
+    stages = set(config.stages)
+    if sum(p.initial for p in config.stages.values()) != 1:
+        snap.problem(REGISTRY_FILE, "exactly one stage must be 'initial: true'", rule="config")
+    for stage, policy in config.stages.items():
+        for source in policy.from_:
+            if source not in stages:
+                snap.problem(
+                    REGISTRY_FILE,
+                    f"stage {stage!r} allows moves from unknown stage {source!r}",
+                    rule="config",
+                    location=("stages", stage, "from"),
+                )
+        for metric in policy.requires.not_worse_than_current:
+            if metric not in config.metrics:
+                snap.problem(
+                    REGISTRY_FILE,
+                    f"stage {stage!r} compares metric {metric!r}, which has no goal under 'metrics'",
+                    rule="config",
+                    location=("stages", stage, "requires"),
+                )
+        if policy.displace_to and policy.displace_to not in stages:
+            snap.problem(
+                REGISTRY_FILE,
+                f"stage {stage!r} displaces to unknown stage {policy.displace_to!r}",
+                rule="config",
+                location=("stages", stage, "displace_to"),
+            )
+    try:
+        re.compile(config.naming.model)
+    except re.error as e:
+        snap.problem(REGISTRY_FILE, f"naming.model is not a valid regular expression: {e}", rule="config")
+
+
+def _check_versions(snap: Snapshot, config: RegistryConfig) -> None:
+    naming = _naming(config)
+    seen: dict[tuple[str, semver.Version], str] = {}
+    for path in snap.paths:
+        parts = path.split("/")
+        if len(parts) != 3 or parts[0] != "models" or not parts[2].endswith(".yaml"):
+            continue
+        name, leaf = parts[1], parts[2]
+        if naming and not naming.match(name):
+            snap.problem(
+                path,
+                f"model name {name!r} breaks the naming rule {config.naming.model}",
+                rule="naming",
+            )
+        if leaf in {"model.yaml", "stages.yaml"}:
+            continue
+        version = leaf.removesuffix(".yaml")
+        parsed = semver.parse(version)
+        if parsed is None:
+            snap.problem(path, f"file name {version!r} is not a semantic version (X.Y.Z)", rule="path")
+            continue
+        key = (name, semver.Version(parsed.major, parsed.minor, parsed.patch, parsed.prerelease))
+        if key in seen:
+            snap.problem(
+                path,
+                f"version {version} duplicates {seen[key]} (build metadata does not count)",
+                rule="path",
+            )
+        seen[key] = version
+        manifest = snap.manifests.get((name, version))
+        if manifest and manifest.name != name:
+            snap.problem(
+                path,
+                f"name {manifest.name!r} does not match its folder {name!r}",
+                rule="path",
+                location=("name",),
+            )
+        if manifest and manifest.version != version:
+            snap.problem(
+                path,
+                f"version {manifest.version!r} does not match its file name {version!r}",
+                rule="path",
+                location=("version",),
+            )
+        if (name, version) in snap.manifests and facts_path(name) not in snap.paths:
+            snap.problem(
+                path,
+                f"model {name!r} has no {facts_path(name)}; add its owner and description",
+                rule="layout",
+            )
+    for name, facts in snap.facts.items():
+        if facts.name != name:
+            snap.problem(
+                facts_path(name),
+                f"name {facts.name!r} does not match its folder {name!r}",
+                rule="path",
+                location=("name",),
+            )
+
+
+def _naming(config: RegistryConfig) -> re.Pattern[str] | None:
+    try:
+        return re.compile(config.naming.model)
+    except re.error:
+        return None
+
+
+def _check_artifacts(snap: Snapshot, name: str, version: str, manifest: Manifest) -> None:
+    path = manifest_path(name, version)
+    folder = f"models/{name}/{version}/"
+    for i, artifact in enumerate(manifest.artifacts):
+        where = ("artifacts", i, "path")
+        normal = posixpath.normpath(artifact.path)
+        if normal != artifact.path or not artifact.path.startswith(folder) or artifact.path == folder:
+            snap.problem(
+                path,
+                f"artifact {artifact.path!r} must lie under {folder}",
+                rule="artifact",
+                location=where,
+            )
+            continue
+        pointer_path = artifact.path + ".dvc"
+        raw = snap.pointers.get(pointer_path)
+        if raw is None:
+            snap.problem(
+                path,
+                f"artifact {artifact.path} has no DVC pointer {pointer_path}",
+                rule="artifact",
+                location=where,
+            )
+            continue
+        try:
+            pointer = dvcfile.parse(raw, pointer_path)
+        except DocumentError as e:
+            snap.problems.append(_as_problem(e))
+            continue
+        if posixpath.join(posixpath.dirname(pointer_path), pointer.path) != artifact.path:
+            snap.problem(
+                pointer_path,
+                f"points at {pointer.path!r}, not at {posixpath.basename(artifact.path)!r}",
+                rule="artifact",
+            )
+        if pointer.md5 != artifact.md5 or pointer.size != artifact.size:
+            snap.problem(
+                path,
+                f"artifact {artifact.path}: manifest says md5 {artifact.md5} size {artifact.size}, "
+                f"its DVC pointer says md5 {pointer.md5} size {pointer.size}",
+                rule="artifact",
+                location=("artifacts", i),
+            )
+
+
+def _as_problem(e: DocumentError) -> Problem:
+    return Problem(file=e.path, line=e.line, message=e.detail, rule="artifact")
+
+
+def parent_key(ref: str) -> tuple[str, str] | None:
+    """(model, version) of a lineage parent reference, or None if it is not NAME@X.Y.Z."""
+    name, _, version = ref.partition("@")
+    return (name, version) if semver.parse(version) else None
+
+
+def _check_parents(snap: Snapshot, name: str, version: str, manifest: Manifest) -> None:
+    for i, parent in enumerate(manifest.lineage.parents):
+        where = ("lineage", "parents", i, "ref")
+        key = parent_key(parent.ref)
+        if key is None:
+            snap.problem(
+                manifest_path(name, version),
+                f"parent {parent.ref!r} must name an exact version (NAME@X.Y.Z)",
+                rule="lineage",
+                location=where,
+            )
+        elif key not in snap.manifests:
+            snap.problem(
+                manifest_path(name, version),
+                f"parent {parent.ref} does not exist in the registry",
+                rule="lineage",
+                location=where,
+            )
+        elif key == (name, version):
+            snap.problem(
+                manifest_path(name, version),
+                "a version cannot be its own parent",
+                rule="lineage",
+                location=where,
+            )
+
+
+def lineage_cycles(manifests: dict[tuple[str, str], Manifest]) -> list[list[tuple[str, str]]]:
+    """Every cycle through ``lineage.parents``, each as the versions along it."""
+    graph = {
+        key: [k for p in m.lineage.parents if (k := parent_key(p.ref)) in manifests and k != key]
+        for key, m in manifests.items()
+    }
+    state: dict[tuple[str, str], int] = {}
+    cycles: list[list[tuple[str, str]]] = []
+    for start in sorted(graph):
+        if state.get(start):
+            continue
+        stack: list[tuple[tuple[str, str], int]] = [(start, 0)]
+        path: list[tuple[str, str]] = []
+        while stack:
+            node, i = stack.pop()
+            if i == 0:
+                state[node] = 1
+                path.append(node)
+            children = graph[node]
+            if i < len(children):
+                stack.append((node, i + 1))
+                child = children[i]
+                if state.get(child) == 1:
+                    cycles.append(path[path.index(child) :] + [child])
+                elif not state.get(child):
+                    stack.append((child, 0))
+            else:
+                state[node] = 2
+                path.pop()
+    return cycles
+
+
+def _check_cycles(snap: Snapshot) -> None:
+    for cycle in lineage_cycles(snap.manifests):
+        name, version = cycle[0]
+        chain = " -> ".join(f"{n}@{v}" for n, v in cycle)
+        snap.problem(
+            manifest_path(name, version),
+            f"lineage has a cycle: {chain}",
+            rule="lineage",
+            location=("lineage",),
+        )
+
+
+def _check_orphan_pointers(snap: Snapshot) -> None:
+    for path in sorted(snap.pointers):
+        _, name, version = path.split("/")[:3]
+        if (name, version) not in snap.manifests:
+            snap.problem(
+                path,
+                f"DVC pointer belongs to no manifest (no models/{name}/{version}.yaml)",
+                rule="artifact",
+            )
+
+
+def _check_stages(snap: Snapshot, config: RegistryConfig, name: str) -> None:
+    path = stages_path(name)
+    placed: dict[str, str] = {}
+    for stage, held in snap.stages[name].items():
+        if stage not in config.stages:
+            snap.problem(
+                path,
+                f"unknown stage {stage!r}; registry.yaml defines {', '.join(config.stages)}",
+                rule="stages",
+                location=(stage,),
+            )
+            continue
+        for version in held:
+            if (name, version) not in snap.manifests:
+                snap.problem(
+                    path,
+                    f"{stage}: version {version} of {name} is not registered",
+                    rule="stages",
+                    location=(stage,),
+                )
+            if version in placed:
+                snap.problem(
+                    path,
+                    f"version {version} stands in two stages: {placed[version]} and {stage}",
+                    rule="stages",
+                    location=(stage,),
+                )
+            placed[version] = stage
+        if len(set(held)) != len(held):
+            snap.problem(path, f"{stage} lists a version twice", rule="stages", location=(stage,))
+        limit = config.stages[stage].max_versions
+        if limit is not None and len(held) > limit:
+            snap.problem(
+                path,
+                f"{stage} holds {len(held)} versions, more than its max_versions of {limit}",
+                rule="stages",
+                location=(stage,),
+            )

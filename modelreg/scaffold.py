@@ -1,0 +1,124 @@
+"""``modelreg init``: lay out a registry in a Git repository, idempotently."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from modelreg import dvc, git, proc, schemas, yamlio
+from modelreg.errors import InvalidInputError
+from modelreg.layout import MODELS_DIR, REGISTRY_FILE, SCHEMAS_DIR, WORKFLOW_FILE
+from modelreg.models import default_config
+from modelreg.transaction import restoring
+
+REGISTRY_HEADER = "# yaml-language-server: $schema=schemas/registry.schema.json"
+
+WORKFLOW = """\
+# Written by `modelreg init`. Runs the registry's CI validator on every pull request and on main.
+name: modelreg
+on:
+  pull_request:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+jobs:
+  check:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - run: pip install modelreg
+      - run: modelreg validate
+"""
+
+
+class InitResult(BaseModel):
+    root: str
+    created: list[str]
+    remote: str | None
+    commit: str | None
+    git_initialized: bool
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created)
+
+
+def init(directory: Path, *, remote: str | None = None, name: str | None = None) -> InitResult:
+    """Make ``directory`` a registry: files, DVC, a default remote, one commit. Reruns are no-ops."""
+    directory.mkdir(parents=True, exist_ok=True)
+    git_initialized = False
+    if not git.is_repo(directory):
+        proc.run(["git", "init", "--quiet", "--", str(directory)])
+        git_initialized = True
+    top = git.root(directory)
+    if top.resolve() != directory.resolve():
+        raise InvalidInputError(
+            f"{directory} is inside the Git repository {top}; run `modelreg init` at its top folder"
+        )
+    files = _files(name or top.name)
+    pending = [rel for rel, text in files.items() if _differs(top / rel, text)]
+    needs_dvc = not dvc.is_initialized(top)
+    touched = [*pending, *([".dvc", ".dvcignore"] if needs_dvc else [".dvc/config"])]
+    with restoring(top, [p for p in touched if not (top / p).is_dir()]):
+        for rel in pending:
+            (top / rel).parent.mkdir(parents=True, exist_ok=True)
+            (top / rel).write_text(files[rel], encoding="utf-8")
+        if needs_dvc:
+            dvc.init(top)
+            pending += [".dvc", ".dvcignore"]
+        remote_url = _ensure_remote(top, remote, pending)
+        commit = git.commit(top, "modelreg init", pending) if pending else None
+    return InitResult(
+        root=str(top),
+        created=pending,
+        remote=remote_url,
+        commit=commit,
+        git_initialized=git_initialized,
+    )
+
+
+def _files(name: str) -> dict[str, str]:
+    config = schemas.model_to_data(default_config(name))
+    files = {
+        REGISTRY_FILE: yamlio.dump(config, header=REGISTRY_HEADER),
+        f"{MODELS_DIR}/.gitkeep": "",
+        WORKFLOW_FILE: WORKFLOW,
+    }
+    for kind, (filename, _, _) in schemas.KINDS.items():
+        files[f"{SCHEMAS_DIR}/{filename}"] = schemas.packaged_text(kind)
+    return files
+
+
+def _differs(path: Path, text: str) -> bool:
+    """Write a file that is missing; keep the user's registry.yaml and workflow if present."""
+    if not path.exists():
+        return True
+    return path.parent.name == SCHEMAS_DIR and path.read_text(encoding="utf-8") != text
+
+
+def _ensure_remote(top: Path, remote: str | None, pending: list[str]) -> str | None:
+    current = dvc.default_remote(top)
+    if current is not None:
+        if remote is not None and remote != current[1]:
+            raise InvalidInputError(
+                f"the default DVC remote {current[0]!r} is already {current[1]}; "
+                f"change it with `dvc remote modify {current[0]} url {remote}`"
+            )
+        return current[1]
+    url = remote or _default_remote_url(top)
+    dvc.set_default_remote(top, url)
+    if ".dvc/config" not in pending and ".dvc" not in pending:
+        pending.append(".dvc/config")
+    return url
+
+
+def _default_remote_url(top: Path) -> str:
+    """A local folder beside the repository (DVC stores it relative to .dvc/)."""
+    return str(top.parent / f"{top.name}.dvc-storage")

@@ -1,0 +1,7 @@
+from conftest import Reg
+
+
+def test_populated_lists(populated: Reg) -> None:
+    r = populated.cli("list")
+    assert r.code == 0, r.err
+    assert "fraud  1.2.0    development" in r.out
