@@ -194,7 +194,7 @@ def _check_parents(snap: Snapshot, name: str, version: str, manifest: Manifest) 
                 rule="lineage",
                 location=where,
             )
-        elif key not in snap.manifests:
+        elif key not in snap.present:
             snap.problem(
                 manifest_path(name, version),
                 f"parent {parent.ref} does not exist in the registry",
@@ -257,7 +257,7 @@ def _check_cycles(snap: Snapshot) -> None:
 def _check_orphan_pointers(snap: Snapshot) -> None:
     for path in sorted(snap.pointers):
         _, name, version = path.split("/")[:3]
-        if (name, version) not in snap.manifests:
+        if (name, version) not in snap.present:
             snap.problem(
                 path,
                 f"DVC pointer belongs to no manifest (no models/{name}/{version}.yaml)",
@@ -278,7 +278,7 @@ def _check_stages(snap: Snapshot, config: RegistryConfig, name: str) -> None:
             )
             continue
         for version in held:
-            if (name, version) not in snap.manifests:
+            if (name, version) not in snap.present:
                 snap.problem(
                     path,
                     f"{stage}: version {version} of {name} is not registered",

@@ -41,6 +41,7 @@ class Snapshot:
     raw: dict[str, bytes] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    present: set[tuple[str, str]] = field(default_factory=set)  # manifest files, valid or not
 
     def model_names(self) -> list[str]:
         names = {n for n, _ in self.manifests} | set(self.facts) | set(self.stages)
@@ -77,6 +78,7 @@ def load(tree: Tree) -> Snapshot:
             if facts is not None:
                 snap.facts[where.model] = facts
         elif where.kind == "manifest":
+            snap.present.add((where.model, where.version))
             manifest = _parse(snap, path, "manifest")
             if manifest is not None:
                 snap.manifests[(where.model, where.version)] = manifest
