@@ -42,6 +42,12 @@ def head(top: Path) -> str | None:
     return result.stdout.decode().strip() or None
 
 
+def state_dir(top: Path) -> Path:
+    """``.git/modelreg``: where modelreg keeps caches and journals (worktree-aware)."""
+    rel = _git(top, "rev-parse", "--git-path", "modelreg").strip()
+    return (top / rel).resolve()
+
+
 def current_branch(top: Path) -> str | None:
     """The checked-out branch, or None on a detached HEAD."""
     result = proc.run(["git", "symbolic-ref", "--quiet", "--short", "HEAD"], cwd=top, check=False)

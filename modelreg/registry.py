@@ -11,6 +11,7 @@ from modelreg.errors import DocumentError, NotARegistryError, NotFoundError
 from modelreg.layout import REGISTRY_FILE
 from modelreg.models import ModelSummary, ModelVersion, RegistryConfig
 from modelreg.snapshot import Problem, Snapshot
+from modelreg.transaction import journal_path
 from modelreg.tree import GitTree, Tree, WorkTree
 
 
@@ -134,8 +135,7 @@ class Registry:
         """Reads refuse a registry whose documents do not parse: answers would be wrong."""
         for problem in self._snap.problems:
             if problem.rule in {"yaml", "schema"} and (path is None or problem.file == path):
-                raise DocumentError(
-                    problem.file,
-                    f"{problem.message} (run `modelreg validate` to see every problem)",
-                    line=problem.line,
-                )
+                hint = "run `modelreg validate` to see every problem"
+                if journal_path(self.root).exists():
+                    hint = "an interrupted command left changes: run `modelreg doctor`"
+                raise DocumentError(problem.file, f"{problem.message} ({hint})", line=problem.line)

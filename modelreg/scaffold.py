@@ -86,7 +86,7 @@ def init(directory: Path, *, remote: str | None = None, name: str | None = None)
     pending = [rel for rel, text in files.items() if _differs(top / rel, text)]
     needs_dvc = not dvc.is_initialized(top)
     touched = [*pending, *([".dvc", ".dvcignore"] if needs_dvc else [".dvc/config"])]
-    with restoring(top, [p for p in touched if not (top / p).is_dir()]):
+    with restoring(top, [p for p in touched if not (top / p).is_dir()], command="init"):
         for rel in pending:
             (top / rel).parent.mkdir(parents=True, exist_ok=True)
             (top / rel).write_text(files[rel], encoding="utf-8")
