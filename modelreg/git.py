@@ -104,6 +104,11 @@ def commit(top: Path, message: str, paths: list[str]) -> str:
 class TreeEntry:
     path: str
     blob: str
+    mode: str = "100644"
+
+    @property
+    def is_symlink(self) -> bool:
+        return self.mode == "120000"
 
 
 def ls_tree(top: Path, rev: str, paths: list[str]) -> list[TreeEntry]:
@@ -114,9 +119,9 @@ def ls_tree(top: Path, rev: str, paths: list[str]) -> list[TreeEntry]:
         if not record:
             continue
         meta, path = record.split("\t", 1)
-        _, kind, blob = meta.split()
+        mode, kind, blob = meta.split()
         if kind == "blob":
-            entries.append(TreeEntry(path, blob))
+            entries.append(TreeEntry(path, blob, mode))
     return entries
 
 

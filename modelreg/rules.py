@@ -31,6 +31,13 @@ def _check_config(snap: Snapshot, config: RegistryConfig) -> None:
     stages = set(config.stages)
     if sum(p.initial for p in config.stages.values()) != 1:
         snap.problem(REGISTRY_FILE, "exactly one stage must be 'initial: true'", rule="config")
+    if "latest" in config.stages:
+        snap.problem(
+            REGISTRY_FILE,
+            "'latest' cannot be a stage: NAME@latest means the highest version",
+            rule="config",
+            location=("stages", "latest"),
+        )
     for stage, policy in config.stages.items():
         for source in policy.from_:
             if source not in stages:

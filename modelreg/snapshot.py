@@ -67,6 +67,11 @@ def load(tree: Tree) -> Snapshot:
     snap = Snapshot(tree=tree, paths=tree.paths())
     wanted = [p for p in snap.paths if p == REGISTRY_FILE or classify(p).kind in _READ_KINDS]
     snap.raw = tree.read_all(wanted)
+    for path in wanted:
+        if path not in snap.raw:
+            snap.problem(
+                path, "is a symlink or not a regular file; registry files must be plain files", rule="layout"
+            )
     if REGISTRY_FILE in snap.raw:
         snap.config = _parse(snap, REGISTRY_FILE, "registry")
     for path in sorted(snap.raw):
