@@ -15,11 +15,11 @@ Built once per test module (real Git, real DVC) and copied by tests that change 
     2026-02-12 09:00 +01:00     alice  direct              register fraud@2.0.0 (1.1.0 + 1.2.0: a diamond)
     2026-02-14 09:00 +01:00     alice  direct              README only (not registry history)
     2026-02-20 10:00 -08:00     eve    direct              fraud@1.1.0 development -> staging
-    2026-03-02 09:30 +01:00     carol  merge PR #14        fraud@1.1.0 staging -> production, 1.0.0 -> archived
+    2026-03-02 09:30 +01:00     carol  merge PR #14        fraud@1.1.0 -> production, 1.0.0 -> archived
     2026-03-05 09:00 +01:00     bob    direct              fraud@1.2.0 manifest edited in place (violation)
     2026-03-06 09:00 +01:00     bob    direct              evaluation appended to fraud@2.0.0
     2026-03-07 09:00 +01:00     alice  direct              fraud model.yaml owner changed
-    2026-03-10 09:00 +01:00     eve    direct              churn@0.1.0 development -> production (transition violation)
+    2026-03-10 09:00 +01:00     eve    direct              churn@0.1.0 development -> production (violation)
     2026-04-01 11:00 +02:00     dave   squash PR #15       fraud@2.0.0 development -> staging
     2026-04-02 11:00 +02:00     dave   squash PR #16       fraud@2.0.0 -> production, 1.1.0 -> archived
 """

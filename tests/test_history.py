@@ -8,7 +8,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from history_repo import Built, built_history, hist  # noqa: F401 - fixtures
+from history_repo import Built
 
 from modelreg import Registry, audit
 from modelreg.history import Event, pr_number
@@ -169,8 +169,9 @@ def test_history_of_a_stage_reference_resolves_it_now(hist: Built) -> None:
 
 def test_history_period_in_any_time_zone(hist: Built) -> None:
     # 2026-02-20 10:00 -08:00 is 18:00 UTC: inside a window ending 18:30 UTC, outside one ending 17:30.
-    inside = hist.cli("history", "--since", "2026-02-20", "--until", "2026-02-20T18:30:00Z", "--format", "json")
-    outside = hist.cli("history", "--since", "2026-02-20", "--until", "2026-02-20T19:30+02:00", "--format", "json")
+    since = ["history", "--since", "2026-02-20", "--format", "json"]
+    inside = hist.cli(*since, "--until", "2026-02-20T18:30:00Z")
+    outside = hist.cli(*since, "--until", "2026-02-20T19:30+02:00")
     assert inside.code == 0 and outside.code == 0, inside.err + outside.err
     assert [e["commit"]["sha"] for e in json.loads(inside.out)["events"]] == [hist.commits["direct-staging"]]
     assert json.loads(outside.out)["events"] == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from history_repo import Built, built_history, hist  # noqa: F401 - fixtures
+from history_repo import Built
 
 from modelreg import Registry
 from modelreg.errors import InvalidInputError
