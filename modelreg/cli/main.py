@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("list", "List models, their versions and stages."),
     "show": ("show", "Show one model version by NAME@VERSION, NAME@STAGE or NAME@latest."),
     "history": ("history", "The audit trail from Git: registrations, stage changes, violations."),
+    "lineage": ("lineage", "Ancestors and descendants of a version, or who used a dataset."),
 }
 
 
