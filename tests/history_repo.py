@@ -12,7 +12,7 @@ Built once per test module (real Git, real DVC) and copied by tests that change 
     2026-02-01 12:00 +00:00     dave   squash PR #13       fraud@1.0.0 staging -> production
     2026-02-10 09:00 +01:00     alice  direct              register fraud@1.1.0 (retrain of 1.0.0)
     2026-02-11 09:00 +01:00     alice  direct              register fraud@1.2.0 (finetune of 1.0.0: a fork)
-    2026-02-12 09:00 +01:00     alice  direct              register fraud@2.0.0 (1.1.0 + 1.2.0: a diamond; churn's data)
+    2026-02-12 09:00 +01:00     alice  direct              register fraud@2.0.0 (diamond; churn's data)
     2026-02-14 09:00 +01:00     alice  direct              README only (not registry history)
     2026-02-20 10:00 -08:00     eve    direct              fraud@1.1.0 development -> staging
     2026-03-02 09:30 +01:00     carol  merge PR #14        fraud@1.1.0 -> production, 1.0.0 -> archived

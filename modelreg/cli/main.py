@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("show", "Show one model version by NAME@VERSION, NAME@STAGE or NAME@latest."),
     "history": ("history", "The audit trail from Git: registrations, stage changes, violations."),
     "lineage": ("lineage", "Ancestors and descendants of a version, or who used a dataset."),
+    "compare": ("compare", "Versions side by side, or who held a stage over time."),
 }
 
 
