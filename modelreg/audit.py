@@ -110,7 +110,7 @@ def registry_trail(
     until: datetime | str | None = None,
 ) -> AuditTrail:
     """``trail`` for a Registry: ``ref`` is NAME or a reference; dates may be text (YYYY-MM-DD...)."""
-    from modelreg.timetravel import checked_date
+    from modelreg.dates import checked_date
 
     model, version = target(registry.root, ref, registry=registry) if ref else (None, None)
     return trail(

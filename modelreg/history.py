@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from modelreg import gitlog, yamlio
+from modelreg import gitlog
 from modelreg.errors import DocumentError
 from modelreg.layout import MODELS_DIR, REGISTRY_FILE, classify
 
@@ -189,6 +189,8 @@ class Reader:
         if blob == gitlog.NULL_BLOB:
             return None
         if blob not in self._parsed:
+            from modelreg import yamlio  # only a cold read parses YAML
+
             raw = self._raw.get(blob)
             if raw is None:
                 raw = self._blobs.read([blob]).get(blob, b"")

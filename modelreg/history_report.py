@@ -5,14 +5,16 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from datetime import datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from modelreg.audit import AuditTrail
 from modelreg.history import CommitInfo, Event
-from modelreg.models import ModelVersion
 from modelreg.report import table, to_json
-from modelreg.tenures import Tenure
-from modelreg.timetravel import Moment, VersionAsOf
+
+if TYPE_CHECKING:  # keeps `modelreg history` from importing the registry core
+    from modelreg.audit import AuditTrail
+    from modelreg.models import ModelVersion
+    from modelreg.tenures import Tenure
+    from modelreg.timetravel import Moment, VersionAsOf
 
 CSV_COLUMNS = [
     "commit_date",
@@ -72,7 +74,8 @@ def render_table(result: AuditTrail, stream: TextIO) -> None:
 
 
 def render_json(result: AuditTrail, stream: TextIO) -> None:
-    to_json(result, stream)
+    # pydantic's own serializer: a year of history is thousands of events
+    stream.write(result.model_dump_json(by_alias=True, exclude_none=True, indent=2) + "\n")
 
 
 def render_csv(result: AuditTrail, stream: TextIO) -> None:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, time, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from modelreg import git, gitlog
+from modelreg.dates import DATE_FORMS, checked_date, parse_date
 from modelreg.errors import InvalidInputError
 from modelreg.models import ModelVersion
 from modelreg.registry import Registry
 from modelreg.tenures import Tenure
 
-_LOOKS_LIKE_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}([T ].*)?$")
-DATE_FORMS = "YYYY-MM-DD or an ISO 8601 date and time such as 2026-03-01T12:00+01:00"
+__all__ = ["Moment", "RegistryAsOf", "VersionAsOf", "checked_date", "parse_date", "registry_at", "resolve"]
 
 
 class Moment(BaseModel):
@@ -30,35 +29,6 @@ class Moment(BaseModel):
     def describe(self) -> str:
         when = self.commit_date.isoformat()
         return f"as of {self.requested}: commit {self.commit[:8]} ({when})"
-
-
-def parse_date(text: str, *, end_of_day: bool = False) -> datetime | None:
-    """``text`` as an aware datetime; None when it does not look like a date at all.
-
-    A date alone means the start (or with ``end_of_day`` the end) of that day; a date and
-    time without a zone means local time. InvalidInputError when it looks like a date but is
-    not a valid one.
-    """
-    value = text.strip()
-    if not _LOOKS_LIKE_DATE.match(value):
-        return None
-    try:
-        if len(value) <= 10:
-            day = datetime.strptime(value, "%Y-%m-%d").date()
-            moment = datetime.combine(day, time.max if end_of_day else time.min)
-        else:
-            moment = datetime.fromisoformat(re.sub(r"Z$", "+00:00", value))
-    except ValueError as e:
-        raise InvalidInputError(f"invalid date {text!r}: use {DATE_FORMS}") from e
-    return moment if moment.tzinfo else moment.astimezone()
-
-
-def checked_date(text: str, *, end_of_day: bool = False) -> datetime:
-    """``text`` as an aware datetime; InvalidInputError when it is not a date."""
-    moment = parse_date(text, end_of_day=end_of_day)
-    if moment is None:
-        raise InvalidInputError(f"invalid date {text!r}: use {DATE_FORMS}")
-    return moment
 
 
 def resolve(top: Path, at: str) -> Moment:

@@ -38,9 +38,9 @@ def command(
       modelreg history --since 2026-01-01 --until 2026-03-31 --format csv
     """
     from modelreg import audit, git, history_report
+    from modelreg.dates import checked_date
     from modelreg.errors import NotARegistryError
     from modelreg.layout import REGISTRY_FILE
-    from modelreg.timetravel import checked_date
 
     top = git.root(repo)
     if not (top / REGISTRY_FILE).is_file():
