@@ -112,6 +112,7 @@ class Policy:
         """Why moving from ``source`` to ``target`` is not allowed, or None when it is."""
         policy = self.stages.get(target)
         allowed = policy.get("from") if isinstance(policy, dict) else None
+        # A stage without a `from` list restricts nothing here; `modelreg check` judges the rest.
         if not self.stages or not isinstance(allowed, list) or not allowed or source in allowed:
             return None
         return f"{target} accepts versions from {', '.join(map(str, allowed))}, not from {source}"
@@ -214,24 +215,20 @@ class Reader:
 
     def _model_changes(self, changes: list[gitlog.FileChange]) -> list[Change]:
         found: list[Change] = []
-        added = {(classify(c.path).model, classify(c.path).version) for c in changes if c.status == "A"}
-        deleted = {(classify(c.path).model, classify(c.path).version) for c in changes if c.status == "D"}
-        registered = {c.path.split("/")[1] for c in changes if c.status == "A" and _is_manifest(c.path)}
+        added, deleted = _manifests(changes, "A"), _manifests(changes, "D")
+        new_models = {model for model, _ in added}
         for change in sorted(changes, key=lambda c: (_ORDER.get(classify(c.path).kind, 9), c.path)):
             where = classify(change.path)
+            version = (where.model, where.version)
             if where.kind == "manifest":
                 found.extend(self._manifest_change(change, where.model, where.version))
             elif where.kind == "stages":
                 found.extend(self._stage_changes(change, where.model, deleted))
-            elif where.kind == "facts" and not (change.status == "A" and where.model in registered):
+            elif where.kind == "facts" and not (change.status == "A" and where.model in new_models):
                 found.extend(self._facts_change(change, where.model))
-            elif where.kind == "pointer" and change.status in "MD":
-                version_gone = (where.model, where.version) in deleted
-                if not version_gone and (where.model, where.version) not in added:
-                    verb = "deleted" if change.status == "D" else "changed"
-                    found.append(
-                        _violation(where.model, where.version, f"artifact pointer {change.path} {verb}")
-                    )
+            elif where.kind == "pointer" and change.status in "MD" and version not in added | deleted:
+                verb = "deleted" if change.status == "D" else "changed"
+                found.append(_violation(*version, f"artifact pointer {change.path} {verb} after registering"))
         return found
 
     def _manifest_change(self, change: gitlog.FileChange, model: str, version: str) -> list[Change]:
@@ -292,8 +289,14 @@ class Reader:
 _ORDER = {"manifest": 0, "stages": 1, "facts": 2, "pointer": 3}
 
 
-def _is_manifest(path: str) -> bool:
-    return classify(path).kind == "manifest"
+def _manifests(changes: list[gitlog.FileChange], status: str) -> set[tuple[str, str]]:
+    """(model, version) of the manifests ``changes`` add (A) or delete (D)."""
+    found = set()
+    for change in changes:
+        where = classify(change.path)
+        if where.kind == "manifest" and change.status == status:
+            found.add((where.model, where.version))
+    return found
 
 
 def _has_modelreg_trailers(message: str) -> bool:

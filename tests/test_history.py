@@ -234,3 +234,22 @@ def test_history_outside_a_registry(tmp_path: pytest.TempPathFactory) -> None:
     git("init", "-q", cwd=tmp_path)  # type: ignore[arg-type]
     r = cli("history", cwd=tmp_path)  # type: ignore[arg-type]
     assert r.code == 1 and "not a modelreg registry" in r.err
+
+
+def test_deleting_a_version_or_editing_its_pointer_on_main_is_a_violation(hist: Built) -> None:
+    pointer = hist.path / "models/fraud/1.0.0/model.bin.dvc"
+    pointer.write_text(pointer.read_text().replace("size:", "size: 1\n#"))
+    hist.git("commit", "-q", "-am", "tweak a pointer")
+    hist.git("rm", "-q", "-r", "models/fraud/1.2.0.yaml", "models/fraud/1.2.0")
+    hist.git("commit", "-q", "-m", "drop fraud@1.2.0")
+    r = hist.cli("history", "fraud", "--format", "json")
+    assert r.code == 0, r.err
+    latest = json.loads(r.out)["events"][:2]  # newest first
+    assert [(e["version"], e["rule"], e["detail"]) for e in latest] == [
+        ("1.2.0", "write-once", "manifest models/fraud/1.2.0.yaml deleted"),
+        (
+            "1.0.0",
+            "write-once",
+            "artifact pointer models/fraud/1.0.0/model.bin.dvc changed after registering",
+        ),
+    ]
