@@ -16,6 +16,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "Validate every registry file and cross-file rule."),
     "list": ("list", "List models, their versions and stages."),
     "show": ("show", "Show one model version by NAME@VERSION, NAME@STAGE or NAME@latest."),
+    "history": ("history", "The audit trail from Git: registrations, stage changes, violations."),
+    "lineage": ("lineage", "Ancestors and descendants of a version, or who used a dataset."),
+    "compare": ("compare", "Versions side by side, or who held a stage over time."),
     "doctor": ("doctor", "Repair what an interrupted command left behind."),
 }
 
