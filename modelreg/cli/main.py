@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "Validate every registry file and cross-file rule."),
     "list": ("list", "List models, their versions and stages."),
     "show": ("show", "Show one model version by NAME@VERSION, NAME@STAGE or NAME@latest."),
+    "pull": ("pull", "Fetch a version's artifacts from the DVC remote, md5-verified."),
 }
 
 
