@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Reg, cli, git
-from moto_s3 import free_port, s3_env
+from moto_s3 import free_port, require_dvc_s3, s3_env
 
 from modelreg.remote import committed_secret_problems, config_problems, is_secret
 from modelreg.tree import GitTree, WorkTree
@@ -156,6 +156,7 @@ def unreachable(
 ) -> tuple[Reg, dict[str, str]]:
     from modelreg.scaffold import init
 
+    require_dvc_s3()
     env = s3_env(monkeypatch, isolated_env)
     path = tmp_path / "registry"
     endpoint = f"http://127.0.0.1:{free_port()}"
