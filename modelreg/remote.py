@@ -197,14 +197,15 @@ def _missing_problem(wanted: _Wanted, remote_label: str) -> Problem:
 
 
 def versions_under(registry: Registry, paths: list[str]) -> list[ModelVersion]:
-    """The versions whose manifest or artifacts lie under one of ``paths`` (all if empty)."""
+    """The versions whose manifest or artifacts lie under one of ``paths`` (all if empty).
+    Only manifests that parse: the others are already reported by validation."""
+    snap = registry.snapshot
     found = []
-    for summary in registry.models():
-        for version in registry.versions(summary.name):
-            own = [f"models/{version.name}/{version.version}.yaml"]
-            own += [a.path for a in version.manifest.artifacts]
-            if not paths or any(_under(p, w) for p in own for w in paths):
-                found.append(version)
+    for (name, version), manifest in sorted(snap.manifests.items()):
+        own = [f"models/{name}/{version}.yaml", *(a.path for a in manifest.artifacts)]
+        if not paths or any(_under(p, w) for p in own for w in paths):
+            stage = snap.stage_of(name, version)
+            found.append(ModelVersion(name=name, version=version, stage=stage, manifest=manifest))
     return found
 
 

@@ -155,6 +155,17 @@ def test_open_artifact_streams_verified_bytes_without_filling_the_cache(populate
         assert f.read() == b"fraud-1.2.0"
 
 
+def test_open_artifact_seeks_and_reads_lines(reg: Reg) -> None:
+    reg.register("text", "1.0.0", content="line one\nline two\n")
+    with Registry(reg.path).open_artifact("text@1.0.0") as f:
+        assert f.readline() == b"line one\n"
+        f.seek(5)
+        assert f.read(3) == b"one"
+        assert f.tell() == 8
+        f.seek(0)
+        assert f.read() == b"line one\nline two\n"
+
+
 def test_open_artifact_names_files_of_folders(reg: Reg) -> None:
     register_folder(reg)
     registry = Registry(reg.path)
@@ -288,6 +299,10 @@ def test_validate_remote_names_the_missing_object_and_the_push_command(populated
         and "push it with `dvc push models/fraud/1.1.0/model.bin.dvc`" in r.out
     )
     assert reg.cli("validate").code == 0  # without --remote nothing is asked of the remote
+    reg.write("models/churn/9.9.9.yaml", "name: [unclosed\n")
+    r = reg.cli("validate", "--remote")
+    assert r.code == 1 and "models/churn/9.9.9.yaml:2: invalid YAML" in r.out and "fraud@1.1.0" in r.out
+    (reg.path / "models/churn/9.9.9.yaml").unlink()
     r = reg.cli("validate", "--remote", "models/churn")
     assert r.code == 0, r.out
 
