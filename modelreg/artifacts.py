@@ -162,7 +162,13 @@ def select(store: dvc.ObjectStore, version: ModelVersion, file: str | None) -> l
 
 
 def _safe_relpath(rel: str) -> bool:
-    return bool(rel) and not rel.startswith("/") and posixpath.normpath(rel) == rel and ".." not in rel
+    """A relative path that stays inside its folder: no leading /, no .., nothing to normalize."""
+    return (
+        bool(rel)
+        and not rel.startswith("/")
+        and posixpath.normpath(rel) == rel
+        and ".." not in rel.split("/")
+    )
 
 
 # --- reading objects -----------------------------------------------------------------------

@@ -403,3 +403,17 @@ def test_pull_help_and_options_have_help(tmp_path: Path) -> None:
             assert getattr(param, "help", None), param.name
     r = cli("pull", "--help", cwd=tmp_path)
     assert "Examples:" in r.out and "--at REV" in r.out and "--quiet" in r.out
+
+
+@pytest.mark.parametrize("relpath", ["../escape.bin", "/etc/passwd", "a/../../b", "./a", "a//b", "", "a/.."])
+def test_a_listing_cannot_write_outside_its_folder(relpath: str) -> None:
+    import json
+
+    from modelreg.artifacts import ArtifactError, _parse_listing
+
+    def listing(path: str) -> bytes:
+        return json.dumps([{"md5": "0" * 32, "relpath": path}]).encode()
+
+    with pytest.raises(ArtifactError, match="unsafe path"):
+        _parse_listing(listing(relpath), "f" * 32 + ".dir")
+    assert _parse_listing(listing("ok/model..bin"), "x")[0].relpath == "ok/model..bin"
