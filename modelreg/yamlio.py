@@ -1,13 +1,14 @@
 """Reading and writing registry YAML: safe loader only, strict about what it accepts.
 
-Registry files are small, plain data. The loader refuses what has no place in them
-(duplicate keys, anchors and aliases, Python tags, files over a size limit) and keeps
-timestamps as strings so that the JSON Schema, not YAML's implicit typing, decides.
+Registry files are small, plain data: what JSON can say. The loader refuses what has no
+place in them (duplicate keys, keys that are not text, anchors and aliases, tags beyond
+null/bool/int/float/str/list/map such as ``!!python/...``, ``!!binary`` or ``!!set``, numbers
+too long to be one, control characters, files over a size limit) and keeps timestamps as
+strings so that the JSON Schema, not YAML's implicit typing, decides.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from typing import Any
 
 import yaml
@@ -16,30 +17,50 @@ from modelreg.errors import DocumentError
 
 MAX_DOCUMENT_BYTES = 1024 * 1024
 MAX_DEPTH = 32
+MAX_INT_DIGITS = 64  # far beyond any size or count; Python refuses int() of > 4300 digits
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-class _DuplicateKey(Exception):
-    def __init__(self, key: object, line: int) -> None:
-        self.key = key
+class _Refused(Exception):
+    """Something plain-data YAML must not hold, at a line."""
+
+    def __init__(self, message: str, line: int) -> None:
+        self.message = message
         self.line = line
 
 
 class StrictLoader(_Base):  # type: ignore[misc]
-    """libyaml's safe loader without implicit timestamps, refusing duplicate keys."""
+    """libyaml's safe loader for plain data: no implicit timestamps, no duplicate keys,
+    text keys only, no tags beyond JSON's types, no absurdly long integers."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Hashable] = set()
+        seen: set[str] = set()
         for key_node, _ in node.value:
+            line = key_node.start_mark.line + 1
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _Refused("merge keys (<<) are not allowed in registry files", line)
             key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, Hashable) and key in seen:
-                raise _DuplicateKey(key, key_node.start_mark.line + 1)
-            if isinstance(key, Hashable):
-                seen.add(key)
+            if not isinstance(key, str):
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise _Refused(f"a key must be text, not {_kind(key)}", line)
+                raise _Refused(f"key {key_node.value!r} is read as {_kind(key)}, not text; quote it", line)
+            if key in seen:
+                raise _Refused(f"duplicate key {key!r}", line)
+            seen.add(key)
         result: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return result
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        digits = sum(c.isalnum() for c in str(node.value))
+        if digits > MAX_INT_DIGITS:
+            raise _Refused(
+                f"a number of {digits} digits is too long (at most {MAX_INT_DIGITS}); quote it if it is text",
+                node.start_mark.line + 1,
+            )
+        value: int = super().construct_yaml_int(node)
+        return value
 
 
 StrictLoader.yaml_implicit_resolvers = {
@@ -47,6 +68,9 @@ StrictLoader.yaml_implicit_resolvers = {
     for first, resolvers in _Base.yaml_implicit_resolvers.items()
 }
 StrictLoader.add_constructor("tag:yaml.org,2002:map", StrictLoader.construct_yaml_map)
+StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yaml_int)
+for _tag in ("binary", "timestamp", "omap", "pairs", "set"):  # not plain data: refused like !!python/...
+    StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", StrictLoader.construct_undefined)
 
 
 def decode(raw: bytes, path: str) -> str:
@@ -64,25 +88,47 @@ def decode(raw: bytes, path: str) -> str:
     return text.removeprefix("\ufeff")
 
 
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number" if isinstance(value, int | float) else f"a {type(value).__name__}"
+
+
 def load(raw: bytes, path: str) -> Any:
     """Parse one YAML document from ``raw``; raise DocumentError naming ``path`` and the line."""
     text = decode(raw, path)
     try:
         data = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a safe loader
-    except _DuplicateKey as e:
-        raise DocumentError(path, f"duplicate key {e.key!r}", line=e.line) from None
+    except _Refused as e:
+        raise DocumentError(path, e.message, line=e.line) from None
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 1 if e.problem_mark else None
-        problem = e.problem or "invalid YAML"
-        if "could not determine a constructor" in problem:
-            problem = "tag " + problem.split("tag ", 1)[-1] + " is not allowed (plain data only)"
-        raise DocumentError(path, f"invalid YAML: {problem}", line=line) from None
+        raise DocumentError(path, f"invalid YAML: {_problem(e, text)}", line=line) from None
+    except yaml.reader.ReaderError as e:
+        line = text.count("\n", 0, e.position) + 1
+        what = f"character U+{e.character:04X}" if isinstance(e.character, int) else "a character"
+        raise DocumentError(path, f"invalid YAML: {what}: {e.reason}", line=line) from None
     except yaml.YAMLError as e:
-        raise DocumentError(path, f"invalid YAML: {e}") from None
+        raise DocumentError(path, f"invalid YAML: {' '.join(str(e).split())}") from None
     except RecursionError:
         raise DocumentError(path, "YAML nested too deeply") from None
     _check_plain_tree(data, path)
     return data
+
+
+def _problem(error: yaml.MarkedYAMLError, text: str) -> str:
+    """The parser's complaint in words a reader can act on, on one line."""
+    problem = " ".join((error.problem or "invalid YAML").split())
+    if "could not determine a constructor" in problem:
+        return "tag " + problem.split("tag ", 1)[-1] + " is not allowed (plain data only)"
+    mark = error.problem_mark
+    lines = text.splitlines()
+    line = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+    if mark is not None and line[mark.column : mark.column + 1] == "\t":
+        return f"{problem}: a tab; indent YAML with spaces, not tabs"
+    return problem
 
 
 def _check_plain_tree(data: Any, path: str) -> None:
