@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import datetime, time, timezone
 
 from modelreg.errors import InvalidInputError
 
@@ -29,7 +29,12 @@ def parse_date(text: str, *, end_of_day: bool = False) -> datetime | None:
             moment = datetime.fromisoformat(re.sub(r"Z$", "+00:00", value))
     except ValueError as e:
         raise InvalidInputError(f"invalid date {text!r}: use {DATE_FORMS}") from e
-    return moment if moment.tzinfo else moment.astimezone()
+    if moment.tzinfo is None:
+        try:
+            moment = moment.astimezone()
+        except (ValueError, OverflowError):  # local time in year 1 or 9999 may fall outside them
+            moment = moment.replace(tzinfo=timezone.utc)
+    return moment
 
 
 def checked_date(text: str, *, end_of_day: bool = False) -> datetime:

@@ -214,7 +214,10 @@ def current_branch(top: Path) -> str | None:
 
 def last_commit_before(top: Path, tip: str, epoch: int) -> str | None:
     """The newest commit on ``tip``'s first-parent chain committed at or before ``epoch``."""
-    argv = ["git", "rev-list", "--first-parent", "-1", f"--before=@{epoch}", "--end-of-options", tip]
+    if epoch < 0:
+        return None  # Git's dates start in 1970
+    # "@N +0000": Git reads a bare "@N" below 100000000 (1973) as something else than a time.
+    argv = ["git", "rev-list", "--first-parent", "-1", f"--before=@{epoch} +0000", "--end-of-options", tip]
     try:
         out = proc.output(argv, cwd=top).strip()
     except ExternalCommandError:
