@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -11,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from modelreg import dvc, dvcfile, faults, git, refs, schemas, semver, transaction, yamlio
+from modelreg import dvc, dvcfile, faults, git, naming, refs, schemas, semver, transaction, yamlio
 from modelreg.errors import InvalidInputError, ModelregError
 from modelreg.layout import artifacts_dir, facts_path, manifest_path
 from modelreg.models import (
@@ -138,7 +137,11 @@ def _write(target: Path, data: dict[str, Any], header: str) -> None:
 def _checked_name(registry: Registry, name: str) -> str:
     refs.check_name(name)
     rule = registry.config.naming.model
-    if not re.match(rule, name):
+    try:
+        matches = naming.compiled(rule).match(name)
+    except naming.UnsafeRule as e:
+        raise InvalidInputError(f"registry.yaml: naming.model {e}; fix the rule first") from None
+    if not matches:
         raise InvalidInputError(
             f"model name {name!r} breaks this registry's naming rule {rule} (registry.yaml)"
         )

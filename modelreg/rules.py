@@ -5,8 +5,8 @@ from __future__ import annotations
 import posixpath
 import re
 
-from modelreg import dvcfile, remote, semver
-from modelreg.errors import DocumentError
+from modelreg import dvcfile, naming, refs, remote, semver
+from modelreg.errors import DocumentError, InvalidInputError
 from modelreg.layout import REGISTRY_FILE, facts_path, manifest_path, stages_path
 from modelreg.models import Manifest, RegistryConfig
 from modelreg.snapshot import Problem, Snapshot
@@ -63,26 +63,21 @@ def _check_config(snap: Snapshot, config: RegistryConfig) -> None:
                 rule="config",
                 location=("stages", stage, "displace_to"),
             )
-    try:
-        re.compile(config.naming.model)
-    except re.error as e:
-        snap.problem(REGISTRY_FILE, f"naming.model is not a valid regular expression: {e}", rule="config")
+    unusable = naming.problem(config.naming.model)
+    if unusable:
+        snap.problem(REGISTRY_FILE, f"naming.model {unusable}", rule="config", location=("naming", "model"))
 
 
 def _check_versions(snap: Snapshot, config: RegistryConfig) -> None:
-    naming = _naming(config)
+    name_problems = _name_problems(snap, config)
     seen: dict[tuple[str, semver.Version], str] = {}
     for path in snap.paths:
         parts = path.split("/")
         if len(parts) != 3 or parts[0] != "models" or not parts[2].endswith(".yaml"):
             continue
         name, leaf = parts[1], parts[2]
-        if naming and not naming.match(name):
-            snap.problem(
-                path,
-                f"model name {name!r} breaks the naming rule {config.naming.model}",
-                rule="naming",
-            )
+        if name_problems.get(name):
+            snap.problem(path, name_problems[name], rule="naming")
         if leaf in {"model.yaml", "stages.yaml"}:
             continue
         version = leaf.removesuffix(".yaml")
@@ -129,11 +124,22 @@ def _check_versions(snap: Snapshot, config: RegistryConfig) -> None:
             )
 
 
-def _naming(config: RegistryConfig) -> re.Pattern[str] | None:
+def _name_problems(snap: Snapshot, config: RegistryConfig) -> dict[str, str]:
+    """What is wrong with each model folder's name, if anything (each name matched once)."""
     try:
-        return re.compile(config.naming.model)
-    except re.error:
-        return None
+        rule: re.Pattern[str] | None = naming.compiled(config.naming.model)
+    except naming.UnsafeRule:
+        rule = None  # reported with registry.yaml
+    found: dict[str, str] = {}
+    for name in {p.split("/")[1] for p in snap.paths if p.startswith("models/") and p.count("/") >= 2}:
+        try:
+            refs.check_name(name)
+        except InvalidInputError as e:
+            found[name] = str(e)
+            continue
+        if rule and not rule.match(name):
+            found[name] = f"model name {name!r} breaks the naming rule {config.naming.model}"
+    return found
 
 
 def _check_artifacts(snap: Snapshot, name: str, version: str, manifest: Manifest) -> None:
