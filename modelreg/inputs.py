@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ from modelreg.errors import DocumentError, InvalidInputError
 from modelreg.models import Dataset, Framework, Parent
 
 MAX_KEYS = 1000
+MAX_TEXT = 200  # ShortText in the manifest
 
 
 def key_value(text: str, option: str) -> tuple[str, str]:
@@ -64,15 +68,33 @@ def flatten(data: Any, where: str, prefix: str = "") -> dict[str, Any]:
 
 def read_mapping_file(path: Path) -> dict[str, Any]:
     """A JSON or YAML file of (possibly nested) values, flattened."""
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise InvalidInputError(f"cannot read {path}: {e.strerror}") from e
+    raw = read_small_file(path)
     try:
         data = yamlio.load(raw, str(path))  # YAML is a superset of JSON
     except DocumentError as e:
         raise InvalidInputError(str(e)) from e
     return flatten(data, str(path))
+
+
+def read_small_file(path: Path, limit: int = yamlio.MAX_DOCUMENT_BYTES) -> bytes:
+    """The bytes of the regular file ``path``, refused before reading when it is larger than
+    ``limit``. A FIFO would block forever and /dev/zero never ends: only regular files."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as e:
+        raise InvalidInputError(f"cannot read {path}: {e.strerror}") from e
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidInputError(f"cannot read {path}: not a regular file")
+        if info.st_size > limit:
+            raise InvalidInputError(
+                f"{path}: file is {info.st_size} bytes, over the {limit}-byte limit; give only the values"
+            )
+        try:
+            return handle.read(limit + 1)
+        except OSError as e:
+            raise InvalidInputError(f"cannot read {path}: {e.strerror}") from e
 
 
 def metrics(pairs: tuple[str, ...], files: tuple[Path, ...]) -> dict[str, float]:
@@ -88,7 +110,10 @@ def metrics(pairs: tuple[str, ...], files: tuple[Path, ...]) -> dict[str, float]
 def params(pairs: tuple[str, ...], files: tuple[Path, ...]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for file in files:
-        found.update(read_mapping_file(file))
+        for key, value in read_mapping_file(file).items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise InvalidInputError(f"{file}: param {key!r} must be a finite number, not {value}")
+            found[key] = value
     for pair in pairs:
         key, value = key_value(pair, "--param")
         found[key] = param_value(value)
@@ -101,9 +126,10 @@ def parent(text: str) -> Parent:
     from modelreg import refs
 
     refs.parse(ref)
-    if relation and not relation.replace("-", "").replace("_", "").isalnum():
+    relation = relation.lower() or "derived"
+    if not re.match(r"^[a-z][a-z0-9_-]{0,39}$", relation, re.ASCII):
         raise InvalidInputError(f"--parent {text!r}: relation must be a word like retrain or fine-tune")
-    return Parent(ref=ref, relation=relation.lower() or "derived")
+    return Parent(ref=ref, relation=relation)
 
 
 def dataset(text: str) -> tuple[str, Dataset]:
@@ -112,6 +138,7 @@ def dataset(text: str) -> tuple[str, Dataset]:
     name, sep, version = value.partition("@")
     if not sep or not name or not version:
         raise InvalidInputError(f"--data {text!r}: expected ROLE=DATASET@VERSION")
+    _short("--data", role=role, dataset=name, version=version)
     return role, Dataset(name=name, version=version)
 
 
@@ -120,4 +147,11 @@ def framework(text: str) -> Framework:
     name, _, version = text.partition("==")
     if not name.strip():
         raise InvalidInputError(f"--framework {text!r}: expected NAME[==VERSION]")
+    _short("--framework", name=name.strip(), version=version.strip())
     return Framework(name=name.strip(), version=version.strip() or None)
+
+
+def _short(option: str, **parts: str) -> None:
+    for what, value in parts.items():
+        if len(value) > MAX_TEXT:
+            raise InvalidInputError(f"{option}: the {what} is {len(value)} characters, more than {MAX_TEXT}")

@@ -3,10 +3,12 @@ from these classes (``modelreg.schemas``); a test fails when a committed schema 
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 from modelreg.semver import SEMVER_PATTERN
 
@@ -98,6 +100,15 @@ class Manifest(Strict):
     signature: dict[str, Any] | None = None
     evaluations: list[Evaluation] = []
     custom: dict[str, Any] = {}
+
+    @field_validator("params")
+    @classmethod
+    def _finite_params(cls, params: dict[str, ParamValue]) -> dict[str, ParamValue]:
+        """NaN and infinity have no JSON spelling: `show --format json` would print invalid JSON."""
+        for key, value in params.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise PydanticCustomError("finite_number", "'{key}' must be a finite number", {"key": key})
+        return params
 
 
 # --- models/<model>/model.yaml -------------------------------------------------------------
