@@ -4,11 +4,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from modelreg.errors import InvalidInputError
+
 REGISTRY_FILE = "registry.yaml"
 MODELS_DIR = "models"
 SCHEMAS_DIR = "schemas"
 WORKFLOW_FILE = ".github/workflows/modelreg.yml"
 CODEOWNERS_FILE = ".github/CODEOWNERS"
+
+
+# Names Windows cannot give a file or folder (with any extension), and characters it refuses:
+# a registry must check out everywhere.
+RESERVED_NAMES = frozenset(
+    ["con", "prn", "aux", "nul"] + [f"{p}{i}" for p in ("com", "lpt") for i in range(1, 10)]
+)
+_FORBIDDEN_CHARACTERS = set('<>:"|?*\\/')
+
+
+def check_file_name(name: str, *, what: str) -> str:
+    """``name`` if it can be a file or folder name on every system Git runs on."""
+    stem = name.split(".", 1)[0].lower()
+    if stem in RESERVED_NAMES:
+        raise InvalidInputError(
+            f"{what} {name!r} is reserved on Windows ({stem.upper()} is a device name); pick another"
+        )
+    bad = sorted({c for c in name if c in _FORBIDDEN_CHARACTERS or ord(c) < 32 or ord(c) == 127})
+    if bad or name.endswith((" ", ".")) or len(name) > 200:
+        raise InvalidInputError(
+            f"{what} {name[:60]!r} cannot be a file name everywhere: no control characters or "
+            '<>:"|?*\\, no trailing space or dot, at most 200 characters; rename it'
+        )
+    return name
 
 
 def model_dir(name: str) -> str:

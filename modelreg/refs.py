@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from modelreg import semver
 from modelreg.errors import InvalidInputError
+from modelreg.layout import RESERVED_NAMES
 from modelreg.models import NAME_PATTERN, STAGE_PATTERN
 
 _NAME = re.compile(NAME_PATTERN)
@@ -33,6 +34,11 @@ def check_name(name: str) -> str:
         raise InvalidInputError(
             f"invalid model name {shown!r}: use lowercase letters, digits, '-' and '_', "
             "starting with a letter or digit (no '/', '..' or leading '-')"
+        )
+    if name in RESERVED_NAMES:
+        raise InvalidInputError(
+            f"invalid model name {name!r}: {name.upper()} is a device name on Windows, where the "
+            "registry could not be checked out; pick another"
         )
     return name
 

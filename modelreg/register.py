@@ -6,11 +6,11 @@ import shutil
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from modelreg import dvc, dvcfile, faults, git, naming, refs, schemas, semver, transaction, yamlio
+from modelreg import dvc, dvcfile, faults, git, layout, naming, refs, schemas, semver, transaction, yamlio
 from modelreg.errors import InvalidInputError, ModelregError
 from modelreg.layout import artifacts_dir, facts_path, manifest_path
 from modelreg.models import (
@@ -83,6 +83,11 @@ def register(
         if (top / rel).exists():
             raise InvalidInputError(f"{rel} already exists; remove it or pick another version")
     created_by = git.ident(top)
+    placeholder = [Artifact(path=f"{folder}/{s.name}", md5="0" * 32, size=0) for s in sources]
+    _checked_fields(lambda: _manifest(request, name, version, created_by, parents, placeholder))
+    facts = _checked_fields(
+        lambda: ModelFacts(name=name, description=request.description, owner=request.owner)
+    )
     with transaction.restoring(top, touched, command=f"register {name}@{version}"):
         artifacts = _copy_and_track(top, folder, sources, say=say)
         faults.point("register:tracked")
@@ -90,25 +95,9 @@ def register(
             say(f"pushing {len(artifacts)} artifact(s) to the default DVC remote")
             dvc.push(top, [a.path + ".dvc" for a in artifacts])
             faults.point("register:pushed")
-        manifest = Manifest(
-            name=name,
-            version=version,
-            created_at=datetime.now(timezone.utc).replace(microsecond=0),
-            created_by=created_by,
-            description=request.description,
-            framework=request.framework,
-            algorithm=request.algorithm,
-            tags=request.tags,
-            artifacts=artifacts,
-            metrics=request.metrics,
-            params=request.params,
-            data=request.data,
-            lineage=Lineage(parents=parents),
-            code=request.code,
-        )
+        manifest = _manifest(request, name, version, created_by, parents, artifacts)
         _write(top / manifest_file, manifest_data(manifest), MANIFEST_HEADER)
         if new_model:
-            facts = ModelFacts(name=name, description=request.description, owner=request.owner)
             _write(top / facts_path(name), schemas.model_to_data(facts), FACTS_HEADER)
         faults.point("register:written")
         commit = git.commit(top, f"register {name}@{version}", touched)
@@ -121,6 +110,61 @@ def register(
         pushed=request.push,
         new_model=new_model,
     )
+
+
+def _manifest(
+    request: RegisterRequest,
+    name: str,
+    version: str,
+    created_by: str,
+    parents: list[Parent],
+    artifacts: list[Artifact],
+) -> Manifest:
+    return Manifest(
+        name=name,
+        version=version,
+        created_at=datetime.now(timezone.utc).replace(microsecond=0),
+        created_by=created_by,
+        description=request.description,
+        framework=request.framework,
+        algorithm=request.algorithm,
+        tags=request.tags,
+        artifacts=artifacts,
+        metrics=request.metrics,
+        params=request.params,
+        data=request.data,
+        lineage=Lineage(parents=parents),
+        code=request.code,
+    )
+
+
+# The option (or setting) each manifest field comes from, to name it in an error.
+_OPTIONS = {
+    "tags": "--tag",
+    "description": "--description",
+    "framework": "--framework",
+    "algorithm": "--algorithm",
+    "metrics": "--metric",
+    "params": "--param",
+    "data": "--data",
+    "lineage": "--parent",
+    "owner": "--owner",
+    "created_by": "your Git identity (user.name, user.email)",
+}
+
+_T = TypeVar("_T")
+
+
+def _checked_fields(build: Callable[[], _T]) -> _T:
+    """``build()``, with a field the schema refuses reported as the option it came from,
+    before anything is copied or written."""
+    try:
+        return build()
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        option = _OPTIONS.get(str(first["loc"][0]) if first["loc"] else "", "a value")
+        raise InvalidInputError(f"{option}: {where}: {first['msg']}") from None
 
 
 def manifest_data(manifest: Manifest) -> dict[str, Any]:
@@ -151,43 +195,67 @@ def _checked_name(registry: Registry, name: str) -> str:
 def _next_version(registry: Registry, name: str, request: RegisterRequest) -> str:
     if (request.version is None) == (request.bump is None):
         raise InvalidInputError("give exactly one of --version X.Y.Z or --bump major|minor|patch")
-    existing = registry.snapshot.versions(name)
+    # Every manifest file counts, valid or not: its version number is taken either way.
+    existing = sorted({v for n, v in registry.snapshot.present if n == name}, key=semver.sort_key)
     if request.version is not None:
         parsed = semver.parse(request.version)
         if parsed is None:
             raise InvalidInputError(f"invalid version {request.version!r}: use a semantic version like 1.2.0")
-        core = semver.Version(parsed.major, parsed.minor, parsed.patch, parsed.prerelease)
         for other in existing:
-            o = semver.parse(other)
-            if o and semver.Version(o.major, o.minor, o.patch, o.prerelease) == core:
+            if _same_version(request.version, other):
                 raise InvalidInputError(
                     f"{name}@{other} already exists; versions are never reused, pick a new one"
                 )
         return request.version
     if request.bump not in {"major", "minor", "patch"}:
         raise InvalidInputError(f"invalid --bump {request.bump!r}: use major, minor or patch")
-    if not existing:
-        return "0.1.0"
     latest = max((v for v in map(semver.parse, existing) if v), default=None)
-    assert latest is not None
-    return str(latest.bump(request.bump))
+    return str(latest.bump(request.bump)) if latest else "0.1.0"
+
+
+def _same_version(a: str, b: str) -> bool:
+    """Equal but for build metadata, or for case (1.0.0-RC.1 and 1.0.0-rc.1 would be one file
+    on a case-insensitive file system)."""
+    return semver.core(a.lower()) == semver.core(b.lower())
 
 
 def _checked_sources(files: list[Path]) -> list[Path]:
+    """The artifacts to copy. A FILE that is a symlink is followed, as ``cp`` does: its target's
+    bytes are registered. Inside a folder, symlinks and special files are refused: a training
+    job's output could link to a secret (~/.ssh, /proc/self/environ) that would be copied in
+    and pushed to the remote, or to /dev/zero."""
     if not files:
         raise InvalidInputError("give at least one artifact file or folder to register")
     names: set[str] = set()
     for f in files:
         if not f.exists():
-            raise InvalidInputError(f"artifact {f} does not exist")
+            broken = " (a symlink to nothing)" if f.is_symlink() else ""
+            raise InvalidInputError(f"artifact {f} does not exist{broken}")
         if not (f.is_file() or f.is_dir()):
             raise InvalidInputError(f"artifact {f} is neither a file nor a folder")
-        if f.name in names or f.name.endswith(".dvc") or f.name.startswith("."):
+        layout.check_file_name(f.name, what="artifact name")
+        if f.name.lower() in names or f.name.endswith(".dvc") or f.name.startswith("."):
             raise InvalidInputError(
-                f"artifact name {f.name!r} is repeated, hidden or ends in .dvc; rename it"
+                f"artifact name {f.name!r} is repeated (ignoring case), hidden or ends in .dvc; rename it"
             )
-        names.add(f.name)
+        names.add(f.name.lower())
+        if f.is_dir():
+            _check_folder(f)
     return files
+
+
+def _check_folder(folder: Path) -> None:
+    for inside in sorted(folder.rglob("*")):
+        if inside.is_symlink():
+            raise InvalidInputError(
+                f"artifact folder {folder} holds a symlink, {inside.relative_to(folder)}; modelreg copies "
+                "bytes, not links: replace it with the file it points to (cp -L) or remove it"
+            )
+        if not (inside.is_file() or inside.is_dir()):
+            raise InvalidInputError(
+                f"artifact folder {folder} holds {inside.relative_to(folder)}, which is neither a file "
+                "nor a folder (a pipe or device); remove it"
+            )
 
 
 def _resolved_parent(registry: Registry, parent: Parent) -> Parent:

@@ -7,7 +7,7 @@ import re
 
 from modelreg import dvcfile, naming, refs, remote, semver
 from modelreg.errors import DocumentError, InvalidInputError
-from modelreg.layout import REGISTRY_FILE, facts_path, manifest_path, stages_path
+from modelreg.layout import REGISTRY_FILE, check_file_name, facts_path, manifest_path, stages_path
 from modelreg.models import Manifest, RegistryConfig
 from modelreg.snapshot import Problem, Snapshot
 
@@ -23,6 +23,7 @@ def check_snapshot(snap: Snapshot) -> None:
         _check_parents(snap, name, version, manifest)
     _check_cycles(snap)
     _check_orphan_pointers(snap)
+    _check_portable_paths(snap)
     for name in sorted(snap.stages):
         _check_stages(snap, snap.config, name)
     snap.problems.extend(remote.config_problems(snap.tree))
@@ -277,6 +278,27 @@ def _check_orphan_pointers(snap: Snapshot) -> None:
                 f"DVC pointer belongs to no manifest (no models/{name}/{version}.yaml)",
                 rule="artifact",
             )
+
+
+def _check_portable_paths(snap: Snapshot) -> None:
+    """Every file must check out on every system: no two paths that differ only by case
+    (macOS and Windows would keep one), no names Windows cannot hold (NUL.bin, CON, a:b)."""
+    by_case: dict[str, str] = {}
+    for path in snap.paths:
+        other = by_case.setdefault(path.lower(), path)
+        if other != path:
+            snap.problem(
+                path,
+                f"differs from {other} only by case; a case-insensitive file system (macOS, "
+                "Windows) holds only one of them: rename or remove one",
+                rule="path",
+            )
+        for part in path.split("/")[2:]:  # models/<name> is checked as a model name
+            try:
+                check_file_name(part, what="name")
+            except InvalidInputError as e:
+                snap.problem(path, str(e), rule="path")
+                break
 
 
 def _check_stages(snap: Snapshot, config: RegistryConfig, name: str) -> None:

@@ -64,6 +64,12 @@ def parse(text: str) -> Version | None:
     return Version(int(major), int(minor), int(patch), tuple(pre.split(".")) if pre else (), build or "")
 
 
+def core(text: str) -> Version | None:
+    """The version ``text`` spells without its build metadata (which precedence ignores)."""
+    v = parse(text)
+    return Version(v.major, v.minor, v.patch, v.prerelease) if v else None
+
+
 def is_valid(text: str) -> bool:
     return parse(text) is not None
 
