@@ -59,6 +59,9 @@ jobs:
 """
 
 
+MAX_NAME = 200
+
+
 class InitResult(BaseModel):
     root: str
     created: list[str]
@@ -85,6 +88,8 @@ def init(
     """
     options = remote_options or {}
     refuse_secret_options(options, remote=dvc.DEFAULT_REMOTE_NAME)
+    if name is not None and len(name) > MAX_NAME:  # registry.yaml's schema: ShortText
+        raise InvalidInputError(f"registry name is {len(name)} characters, more than {MAX_NAME}")
     directory.mkdir(parents=True, exist_ok=True)
     git_initialized = False
     if not git.is_repo(directory):
