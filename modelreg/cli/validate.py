@@ -69,10 +69,13 @@ def command(paths: tuple[Path, ...], check_remote: bool, repo: str, fmt: str) ->
 
 
 def _relative(top: Path, path: Path) -> str:
+    from modelreg.errors import InvalidInputError
+
     absolute = path if path.is_absolute() else Path.cwd() / path
     try:
-        return absolute.resolve().relative_to(top.resolve()).as_posix()
+        rel = absolute.resolve().relative_to(top.resolve()).as_posix()
     except ValueError:
-        from modelreg.errors import InvalidInputError
-
         raise InvalidInputError(f"{path} is outside the registry {top}") from None
+    if not absolute.exists():  # nothing to report would read as "ok"
+        raise InvalidInputError(f"{path}: no such file or folder")
+    return rel
