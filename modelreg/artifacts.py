@@ -185,7 +185,7 @@ def _parse_listing(raw: bytes, md5: str) -> list[Entry]:
     for item in data if isinstance(data, list) else [None]:
         entry_md5 = item.get("md5") if isinstance(item, dict) else None
         relpath = item.get("relpath") if isinstance(item, dict) else None
-        if not isinstance(entry_md5, str) or not _MD5.match(entry_md5):
+        if not isinstance(entry_md5, str) or not _MD5.fullmatch(entry_md5):
             raise ArtifactError(f"folder listing {md5} has an entry without a valid md5")
         if not isinstance(relpath, str) or not _safe_relpath(relpath):
             raise ArtifactError(f"folder listing {md5} has an unsafe path {str(relpath)[:80]!r}")

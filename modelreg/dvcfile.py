@@ -36,7 +36,7 @@ def parse(raw: bytes, where: str) -> Pointer:
     md5, size, path = out.get("md5"), out.get("size"), out.get("path")
     if md5 is None or size is None or path is None:
         raise DocumentError(where, "DVC pointer lacks md5, size or path; re-track it with DVC 3")
-    if not isinstance(md5, str) or not _MD5.match(md5):
+    if not isinstance(md5, str) or not _MD5.fullmatch(md5):
         raise DocumentError(where, f"md5 {md5!r} is not 32 lowercase hex digits; re-track it with DVC 3")
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise DocumentError(where, f"size {size!r} is not a number of bytes; re-track it with DVC 3")

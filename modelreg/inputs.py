@@ -127,7 +127,7 @@ def parent(text: str) -> Parent:
 
     refs.parse(ref)
     relation = relation.lower() or "derived"
-    if not re.match(r"^[a-z][a-z0-9_-]{0,39}$", relation, re.ASCII):
+    if not re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", relation, re.ASCII):
         raise InvalidInputError(f"--parent {text!r}: relation must be a word like retrain or fine-tune")
     return Parent(ref=ref, relation=relation)
 

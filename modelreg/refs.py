@@ -29,7 +29,7 @@ class Ref:
 
 def check_name(name: str) -> str:
     """``name`` if it can be a model name (a folder under models/); InvalidInputError if not."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):  # fullmatch: "$" alone lets a trailing newline through
         shown = name if len(name) <= 60 else name[:57] + "..."
         raise InvalidInputError(
             f"invalid model name {shown!r}: use lowercase letters, digits, '-' and '_', "
@@ -59,6 +59,6 @@ def parse(text: str) -> Ref:
         raise InvalidInputError(
             f"invalid version {selector[:80]!r} in {text[:80]!r}: use a semantic version like 1.2.0 (no 'v')"
         )
-    if _STAGE.match(selector):
+    if _STAGE.fullmatch(selector):
         return Ref(name, selector, "stage")
     raise InvalidInputError(f"invalid reference {text[:80]!r}: expected {FORMS}")

@@ -57,7 +57,7 @@ def parse(text: str) -> Version | None:
     """The Version ``text`` spells, or None when it is not a semantic version."""
     if not isinstance(text, str) or len(text) > MAX_VERSION_LENGTH:
         return None
-    m = _SEMVER.match(text)
+    m = _SEMVER.fullmatch(text)  # "$" alone would accept "1.0.0\n"
     if not m:
         return None
     major, minor, patch, pre, build = m.groups()
