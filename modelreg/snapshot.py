@@ -109,9 +109,21 @@ def _parse(snap: Snapshot, path: str, kind: str) -> Any:
     found = schemas.schema_problems(kind, data)
     for location, message in found:
         where = ".".join(str(x) for x in location)
-        text = f"{where}: {message}" if where else message
+        text = f"{where}: {_read_as_text_hint(raw, location, message)}" if where else message
         snap.problem(path, text, rule="schema", location=location)
     return None if found else schemas.parse(kind, data)
+
+
+def _read_as_text_hint(raw: bytes, location: tuple[Any, ...], message: str) -> str:
+    """``version: 1.10`` is the number 1.1 to YAML: say so, with the fix, rather than
+    "1.1 is not of type 'string'"."""
+    if "is not of type 'string'" not in message:
+        return message
+    written = yamlio.source_of(raw, location)
+    read = message.split(" is not of type", 1)[0]
+    if not written or written == read:
+        return message
+    return f'{written} is read as {read}, not text; quote it: "{written}"'
 
 
 def _load_stages(snap: Snapshot, path: str, model: str) -> None:

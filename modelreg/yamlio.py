@@ -150,25 +150,35 @@ def _check_plain_tree(data: Any, path: str) -> None:
 
 def line_of(raw: bytes, location: tuple[str | int, ...]) -> int | None:
     """The 1-based line of the value at ``location`` (keys and indexes), or of its nearest parent."""
+    node, exact = _node_at(raw, location)
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def source_of(raw: bytes, location: tuple[str | int, ...]) -> str | None:
+    """The text of the plain scalar at ``location`` as written (``1.10``, not the float 1.1)."""
+    node, exact = _node_at(raw, location)
+    if exact and isinstance(node, yaml.ScalarNode) and not node.style:
+        return str(node.value)
+    return None
+
+
+def _node_at(raw: bytes, location: tuple[str | int, ...]) -> tuple[Any, bool]:
+    """The node at ``location``, or its nearest parent; and whether it is the node itself."""
     try:
         node: Any = yaml.compose(decode(raw, ""), Loader=StrictLoader)  # noqa: S506
     except (yaml.YAMLError, DocumentError):
-        return None
-    line = node.start_mark.line + 1 if node is not None else None
+        return None, False
     for step in location:
         if isinstance(node, yaml.MappingNode):
             match = [v for k, v in node.value if k.value == str(step)]
             if not match:
-                return line
+                return node, False
             node = match[0]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
-            if step >= len(node.value):
-                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
             node = node.value[step]
         else:
-            return line
-        line = node.start_mark.line + 1
-    return line
+            return node, False
+    return node, True
 
 
 def dump(data: Any, *, header: str | None = None) -> str:
