@@ -16,6 +16,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "Validate every registry file and cross-file rule."),
     "list": ("list", "List models, their versions and stages."),
     "show": ("show", "Show one model version by NAME@VERSION, NAME@STAGE or NAME@latest."),
+    "promote": ("promote", "Move a version to another stage by pull request."),
+    "demote": ("demote", "Move a version back to an earlier stage by pull request."),
+    "archive": ("archive", "Archive a version by pull request."),
+    "deprecate": ("deprecate", "Deprecate a version by pull request."),
+    "check": ("check", "CI validator: validate the registry and judge a change (base..head)."),
+    "codeowners": ("codeowners", "Write .github/CODEOWNERS from the models' owners."),
 }
 
 
