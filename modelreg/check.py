@@ -110,7 +110,7 @@ def write_once(before: Snapshot, after: Snapshot, changed: list[Change]) -> list
     for change in changed:
         old_path = change.old_path or change.path
         old = classify(old_path)
-        if change.status == "C" or old.kind not in {"manifest", "pointer"}:
+        if change.status in {"A", "C"} or old.kind not in {"manifest", "pointer"}:
             continue
         if old.kind == "pointer" and (old.model, old.version) not in before.manifests:
             continue
