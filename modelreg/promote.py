@@ -97,6 +97,7 @@ def promote(
         if pushed:
             gitwrite.delete_remote_branch(plan.top, REMOTE, plan.branch)
         gitwrite.delete_branch(plan.top, plan.branch, commit)
+        say(f"removed branch {plan.branch} again")
         raise
     return PromoteResult(
         ref=plan.move.ref,

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 import yaml
 from conftest import Reg, git
-from registries import strict  # noqa: F401 - fixture
 
 CASES = Path(__file__).parent / "check_cases"
 BRANCH = "change"
+
+pytest_plugins = ["github_server", "registries"]
 
 
 def _cases(kind: str) -> list[Any]:
@@ -87,7 +88,7 @@ def run_case(reg: Reg, case_file: Path) -> tuple[dict[str, Any], Any]:
 
 
 @pytest.mark.parametrize("case_file", _cases("valid"))
-def test_valid_change_passes(strict: Reg, case_file: Path) -> None:  # noqa: F811
+def test_valid_change_passes(strict: Reg, case_file: Path) -> None:
     case, r = run_case(strict, case_file)
     assert r.code == 0, r.out + r.err
     for line in case["output"]:
@@ -95,7 +96,7 @@ def test_valid_change_passes(strict: Reg, case_file: Path) -> None:  # noqa: F81
 
 
 @pytest.mark.parametrize("case_file", _cases("invalid"))
-def test_invalid_change_fails_saying_why(strict: Reg, case_file: Path) -> None:  # noqa: F811
+def test_invalid_change_fails_saying_why(strict: Reg, case_file: Path) -> None:
     case, r = run_case(strict, case_file)
     assert r.code == 1, r.out + r.err
     for message in case["expect"]:
@@ -103,7 +104,7 @@ def test_invalid_change_fails_saying_why(strict: Reg, case_file: Path) -> None: 
     assert "Traceback" not in r.err
 
 
-def test_every_failure_is_listed_not_just_the_first(strict: Reg) -> None:  # noqa: F811
+def test_every_failure_is_listed_not_just_the_first(strict: Reg) -> None:
     git("checkout", "-q", "-b", BRANCH, cwd=strict.path)
     git("rm", "-q", "models/fraud/1.6.0.yaml", cwd=strict.path)
     _replace(strict, {"path": "models/fraud/1.1.0.yaml", "old": "retrained", "new": "edited"})
@@ -119,7 +120,7 @@ def test_every_failure_is_listed_not_just_the_first(strict: Reg) -> None:  # noq
     assert report["ok"] is False and report["base"] == "main"
 
 
-def test_github_format_annotates_and_writes_the_step_summary(strict: Reg, tmp_path: Path) -> None:  # noqa: F811
+def test_github_format_annotates_and_writes_the_step_summary(strict: Reg, tmp_path: Path) -> None:
     git("checkout", "-q", "-b", BRANCH, cwd=strict.path)
     stages = "production: 1.2.0\nstaging: [1.3.0, 1.4.0, 1.5.0, 1.7.0]\narchived: [1.0.0, 1.1.0]\n"
     strict.write("models/fraud/stages.yaml", stages)
@@ -146,7 +147,7 @@ def test_github_format_annotates_and_writes_the_step_summary(strict: Reg, tmp_pa
     assert "Also: fraud@1.1.0 production → archived" in text
 
 
-def test_markdown_marks_worse_metrics(strict: Reg) -> None:  # noqa: F811
+def test_markdown_marks_worse_metrics(strict: Reg) -> None:
     git("checkout", "-q", "-b", BRANCH, cwd=strict.path)
     strict.write(
         "models/fraud/stages.yaml", "production: 1.3.0\nstaging: [1.2.0]\narchived: [1.0.0, 1.1.0]\n"
@@ -157,13 +158,13 @@ def test_markdown_marks_worse_metrics(strict: Reg) -> None:  # noqa: F811
     assert "| auc | 0.915 | 0.92 | -0.005 (worse) |" in r.out
 
 
-def test_head_defaults_to_head_and_base_to_main(strict: Reg) -> None:  # noqa: F811
+def test_head_defaults_to_head_and_base_to_main(strict: Reg) -> None:
     r = strict.cli("check")
     assert r.code == 0, r.err
     assert r.out.startswith("check main (")
 
 
-def test_check_refuses_unknown_revisions(strict: Reg) -> None:  # noqa: F811
+def test_check_refuses_unknown_revisions(strict: Reg) -> None:
     r = strict.cli("check", "--base", "nope")
     assert r.code == 1
     assert r.err.strip() == "modelreg: error: unknown revision 'nope': no commit, branch or tag has that name"
