@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,6 +31,7 @@ class FakeGitHub:
     """What the server received, and what it answers next (status and JSON body)."""
 
     url: str = ""
+    token: str = TOKEN
     requests: list[Request] = field(default_factory=list)
     status: int = 201
     answer: dict[str, Any] = field(
@@ -77,17 +78,29 @@ def github_api() -> Iterator[FakeGitHub]:
     thread.join()
 
 
-def add_origin(reg: Reg, bare: Path) -> Path:
-    """A bare repository at ``bare`` as ``origin``: the remote URL says github.com (so the
-    owner and repository can be read from it), and git's ``insteadOf`` sends pushes to disk."""
-    git("init", "-q", "--bare", str(bare), cwd=reg.path)
-    git("remote", "add", "origin", ORIGIN_URL, cwd=reg.path)
-    git("config", f"url.{bare}.insteadOf", ORIGIN_URL, cwd=reg.path)
-    git("push", "-q", "origin", "main", cwd=reg.path)
-    git("fetch", "-q", "origin", cwd=reg.path)
-    return bare
+@dataclass
+class Origin:
+    """A bare repository on disk standing in for the GitHub repository ``acme/models``."""
+
+    bare: Path
+
+    def branches(self) -> list[str]:
+        out = git("for-each-ref", "--format=%(refname:short)", "refs/heads", cwd=self.bare)
+        return out.split()
 
 
-def remote_branches(bare: Path) -> list[str]:
-    out = git("for-each-ref", "--format=%(refname:short)", "refs/heads", cwd=bare)
-    return out.split()
+@pytest.fixture
+def add_origin(tmp_path: Path) -> Callable[[Reg], Origin]:
+    """Give a registry a bare ``origin``: the remote URL says github.com (so the owner and
+    repository can be read from it), and git's ``insteadOf`` sends pushes to the disk."""
+
+    def attach(reg: Reg) -> Origin:
+        bare = tmp_path / "origin.git"
+        git("init", "-q", "--bare", str(bare), cwd=reg.path)
+        git("remote", "add", "origin", ORIGIN_URL, cwd=reg.path)
+        git("config", f"url.{bare}.insteadOf", ORIGIN_URL, cwd=reg.path)
+        git("push", "-q", "origin", "main", cwd=reg.path)
+        git("fetch", "-q", "origin", cwd=reg.path)
+        return Origin(bare)
+
+    return attach

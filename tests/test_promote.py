@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
 from conftest import Reg, Result, git
-from github_server import TOKEN, FakeGitHub, add_origin, remote_branches
 
 from modelreg.github import GitHubRepo, parse_remote_url
+
+if TYPE_CHECKING:
+    from github_server import FakeGitHub, Origin
+
+    AddOrigin = Callable[[Reg], Origin]
+
+TOKEN = "ghp_test0123456789abcdefSECRET"  # the token github_server's fake API expects
 
 pytest_plugins = ["github_server", "registries"]
 
@@ -23,10 +30,10 @@ def _merge(reg: Reg, branch: str) -> None:
     git("merge", "-q", "--no-ff", "-m", f"Merge {branch}", branch, cwd=reg.path)
 
 
-def test_promote_end_to_end(populated: Reg, tmp_path: Path, github_api: FakeGitHub) -> None:
+def test_promote_end_to_end(populated: Reg, add_origin: AddOrigin, github_api: FakeGitHub) -> None:
     """register -> promote (branch, commit, push, pull request) -> check passes -> merge -> show."""
     reg = populated
-    origin = add_origin(reg, tmp_path / "origin.git")
+    origin = add_origin(reg)
     reg.register(
         "fraud",
         "1.3.0",
@@ -42,7 +49,7 @@ def test_promote_end_to_end(populated: Reg, tmp_path: Path, github_api: FakeGitH
     branch = "promote/fraud-1.3.0-staging"
     assert reg.state()[0] == before[0] and reg.state()[2:] == before[2:]  # HEAD, status, files
     assert git("branch", "--show-current", cwd=reg.path).strip() == "main"
-    assert branch in remote_branches(origin)
+    assert branch in origin.branches()
     assert "pull request #42: https://github.com/acme/models/pull/42" in staged.out
 
     (request,) = github_api.requests
@@ -126,13 +133,13 @@ def test_stages_yaml_stays_one_line_per_move(populated: Reg) -> None:
 
 
 def test_promote_refused_by_a_rule_leaves_nothing(
-    strict: Reg, tmp_path: Path, github_api: FakeGitHub
+    strict: Reg, add_origin: AddOrigin, github_api: FakeGitHub
 ) -> None:
     reg = strict
-    origin = add_origin(reg, tmp_path / "origin.git")
+    origin = add_origin(reg)
     git("checkout", "-q", "-b", "work", cwd=reg.path)
     reg.write("notes.txt", "uncommitted work\n")
-    before, remote_before = reg.state(), remote_branches(origin)
+    before, remote_before = reg.state(), origin.branches()
     why = {
         "fraud@1.6.0": "development -> production is not an allowed transition; production accepts versions "
         "from staging (registry.yaml)",
@@ -151,7 +158,7 @@ def test_promote_refused_by_a_rule_leaves_nothing(
         assert r.out == ""
         _no_token(r)
     assert reg.state() == before
-    assert remote_branches(origin) == remote_before
+    assert origin.branches() == remote_before
     assert github_api.requests == []
 
 
@@ -191,8 +198,8 @@ def test_promote_errors_change_nothing(populated: Reg, args: list[str], message:
     assert populated.state() == before
 
 
-def test_pr_without_a_token_is_refused_up_front(populated: Reg, tmp_path: Path) -> None:
-    add_origin(populated, tmp_path / "origin.git")
+def test_pr_without_a_token_is_refused_up_front(populated: Reg, add_origin: AddOrigin) -> None:
+    add_origin(populated)
     before = populated.state()
     r = populated.cli("promote", "fraud@1.2.0", "--to", "staging", "--pr")
     assert r.err.strip() == (
@@ -201,27 +208,29 @@ def test_pr_without_a_token_is_refused_up_front(populated: Reg, tmp_path: Path) 
     assert populated.state() == before
 
 
-def test_without_a_token_it_prints_where_to_open_the_pull_request(populated: Reg, tmp_path: Path) -> None:
-    origin = add_origin(populated, tmp_path / "origin.git")
+def test_without_a_token_it_prints_where_to_open_the_pull_request(
+    populated: Reg, add_origin: AddOrigin
+) -> None:
+    origin = add_origin(populated)
     r = populated.cli("promote", "fraud@1.2.0", "--to", "staging")
     assert r.code == 0, r.err
     url = "https://github.com/acme/models/compare/main...promote/fraud-1.2.0-staging?expand=1"
     assert f"open the pull request at {url}" in r.out
-    assert "promote/fraud-1.2.0-staging" in remote_branches(origin)
+    assert "promote/fraud-1.2.0-staging" in origin.branches()
 
 
 def test_refused_pull_request_rolls_back_and_hides_the_token(
     populated: Reg,
-    tmp_path: Path,
+    add_origin: AddOrigin,
     github_api: FakeGitHub,
 ) -> None:
-    origin = add_origin(populated, tmp_path / "origin.git")
+    origin = add_origin(populated)
     github_api.status = 422
     github_api.answer = {
         "message": "Validation Failed",
         "errors": [{"message": f"token {TOKEN} is not welcome"}],
     }
-    before, remote_before = populated.state(), remote_branches(origin)
+    before, remote_before = populated.state(), origin.branches()
     r = populated.cli("promote", "fraud@1.2.0", "--to", "staging", env=github_api.env)
     assert r.code == 1
     assert r.err.strip().splitlines()[-1] == (
@@ -230,11 +239,27 @@ def test_refused_pull_request_rolls_back_and_hides_the_token(
     )
     _no_token(r)
     assert populated.state() == before
-    assert remote_branches(origin) == remote_before
+    assert origin.branches() == remote_before
 
 
-def test_bad_credentials_say_what_to_check(populated: Reg, tmp_path: Path, github_api: FakeGitHub) -> None:
-    add_origin(populated, tmp_path / "origin.git")
+def test_push_rejected_leaves_no_branch(populated: Reg, add_origin: AddOrigin) -> None:
+    origin = add_origin(populated)
+    populated.register("fraud", "1.3.0", description="someone else's commit on the branch")
+    git("push", "-q", "origin", "HEAD:refs/heads/promote/fraud-1.2.0-staging", cwd=populated.path)
+    git("reset", "-q", "--hard", "HEAD~1", cwd=populated.path)
+    git("clean", "-q", "-fdx", "--", "models", cwd=populated.path)
+    before = populated.state()
+    r = populated.cli("promote", "fraud@1.2.0", "--to", "staging")
+    assert r.code == 1
+    assert r.lines[-1].startswith("modelreg: error: could not push promote/fraud-1.2.0-staging to origin: ")
+    assert populated.state() == before
+    assert origin.branches() == ["main", "promote/fraud-1.2.0-staging"]
+
+
+def test_bad_credentials_say_what_to_check(
+    populated: Reg, add_origin: AddOrigin, github_api: FakeGitHub
+) -> None:
+    add_origin(populated)
     github_api.status = 401
     github_api.answer = {"message": "Bad credentials"}
     r = populated.cli("promote", "fraud@1.2.0", "--to", "staging", "--format", "json", env=github_api.env)
@@ -245,8 +270,8 @@ def test_bad_credentials_say_what_to_check(populated: Reg, tmp_path: Path, githu
     )
 
 
-def test_unreachable_api_rolls_back(populated: Reg, tmp_path: Path) -> None:
-    origin = add_origin(populated, tmp_path / "origin.git")
+def test_unreachable_api_rolls_back(populated: Reg, add_origin: AddOrigin) -> None:
+    origin = add_origin(populated)
     env = {"GH_TOKEN": TOKEN, "GITHUB_API_URL": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1"}
     before = populated.state()
     r = populated.cli("promote", "fraud@1.2.0", "--to", "staging", env=env)
@@ -257,7 +282,7 @@ def test_unreachable_api_rolls_back(populated: Reg, tmp_path: Path) -> None:
     )
     _no_token(r)
     assert populated.state() == before
-    assert remote_branches(origin) == ["main"]
+    assert origin.branches() == ["main"]
 
 
 def test_work_tree_index_and_branch_are_untouched(populated: Reg) -> None:
