@@ -228,6 +228,8 @@ def judge_models(
             problems.append(
                 _at(after, stages_path(name), violation.message, rule=violation.rule, location=location)
             )
+        if before.config is not None and before.config != after.config:
+            problems.extend(_over_base_capacity(before.config, after, name))
         if moves or registered:
             changes.append(
                 model_change(config, before, after.manifests, name=name, moves=moves, registered=registered)
@@ -246,6 +248,20 @@ def _moves(config: RegistryConfig, before: Snapshot, after: Snapshot, name: str)
         config, name, before.stages.get(name, {}), after.stages.get(name, {}), after.versions(name)
     )
     return [m for m in moves if m.to_stage in known]
+
+
+def _over_base_capacity(config: RegistryConfig, after: Snapshot, name: str) -> list[Problem]:
+    """max_versions as the base's registry.yaml sets it, for a change that also edits it."""
+    found = []
+    for stage, held in after.stages.get(name, {}).items():
+        policy = config.stages.get(stage)
+        if policy is not None and policy.max_versions is not None and len(held) > policy.max_versions:
+            message = (
+                f"{stage} holds {len(held)} versions, more than the base's max_versions of "
+                f"{policy.max_versions}; change registry.yaml in a pull request of its own first"
+            )
+            found.append(_at(after, stages_path(name), message, rule="stages", location=(stage,)))
+    return found
 
 
 def _stale_codeowners() -> Problem:

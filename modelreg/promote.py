@@ -83,22 +83,7 @@ def promote(
         content=plan.stages_text.encode(),
         message=commit_message(plan, request),
     )
-    gitwrite.create_branch(plan.top, plan.branch, commit)
-    say(f"created branch {plan.branch} from {plan.base}")
-    token = request.token.get_secret_value() if request.token else None
-    pushed = False
-    try:
-        if request.push:
-            say(f"pushing {plan.branch} to {REMOTE}")
-            gitwrite.push_branch(plan.top, REMOTE, plan.branch, secret=token)
-            pushed = True
-        pr = _open_pr(plan, request, token) if plan.open_pr else None
-    except BaseException:
-        if pushed:
-            gitwrite.delete_remote_branch(plan.top, REMOTE, plan.branch)
-        gitwrite.delete_branch(plan.top, plan.branch, commit)
-        say(f"removed branch {plan.branch} again")
-        raise
+    pushed, pr = _publish(plan, request, commit, say=say)
     return PromoteResult(
         ref=plan.move.ref,
         from_stage=plan.move.from_stage,
@@ -111,6 +96,29 @@ def promote(
         pull_request=pr,
         compare_url=_compare_url(plan) if pushed and pr is None else None,
     )
+
+
+def _publish(
+    plan: Plan, request: PromoteRequest, commit: str, *, say: Callable[[str], None]
+) -> tuple[bool, PullRequest | None]:
+    """Branch, push, pull request; if any step fails, the branch goes again (here and on origin)."""
+    token = request.token.get_secret_value() if request.token else None
+    pushed = False
+    try:
+        gitwrite.create_branch(plan.top, plan.branch, commit)
+        say(f"created branch {plan.branch} from {plan.base}")
+        if request.push:
+            say(f"pushing {plan.branch} to {REMOTE}")
+            gitwrite.push_branch(plan.top, REMOTE, plan.branch, secret=token)
+            pushed = True
+        pr = _open_pr(plan, request, token) if plan.open_pr else None
+    except BaseException:
+        if pushed:
+            gitwrite.delete_remote_branch(plan.top, REMOTE, plan.branch)
+        gitwrite.delete_branch(plan.top, plan.branch, commit)
+        say(f"removed branch {plan.branch} again")
+        raise
+    return pushed, pr
 
 
 def _compare_url(plan: Plan) -> str | None:

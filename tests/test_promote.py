@@ -355,3 +355,10 @@ def test_enterprise_api_url() -> None:
     assert repo.api_url(None) == "https://ghe.acme.io/api/v3"
     assert repo.api_url("https://ghe.acme.io/api/v3/") == "https://ghe.acme.io/api/v3"
     assert GitHubRepo("github.com", "a", "b").api_url(None) == "https://api.github.com"
+
+
+def test_first_promotion_of_a_model_writes_a_new_stages_yaml(populated: Reg) -> None:
+    r = populated.cli("promote", "churn@0.1.0", "--to", "staging", "--no-push")
+    assert r.code == 0, r.err
+    text = git("show", "promote/churn-0.1.0-staging:models/churn/stages.yaml", cwd=populated.path)
+    assert text == "# yaml-language-server: $schema=../../schemas/stages.schema.json\nstaging: 0.1.0\n"
