@@ -142,10 +142,21 @@ def reg(tmp_path: Path) -> Iterator[Reg]:
 def populated(reg: Reg) -> Reg:
     """Two models: fraud 1.0.0 -> 1.1.0 -> 1.2.0 (retrains), churn 0.1.0; fraud 1.1.0 in production."""
     reg.register("fraud", "1.0.0", owner="@acme/risk", description="first fraud model", metrics={"auc": 0.90})
-    reg.register("fraud", "1.1.0", description="retrained", metrics={"auc": 0.92},
-                 parents=[{"ref": "fraud@1.0.0", "relation": "retrain"}])
-    reg.register("fraud", "1.2.0", description="retrained again", metrics={"auc": 0.93},
-                 parents=[{"ref": "fraud@1.1.0", "relation": "retrain"}], tags=["tabular"])
+    reg.register(
+        "fraud",
+        "1.1.0",
+        description="retrained",
+        metrics={"auc": 0.92},
+        parents=[{"ref": "fraud@1.0.0", "relation": "retrain"}],
+    )
+    reg.register(
+        "fraud",
+        "1.2.0",
+        description="retrained again",
+        metrics={"auc": 0.93},
+        parents=[{"ref": "fraud@1.1.0", "relation": "retrain"}],
+        tags=["tabular"],
+    )
     reg.register("churn", "0.1.0", owner="@acme/growth", description="churn", metrics={"f1": 0.7})
     reg.write("models/fraud/stages.yaml", "production: 1.1.0\narchived: [1.0.0]\n")
     reg.commit("promote fraud@1.1.0 to production")
