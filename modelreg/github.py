@@ -103,11 +103,28 @@ def open_pull_request(
         raise GitHubError("GitHub answered without a pull request number and URL") from e
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect would carry the token to wherever it points: answer it as an error instead."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def check_api_url(url: str) -> None:
+    """https only, except plain http to this machine (a local stand-in for the API)."""
+    parts = urllib.parse.urlsplit(url)
+    loopback = parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}
+    if parts.scheme != "https" and not loopback:
+        raise GitHubError(
+            f"GITHUB_API_URL must be an https:// URL, not {url!r}: the token would travel in clear"
+        )
+
+
 def _send(request: urllib.request.Request, *, token: str, doing: str) -> dict[str, Any]:
-    if not request.full_url.startswith(("https://", "http://")):
-        raise GitHubError(f"GITHUB_API_URL must be an http(s) URL, not {request.full_url!r}")
+    check_api_url(request.full_url)
+    opener = urllib.request.build_opener(_NoRedirect)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             raw = response.read(MAX_RESPONSE_BYTES)
     except urllib.error.HTTPError as e:
         reason = redact(_error_detail(e), token)

@@ -224,6 +224,8 @@ def _forge(top: Path, request: PromoteRequest) -> tuple[GitHubRepo | None, bool]
         raise InvalidInputError(
             f"cannot tell the GitHub repository from {REMOTE}'s URL {shown}; pass --no-pr and open it by hand"
         )
+    if open_pr and forge is not None:
+        github.check_api_url(forge.api_url(request.api_url))
     return forge, open_pr
 
 

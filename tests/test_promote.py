@@ -350,6 +350,18 @@ def test_origin_urls(url: str, repo: GitHubRepo | None) -> None:
     assert parse_remote_url(url) == repo
 
 
+def test_token_never_travels_in_clear_text(populated: Reg, add_origin: AddOrigin) -> None:
+    add_origin(populated)
+    env = {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": "http://api.example.com"}
+    before = populated.state()
+    r = populated.cli("promote", "fraud@1.2.0", "--to", "staging", env=env)
+    assert r.err == (
+        "modelreg: error: GITHUB_API_URL must be an https:// URL, not "
+        "'http://api.example.com': the token would travel in clear\n"
+    )
+    assert populated.state() == before
+
+
 def test_enterprise_api_url() -> None:
     repo = GitHubRepo("ghe.acme.io", "ml", "registry")
     assert repo.api_url(None) == "https://ghe.acme.io/api/v3"
