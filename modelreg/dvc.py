@@ -42,6 +42,10 @@ def _dvc(top: Path, doing: str) -> Iterator[Any]:
         if cause is not None and str(cause).strip():
             reason += f": {str(cause).strip().splitlines()[0]}"
         raise DvcError(f"DVC could not {doing}: {reason}") from e
+    except OSError as e:
+        detail = e.strerror or str(e)
+        where = f" ({e.filename})" if e.filename else ""
+        raise DvcError(f"DVC could not {doing}: {detail}{where}") from e
 
 
 def is_initialized(top: Path) -> bool:

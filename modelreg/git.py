@@ -42,6 +42,12 @@ def head(top: Path) -> str | None:
     return result.stdout.decode().strip() or None
 
 
+def state_dir(top: Path) -> Path:
+    """``.git/modelreg``: where modelreg keeps caches and journals (worktree-aware)."""
+    rel = _git(top, "rev-parse", "--git-path", "modelreg").strip()
+    return (top / rel).resolve()
+
+
 def current_branch(top: Path) -> str | None:
     """The checked-out branch, or None on a detached HEAD."""
     result = proc.run(["git", "symbolic-ref", "--quiet", "--short", "HEAD"], cwd=top, check=False)
@@ -110,6 +116,11 @@ def commit(top: Path, message: str, paths: list[str]) -> str:
 class TreeEntry:
     path: str
     blob: str
+    mode: str = "100644"
+
+    @property
+    def is_symlink(self) -> bool:
+        return self.mode == "120000"
 
 
 def ls_tree(top: Path, rev: str, paths: list[str]) -> list[TreeEntry]:
@@ -120,9 +131,9 @@ def ls_tree(top: Path, rev: str, paths: list[str]) -> list[TreeEntry]:
         if not record:
             continue
         meta, path = record.split("\t", 1)
-        _, kind, blob = meta.split()
+        mode, kind, blob = meta.split()
         if kind == "blob":
-            entries.append(TreeEntry(path, blob))
+            entries.append(TreeEntry(path, blob, mode))
     return entries
 
 

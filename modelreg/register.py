@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from modelreg import dvc, dvcfile, git, refs, schemas, semver, yamlio
+from modelreg import dvc, dvcfile, faults, git, refs, schemas, semver, transaction, yamlio
 from modelreg.errors import InvalidInputError, ModelregError
 from modelreg.layout import artifacts_dir, facts_path, manifest_path
 from modelreg.models import (
@@ -25,7 +25,6 @@ from modelreg.models import (
     Parent,
 )
 from modelreg.registry import Registry
-from modelreg.transaction import restoring
 
 MANIFEST_HEADER = "# yaml-language-server: $schema=../../schemas/model-version.schema.json"
 FACTS_HEADER = "# yaml-language-server: $schema=../../schemas/model.schema.json"
@@ -64,8 +63,9 @@ def register(
     path: Path, request: RegisterRequest, *, say: Callable[[str], None] = lambda _: None
 ) -> RegisterResult:
     """Register ``request`` in the registry at ``path`` as one commit, or change nothing."""
-    registry = Registry(path)
-    top = registry.root
+    top = git.root(path)
+    transaction.recover(top)
+    registry = Registry(top)
     name = _checked_name(registry, request.name)
     version = _next_version(registry, name, request)
     sources = _checked_sources(request.files)
@@ -84,11 +84,13 @@ def register(
         if (top / rel).exists():
             raise InvalidInputError(f"{rel} already exists; remove it or pick another version")
     created_by = git.ident(top)
-    with restoring(top, touched):
+    with transaction.restoring(top, touched, command=f"register {name}@{version}"):
         artifacts = _copy_and_track(top, folder, sources, say=say)
+        faults.point("register:tracked")
         if request.push:
             say(f"pushing {len(artifacts)} artifact(s) to the default DVC remote")
             dvc.push(top, [a.path + ".dvc" for a in artifacts])
+            faults.point("register:pushed")
         manifest = Manifest(
             name=name,
             version=version,
@@ -109,7 +111,9 @@ def register(
         if new_model:
             facts = ModelFacts(name=name, description=request.description, owner=request.owner)
             _write(top / facts_path(name), schemas.model_to_data(facts), FACTS_HEADER)
+        faults.point("register:written")
         commit = git.commit(top, f"register {name}@{version}", touched)
+        faults.point("register:committed")
     return RegisterResult(
         ref=f"{name}@{version}",
         commit=commit,
@@ -206,6 +210,7 @@ def _copy_and_track(
         except OSError as e:
             raise ModelregError(f"could not copy {src} into the registry: {e.strerror or e}") from e
         rels.append(f"{folder}/{src.name}")
+        faults.point("register:copied")
     say(f"tracking {len(rels)} artifact(s) with DVC")
     dvc.add(top, rels)
     artifacts = []

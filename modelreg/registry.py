@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -11,7 +13,13 @@ from modelreg.errors import DocumentError, NotARegistryError, NotFoundError
 from modelreg.layout import REGISTRY_FILE
 from modelreg.models import ModelSummary, ModelVersion, RegistryConfig
 from modelreg.snapshot import Problem, Snapshot
+from modelreg.transaction import journal_path
 from modelreg.tree import GitTree, Tree, WorkTree
+
+if TYPE_CHECKING:
+    from modelreg.audit import AuditTrail
+    from modelreg.compare import Comparison
+    from modelreg.lineage import Direction, LineageGraph
 
 
 class ValidationReport(BaseModel):
@@ -91,6 +99,39 @@ class Registry:
             held = list(self._snap.stages.get(name, {}).get(stage, []))
         return sorted(held, key=semver.sort_key, reverse=True)
 
+    # --- history: modelreg.audit, timetravel, lineage, compare ------------------------------
+
+    def history(
+        self,
+        ref: str | None = None,
+        *,
+        stage: str | None = None,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+    ) -> AuditTrail:
+        """The audit trail, newest first: of everything, a model (``NAME``) or a version."""
+        from modelreg.audit import registry_trail
+
+        return registry_trail(self, ref, stage=stage, since=since, until=until)
+
+    def at(self, rev_or_date: str) -> Registry:
+        """A read-only registry as of a revision or a date (the last commit at or before it)."""
+        from modelreg.timetravel import registry_at
+
+        return registry_at(self.root, rev_or_date)
+
+    def lineage(self, ref: str, *, depth: int | None = None, direction: Direction = "both") -> LineageGraph:
+        """Ancestors and descendants of the version ``ref`` names, through ``lineage.parents``."""
+        from modelreg.lineage import lineage
+
+        return lineage(self, ref, depth=depth, direction=direction)
+
+    def compare(self, *refs: str, metrics: list[str] | None = None) -> Comparison:
+        """The versions side by side: metrics by goal, params, data, lineage; the first is the base."""
+        from modelreg.compare import compare
+
+        return compare(self, list(refs), metrics=metrics)
+
     def _find_version(self, name: str, version: str) -> str:
         if (name, version) in self._snap.manifests:
             return version
@@ -134,8 +175,7 @@ class Registry:
         """Reads refuse a registry whose documents do not parse: answers would be wrong."""
         for problem in self._snap.problems:
             if problem.rule in {"yaml", "schema"} and (path is None or problem.file == path):
-                raise DocumentError(
-                    problem.file,
-                    f"{problem.message} (run `modelreg validate` to see every problem)",
-                    line=problem.line,
-                )
+                hint = "run `modelreg validate` to see every problem"
+                if journal_path(self.root).exists():
+                    hint = "an interrupted command left changes: run `modelreg doctor`"
+                raise DocumentError(problem.file, f"{problem.message} ({hint})", line=problem.line)

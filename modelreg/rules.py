@@ -31,6 +31,13 @@ def _check_config(snap: Snapshot, config: RegistryConfig) -> None:
     stages = set(config.stages)
     if sum(p.initial for p in config.stages.values()) != 1:
         snap.problem(REGISTRY_FILE, "exactly one stage must be 'initial: true'", rule="config")
+    if "latest" in config.stages:
+        snap.problem(
+            REGISTRY_FILE,
+            "'latest' cannot be a stage: NAME@latest means the highest version",
+            rule="config",
+            location=("stages", "latest"),
+        )
     for stage, policy in config.stages.items():
         for source in policy.from_:
             if source not in stages:
@@ -194,7 +201,7 @@ def _check_parents(snap: Snapshot, name: str, version: str, manifest: Manifest) 
                 rule="lineage",
                 location=where,
             )
-        elif key not in snap.manifests:
+        elif key not in snap.present:
             snap.problem(
                 manifest_path(name, version),
                 f"parent {parent.ref} does not exist in the registry",
@@ -257,7 +264,7 @@ def _check_cycles(snap: Snapshot) -> None:
 def _check_orphan_pointers(snap: Snapshot) -> None:
     for path in sorted(snap.pointers):
         _, name, version = path.split("/")[:3]
-        if (name, version) not in snap.manifests:
+        if (name, version) not in snap.present:
             snap.problem(
                 path,
                 f"DVC pointer belongs to no manifest (no models/{name}/{version}.yaml)",
@@ -278,7 +285,7 @@ def _check_stages(snap: Snapshot, config: RegistryConfig, name: str) -> None:
             )
             continue
         for version in held:
-            if (name, version) not in snap.manifests:
+            if (name, version) not in snap.present:
                 snap.problem(
                     path,
                     f"{stage}: version {version} of {name} is not registered",

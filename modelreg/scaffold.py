@@ -9,10 +9,30 @@ from pydantic import BaseModel
 from modelreg import dvc, git, proc, schemas, yamlio
 from modelreg.errors import InvalidInputError
 from modelreg.layout import MODELS_DIR, REGISTRY_FILE, SCHEMAS_DIR, WORKFLOW_FILE
-from modelreg.models import default_config
 from modelreg.transaction import restoring
 
-REGISTRY_HEADER = "# yaml-language-server: $schema=schemas/registry.schema.json"
+REGISTRY_TEMPLATE = """\
+# yaml-language-server: $schema=schemas/registry.schema.json
+# The registry's policy: stages and allowed moves (from), how many versions a stage holds,
+# what a version needs before it may enter a stage, and each metric's goal.
+schema_version: 1
+name: {name}
+stages:
+  development: {{initial: true, from: [archived]}}
+  staging: {{from: [development], max_versions: 3}}
+  production:
+    from: [staging]
+    max_versions: 1
+    displace_to: archived        # where the current holder goes when a new one arrives
+    requires:
+      fields: [description]      # e.g. [description, data.training]
+      metrics: {{}}                # e.g. {{auc: {{min: 0.90}}}}
+      not_worse_than_current: []  # e.g. [auc]
+  deprecated: {{from: [production, staging]}}
+  archived: {{from: [development, staging, production, deprecated]}}
+metrics: {{}}                      # e.g. {{auc: maximize, latency_ms: minimize}}
+naming: {{model: "^[a-z][a-z0-9-]{{0,62}}$"}}
+"""
 
 WORKFLOW = """\
 # Written by `modelreg init`. Runs the registry's CI validator, `modelreg check`: on a pull
@@ -80,7 +100,7 @@ def init(directory: Path, *, remote: str | None = None, name: str | None = None)
     pending = [rel for rel, text in files.items() if _differs(top / rel, text)]
     needs_dvc = not dvc.is_initialized(top)
     touched = [*pending, *([".dvc", ".dvcignore"] if needs_dvc else [".dvc/config"])]
-    with restoring(top, [p for p in touched if not (top / p).is_dir()]):
+    with restoring(top, [p for p in touched if not (top / p).is_dir()], command="init"):
         for rel in pending:
             (top / rel).parent.mkdir(parents=True, exist_ok=True)
             (top / rel).write_text(files[rel], encoding="utf-8")
@@ -99,15 +119,19 @@ def init(directory: Path, *, remote: str | None = None, name: str | None = None)
 
 
 def _files(name: str) -> dict[str, str]:
-    config = schemas.model_to_data(default_config(name))
     files = {
-        REGISTRY_FILE: yamlio.dump(config, header=REGISTRY_HEADER),
+        REGISTRY_FILE: REGISTRY_TEMPLATE.format(name=yaml_string(name)),
         f"{MODELS_DIR}/.gitkeep": "",
         WORKFLOW_FILE: WORKFLOW,
     }
     for kind, (filename, _, _) in schemas.KINDS.items():
         files[f"{SCHEMAS_DIR}/{filename}"] = schemas.packaged_text(kind)
     return files
+
+
+def yaml_string(text: str) -> str:
+    """``text`` as a YAML scalar that reads back as the same string."""
+    return yamlio.dump(text).removesuffix("\n...\n").strip()
 
 
 def _differs(path: Path, text: str) -> bool:

@@ -41,6 +41,7 @@ class Snapshot:
     raw: dict[str, bytes] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    present: set[tuple[str, str]] = field(default_factory=set)  # manifest files, valid or not
 
     def model_names(self) -> list[str]:
         names = {n for n, _ in self.manifests} | set(self.facts) | set(self.stages)
@@ -66,6 +67,11 @@ def load(tree: Tree) -> Snapshot:
     snap = Snapshot(tree=tree, paths=tree.paths())
     wanted = [p for p in snap.paths if p == REGISTRY_FILE or classify(p).kind in _READ_KINDS]
     snap.raw = tree.read_all(wanted)
+    for path in wanted:
+        if path not in snap.raw:
+            snap.problem(
+                path, "is a symlink or not a regular file; registry files must be plain files", rule="layout"
+            )
     if REGISTRY_FILE in snap.raw:
         snap.config = _parse(snap, REGISTRY_FILE, "registry")
     for path in sorted(snap.raw):
@@ -77,6 +83,7 @@ def load(tree: Tree) -> Snapshot:
             if facts is not None:
                 snap.facts[where.model] = facts
         elif where.kind == "manifest":
+            snap.present.add((where.model, where.version))
             manifest = _parse(snap, path, "manifest")
             if manifest is not None:
                 snap.manifests[(where.model, where.version)] = manifest

@@ -1,40 +1,128 @@
-"""Repository changes as transactions: whatever fails, the touched paths are put back."""
+"""Repository changes as transactions: whatever fails, the touched paths are put back.
+
+A transaction writes a journal (``.git/modelreg/transaction.json``) before it touches
+anything: the paths it will change, their previous bytes, HEAD, and its process id. The
+journal is removed when the change is committed or rolled back. If the process dies
+in between (SIGKILL, power loss), the next transaction, or ``modelreg doctor``, finds the
+journal of a dead process and rolls the work tree back, unless HEAD moved, which means
+the commit landed and only the clean-up was lost. The journal is also a lock: a second
+command that finds a live owner refuses to start.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from modelreg import proc
+from modelreg import git, proc
+from modelreg.errors import ModelregError
+
+JOURNAL = "transaction.json"
+
+
+class BusyError(ModelregError):
+    """Another modelreg command is changing the repository right now."""
+
+
+def journal_path(top: Path) -> Path:
+    return git.state_dir(top) / JOURNAL
 
 
 @contextmanager
-def restoring(top: Path, paths: list[str]) -> Iterator[None]:
-    """Snapshot ``paths`` (files or folders, existing or not); restore them if the body raises.
+def restoring(top: Path, paths: list[str], *, command: str = "modelreg") -> Iterator[None]:
+    """Snapshot ``paths`` (files or folders, existing or not); restore them if the body fails.
 
     Files that existed get their bytes back; anything created under a path is removed and
-    unstaged. Ctrl-C and SIGTERM-raised exceptions restore too (BaseException).
+    unstaged. Ctrl-C (KeyboardInterrupt) restores too; SIGKILL is recovered on the next run.
     """
+    recover(top)
     saved: dict[str, bytes | None] = {}
     for rel in paths:
         target = top / rel
+        if target.is_dir() and not target.is_symlink():
+            raise ModelregError(f"{rel} already exists as a folder; remove it or pick another name")
         saved[rel] = target.read_bytes() if target.is_file() and not target.is_symlink() else None
-        if target.is_dir():
-            raise AssertionError(f"transaction over existing folder {rel}")  # callers check first
+    journal = _write_journal(top, command, saved)
     try:
         yield
     except BaseException:
         _restore(top, saved)
         raise
+    finally:
+        journal.unlink(missing_ok=True)
+
+
+def recover(top: Path) -> str | None:
+    """Roll back what a killed command left; return what was done, or None if nothing was."""
+    journal = journal_path(top)
+    try:
+        record = json.loads(journal.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        journal.unlink(missing_ok=True)
+        return "removed an unreadable transaction journal"
+    pid = int(record.get("pid", 0))
+    if pid != os.getpid() and _alive(pid):
+        raise BusyError(
+            f"another modelreg command ({record.get('command', '?')}, pid {pid}) is changing this "
+            "repository; wait for it to finish"
+        )
+    saved = {k: base64.b64decode(v) if v is not None else None for k, v in record["saved"].items()}
+    if git.head(top) != record.get("head"):
+        journal.unlink(missing_ok=True)
+        return f"an interrupted `{record.get('command')}` had committed; nothing to undo"
+    _restore(top, saved)
+    journal.unlink(missing_ok=True)
+    return f"rolled back an interrupted `{record.get('command')}`: {', '.join(saved)}"
+
+
+def _write_journal(top: Path, command: str, saved: dict[str, bytes | None]) -> Path:
+    journal = journal_path(top)
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "pid": os.getpid(),
+        "command": command,
+        "head": git.head(top),
+        "saved": {k: base64.b64encode(v).decode() if v is not None else None for k, v in saved.items()},
+    }
+    try:
+        fd = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise BusyError(
+            "another modelreg command is changing this repository; wait for it to finish"
+        ) from None
+    with os.fdopen(fd, "w") as handle:
+        json.dump(record, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return journal
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _restore(top: Path, saved: dict[str, bytes | None]) -> None:
-    proc.run(["git", "reset", "--quiet", "--", *saved], cwd=top, check=False)
+    if saved:
+        proc.run(["git", "reset", "--quiet", "--", *saved], cwd=top, check=False)
     for rel, content in saved.items():
         target = top / rel
         if content is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
         elif target.is_dir() and not target.is_symlink():
             shutil.rmtree(target, ignore_errors=True)

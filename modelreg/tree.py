@@ -66,10 +66,13 @@ class GitTree:
         self.top = top
         self.commit = git.resolve(top, rev)
         self.label = rev
-        self._blobs = {e.path: e.blob for e in git.ls_tree(top, self.commit, REGISTRY_PATHS)}
+        entries = git.ls_tree(top, self.commit, REGISTRY_PATHS)
+        # A symlink's blob is its target's name: never read it as a registry file.
+        self._blobs = {e.path: e.blob for e in entries if not e.is_symlink}
+        self._links = [e.path for e in entries if e.is_symlink]
 
     def paths(self) -> list[str]:
-        return sorted(self._blobs)
+        return sorted([*self._blobs, *self._links])
 
     def read(self, path: str) -> bytes | None:
         return self.read_all([path]).get(path)

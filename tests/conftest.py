@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["history_repo"]  # the registry with a known history (fixtures: built_history, hist)
 
 
 @pytest.fixture(autouse=True)
@@ -73,17 +74,25 @@ def git(*args: str, cwd: Path) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
+INTERNAL = (".git/", ".dvc/tmp/", ".dvc/cache/")
+
+
 def repo_state(path: Path) -> tuple[str, ...]:
-    """Everything a failed command must leave unchanged: HEAD, branches, status, files, cache."""
+    """What a failed command must leave unchanged: HEAD, branches, index, status, every file.
+
+    DVC's own bookkeeping (.dvc/tmp, and the content-addressed .dvc/cache) is left out.
+    """
     files = sorted(
-        str(p.relative_to(path)) + ":" + str(p.stat().st_size)
+        f"{rel}:{p.stat().st_size}"
         for p in path.rglob("*")
-        if p.is_file() and ".git/" not in str(p.relative_to(path)) + "/" and "/tmp/" not in str(p)
+        if p.is_file() and not (rel := p.relative_to(path).as_posix()).startswith(INTERNAL)
     )
+    status = git("status", "--porcelain", "--untracked-files=all", "--ignored", cwd=path)
     return (
         git("rev-parse", "HEAD", cwd=path),
         git("for-each-ref", "--format=%(refname) %(objectname)", cwd=path),
-        git("status", "--porcelain", "--untracked-files=all", "--ignored", cwd=path),
+        git("diff", "--cached", "--name-status", cwd=path),
+        "\n".join(line for line in status.splitlines() if not line[3:].startswith(INTERNAL)),
         "\n".join(files),
     )
 

@@ -29,14 +29,12 @@ def run(group: click.Group, argv: list[str] | None) -> NoReturn:
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
-    except click.Abort:
-        _fail("interrupted", EXIT_INTERRUPTED)
+    except (click.Abort, KeyboardInterrupt):
+        _fail("interrupted; nothing was changed", EXIT_INTERRUPTED)
     except ModelregError as e:
         if "--traceback" in args:
             tb.print_exc()
         _fail(str(e).replace("\n", " "), e.exit_code)
-    except KeyboardInterrupt:
-        _fail("interrupted; nothing was changed", EXIT_INTERRUPTED)
     except BrokenPipeError:
         sys.exit(0)
     except Exception as e:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -39,5 +40,6 @@ def format_option(*choices: str) -> Callable[[F], F]:
 
 
 def say(message: str) -> None:
-    """Progress for people: stderr, so stdout stays parseable."""
-    click.echo(message, err=True)
+    """Progress for people at a terminal: on stderr, and only when stderr is a terminal."""
+    if sys.stderr.isatty():
+        click.echo(message, err=True)
