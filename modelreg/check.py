@@ -215,26 +215,35 @@ def _core(version: str) -> semver.Version | None:
 def judge_models(
     config: RegistryConfig, before: Snapshot, after: Snapshot, changed: list[Change]
 ) -> tuple[list[ModelChange], list[Problem]]:
-    """Each changed model's moves and new versions, and every stage rule the moves break."""
+    """Each changed model's moves and new versions, and every stage rule the moves break.
+
+    A base without a registry.yaml has no rules in force: the change that introduces the
+    registry is validated, but its moves are not judged."""
     names = {classify(p).model for c in changed for p in (c.path, c.old_path) if p}
     changes, problems = [], []
     for name in sorted(n for n in names if n):
         registered = sorted(set(after.versions(name)) - set(before.versions(name)), key=semver.sort_key)
         moves = _moves(config, before, after, name)
-        for violation in policy.judge(
-            config, moves, after.manifests, policy.current_holders(config, before, name, moves)
-        ):
-            location = (violation.stage,)
-            problems.append(
-                _at(after, stages_path(name), violation.message, rule=violation.rule, location=location)
-            )
-        if before.config is not None and before.config != after.config:
-            problems.extend(_over_base_capacity(before.config, after, name))
+        if before.config is not None:
+            problems.extend(_stage_problems(config, before, after, name, moves))
         if moves or registered:
             changes.append(
                 model_change(config, before, after.manifests, name=name, moves=moves, registered=registered)
             )
     return changes, problems
+
+
+def _stage_problems(
+    config: RegistryConfig, before: Snapshot, after: Snapshot, name: str, moves: list[policy.Move]
+) -> list[Problem]:
+    current = policy.current_holders(config, before, name, moves)
+    found = [
+        _at(after, stages_path(name), v.message, rule=v.rule, location=(v.stage,))
+        for v in policy.judge(config, moves, after.manifests, current)
+    ]
+    if before.config is not None and before.config != after.config:
+        found.extend(_over_base_capacity(before.config, after, name))
+    return found
 
 
 def _moves(config: RegistryConfig, before: Snapshot, after: Snapshot, name: str) -> list[policy.Move]:

@@ -206,3 +206,29 @@ def test_concurrent_promotions_into_a_single_holder_stage(populated: Reg) -> Non
 
 def _merge(reg: Reg, branch: str) -> None:
     git("merge", "-q", "--no-ff", "-m", f"Merge {branch}", branch, cwd=reg.path)
+
+
+def test_the_change_that_introduces_the_registry_is_validated_not_judged(tmp_path: Path) -> None:
+    """Before registry.yaml exists no stage rules are in force: adopting modelreg in an
+    existing repository with versions already in production passes, if the files validate."""
+    from modelreg.scaffold import init
+
+    path = tmp_path / "existing"
+    path.mkdir()
+    git("init", "-q", cwd=path)
+    (path / "README.md").write_text("an existing project\n")
+    git("add", "README.md", cwd=path)
+    git("commit", "-q", "-m", "before modelreg", cwd=path)
+    init(path, remote=str(tmp_path / "remote"), name="adopted")
+    reg = Reg(path, tmp_path / "remote", tmp_path / "scratch")
+    reg.register("fraud", "1.0.0", owner="@acme/risk", description="in production for a year")
+    reg.write("models/fraud/stages.yaml", "production: 1.0.0\n")
+    reg.commit("record what is in production")
+    r = reg.cli("check", "--base", "HEAD~3")
+    assert r.code == 0, r.out
+    assert "fraud@1.0.0: development -> production" in r.out
+    reg.write("models/fraud/stages.yaml", "production: 7.0.0\n")
+    reg.commit("a broken stages.yaml is still refused")
+    r = reg.cli("check", "--base", "HEAD~4")
+    assert r.code == 1
+    assert "production: version 7.0.0 of fraud is not registered" in r.out

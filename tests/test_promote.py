@@ -276,7 +276,6 @@ def test_unreachable_api_rolls_back(populated: Reg, add_origin: AddOrigin) -> No
     before = populated.state()
     r = populated.cli("promote", "fraud@1.2.0", "--to", "staging", env=env)
     assert r.code == 1
-    assert r.lines[-2] == "removed branch promote/fraud-1.2.0-staging again"
     assert r.lines[-1].startswith(
         "modelreg: error: could not reach GitHub to open a pull request in acme/models"
     )
