@@ -180,3 +180,8 @@ def changed_files(top: Path, base: str, head_rev: str, paths: list[str]) -> list
             changes.append(Change(status[0], fields[i + 1]))
             i += 2
     return changes
+
+
+def is_tracked(top: Path, path: str) -> bool:
+    """Whether ``path`` is in the index (committed or staged), ignored or not."""
+    return bool(_git(top, "ls-files", "-z", "--", path))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from pydantic import BaseModel
 
@@ -90,6 +90,21 @@ class Registry:
         if parsed.kind == "version":
             return self._version(parsed.name, self._find_version(parsed.name, parsed.selector))
         return self._version(parsed.name, self._stage_holder(parsed.name, parsed.selector))
+
+    def open_artifact(self, ref: str, file: str | None = None) -> BinaryIO:
+        """A binary stream of one artifact file of ``ref`` (``file`` names it when the version
+        has several, or a file inside a folder artifact), streamed from the DVC cache or remote
+        and md5-checked when read to the end. Use it in a ``with`` block."""
+        from modelreg import artifacts
+
+        return artifacts.open_artifact(self, ref, file)
+
+    def artifact_path(self, ref: str, file: str | None = None) -> Path:
+        """A local path holding the verified artifact(s) of ``ref``, fetched into the DVC
+        cache and the work tree if needed (the version folder when it has several)."""
+        from modelreg import artifacts
+
+        return artifacts.artifact_path(self, ref, file)
 
     def holders(self, name: str, stage: str) -> list[str]:
         """Versions of ``name`` in ``stage``, highest first."""

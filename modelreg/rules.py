@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from modelreg import dvcfile, semver
+from modelreg import dvcfile, remote, semver
 from modelreg.errors import DocumentError
 from modelreg.layout import REGISTRY_FILE, facts_path, manifest_path, stages_path
 from modelreg.models import Manifest, RegistryConfig
@@ -25,6 +25,7 @@ def check_snapshot(snap: Snapshot) -> None:
     _check_orphan_pointers(snap)
     for name in sorted(snap.stages):
         _check_stages(snap, snap.config, name)
+    snap.problems.extend(remote.config_problems(snap.tree))
 
 
 def _check_config(snap: Snapshot, config: RegistryConfig) -> None:

@@ -24,7 +24,7 @@ def at_option(func: F) -> F:
     return decorator(func)
 
 
-def registry_for(repo: str, at: str | None) -> Registry:
+def registry_for(repo: str, at: str | None, *, announce: bool = True) -> Registry:
     """The registry of the work tree, or as of ``at`` (saying on stderr which commit that is)."""
     from modelreg.registry import Registry
 
@@ -34,5 +34,6 @@ def registry_for(repo: str, at: str | None) -> Registry:
     from modelreg.timetravel import registry_at
 
     found = registry_at(repo, at)
-    click.echo(moment_line(found.moment), err=True)
+    if announce:
+        click.echo(moment_line(found.moment), err=True)
     return found

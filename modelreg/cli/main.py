@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lineage": ("lineage", "Ancestors and descendants of a version, or who used a dataset."),
     "compare": ("compare", "Versions side by side, or who held a stage over time."),
     "doctor": ("doctor", "Repair what an interrupted command left behind."),
+    "pull": ("pull", "Fetch a version's artifacts from the DVC remote, md5-verified."),
     "promote": ("promote", "Move a version to another stage by pull request."),
     "demote": ("demote", "Move a version back to an earlier stage by pull request."),
     "archive": ("archive", "Archive a version by pull request."),
