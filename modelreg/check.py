@@ -40,8 +40,13 @@ class CheckReport(BaseModel):
     problems: list[Problem]
 
 
-def check(path: Path | str = ".", *, base: str | None = None, head: str = "HEAD") -> CheckReport:
-    """Validate the registry at ``head`` and judge what it changed since ``base``."""
+def check(
+    path: Path | str = ".", *, base: str | None = None, head: str = "HEAD", remote: bool | None = None
+) -> CheckReport:
+    """Validate the registry at ``head`` and judge what it changed since ``base``.
+
+    With ``remote`` (default: registry.yaml's ``check.remote``), the artifacts of the
+    versions the change registers must also be in the default DVC remote."""
     top = git.root(path)
     base = base or default_base(top)
     base_commit, head_commit = git.resolve(top, base), git.resolve(top, head)
@@ -62,6 +67,8 @@ def check(path: Path | str = ".", *, base: str | None = None, head: str = "HEAD"
         problems += stage_problems
     if after.config is not None and codeowners.is_stale(after):
         problems.append(_stale_codeowners())
+    if remote if remote is not None else bool(after.config and after.config.check.remote):
+        problems += _missing_in_remote(registry, model_changes)
     problems = sorted(set_of(problems), key=lambda p: (p.file, p.line or 0, p.message))
     return CheckReport(
         ok=not problems,
@@ -271,6 +278,16 @@ def _over_base_capacity(config: RegistryConfig, after: Snapshot, name: str) -> l
             )
             found.append(_at(after, stages_path(name), message, rule="stages", location=(stage,)))
     return found
+
+
+def _missing_in_remote(registry: Registry, changes: list[ModelChange]) -> list[Problem]:
+    """Artifacts of the versions registered by the change that the default remote lacks."""
+    from modelreg.remote import missing_in_remote
+
+    new = [
+        f"{c.model}@{v}" for c in changes for v in c.registered if (c.model, v) in registry.snapshot.manifests
+    ]
+    return missing_in_remote(registry, new)
 
 
 def _stale_codeowners() -> Problem:

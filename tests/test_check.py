@@ -232,3 +232,30 @@ def test_the_change_that_introduces_the_registry_is_validated_not_judged(tmp_pat
     r = reg.cli("check", "--base", "HEAD~4")
     assert r.code == 1
     assert "production: version 7.0.0 of fraud is not registered" in r.out
+
+
+def test_remote_option_proves_new_artifacts_were_pushed(populated: Reg) -> None:
+    reg = populated
+    git("checkout", "-q", "-b", BRANCH, cwd=reg.path)
+    reg.register("fraud", "1.3.0", description="not pushed yet", push=False)
+    assert reg.cli("check", "--base", "main").code == 0  # off by default: no remote needed
+    r = reg.cli("check", "--base", "main", "--remote")
+    assert r.code == 1
+    assert "models/fraud/1.3.0/model.bin.dvc: fraud@1.3.0: models/fraud/1.3.0/model.bin (md5 " in r.out
+    assert "push it with `dvc push models/fraud/1.3.0/model.bin.dvc`" in r.out
+    from modelreg import dvc
+
+    dvc.push(reg.path, ["models/fraud/1.3.0/model.bin.dvc"])
+    assert reg.cli("check", "--base", "main", "--remote").code == 0
+
+
+def test_registry_yaml_can_turn_the_remote_check_on(populated: Reg) -> None:
+    reg = populated
+    text = (reg.path / "registry.yaml").read_text()
+    reg.write("registry.yaml", text + "check: {remote: true}\n")
+    reg.commit("CI proves artifacts were pushed")
+    git("checkout", "-q", "-b", BRANCH, cwd=reg.path)
+    reg.register("fraud", "1.3.0", description="not pushed yet", push=False)
+    r = reg.cli("check", "--base", "main")
+    assert r.code == 1 and "is not in the" in r.out
+    assert reg.cli("check", "--base", "main", "--no-remote").code == 0

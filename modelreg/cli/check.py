@@ -24,15 +24,23 @@ from modelreg.cli.options import repo_option
     default=None,
     help="Output format. Default: github when GITHUB_ACTIONS=true, else text.",
 )
+@click.option(
+    "--remote/--no-remote",
+    "remote",
+    default=None,
+    help="Also check that the artifacts of newly registered versions are in the default DVC "
+    "remote. Default: registry.yaml's `check: {remote: ...}` (off).",
+)
 @repo_option
-def command(base: str | None, head: str, fmt: str | None, repo: str) -> None:
+def command(base: str | None, head: str, fmt: str | None, remote: bool | None, repo: str) -> None:
     """Validate the registry at --head and judge what it changed since --base (the CI validator).
 
     Every file must validate; registered manifests are never modified, renamed or deleted
     (appending to evaluations is allowed); a new version matches its path, is new, its DVC
     pointers match, its parents exist, its lineage has no cycle; each stage move is an
     allowed transition whose requirements hold, within max_versions; a CODEOWNERS file is
-    up to date. Every failure is listed; exit 1 if any. The change is what --head did since
+    up to date; with --remote, a new version's artifacts are in the default DVC remote.
+    Every failure is listed; exit 1 if any. The change is what --head did since
     it forked from --base; the committed state is checked, not the work tree.
 
     With --format github (the default under GitHub Actions) it prints ::error annotations
@@ -43,12 +51,13 @@ def command(base: str | None, head: str, fmt: str | None, repo: str) -> None:
     Examples:
       modelreg check --base origin/main
       modelreg check --base HEAD~1 --format json
+      modelreg check --base origin/main --remote   # needs the remote's credentials
       modelreg check --base main --head promote/fraud-detector-1.3.0-production
     """
     from modelreg.check import check
     from modelreg.summary import check_markdown, check_text, github_annotations
 
-    report = check(repo, base=base, head=head)
+    report = check(repo, base=base, head=head, remote=remote)
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     out = sys.stdout
     if fmt == "json":
