@@ -1,5 +1,5 @@
-"""CI wiring: the workflow (this repository's and the one `modelreg init` writes), the
-pre-commit hook, and help text on every command and option."""
+"""CI wiring: the workflow (this repository's and the one `modelreg init` writes) and the
+pre-commit hook."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import click
 import pytest
 import yaml
 from conftest import ROOT, Reg
 
-from modelreg.cli.main import COMMANDS, cli
 from modelreg.layout import WORKFLOW_FILE
 from modelreg.scaffold import WORKFLOW
 
@@ -71,12 +69,3 @@ def test_pre_commit_hook_runs_modelreg_validate(populated: Reg) -> None:
     r = populated.cli(*argv)
     assert r.code == 1
     assert "models/fraud/stages.yaml:1: production: version 7.0.0 of fraud is not registered" in r.out
-
-
-@pytest.mark.parametrize("name", list(COMMANDS))
-def test_every_command_and_option_has_help_and_examples(name: str) -> None:
-    command = cli.get_command(click.Context(cli), name)
-    assert command is not None and command.help and "Examples:" in command.help
-    for param in command.params:
-        if isinstance(param, click.Option):
-            assert param.help, f"{name} {param.opts} has no help text"
