@@ -8,19 +8,22 @@ judged by the base's registry.yaml, so a change cannot relax the rules it is jud
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from modelreg import codeowners, git, policy, semver, snapshot, yamlio
+from modelreg import audit, codeowners, git, policy, semver, snapshot, yamlio
 from modelreg.changes import ModelChange, model_change
 from modelreg.errors import DocumentError, InvalidInputError
 from modelreg.git import Change
+from modelreg.history import Event
 from modelreg.layout import CODEOWNERS_FILE, MODELS_DIR, classify, stages_path
 from modelreg.models import RegistryConfig
 from modelreg.registry import Registry
 from modelreg.snapshot import Problem, Snapshot
+from modelreg.tenures import held_before
 from modelreg.tree import GitTree
 
 DEFAULT_BASES = ["origin/HEAD", "origin/main", "main", "master"]
@@ -63,7 +66,9 @@ def check(
     config = before.config or after.config
     model_changes: list[ModelChange] = []
     if config is not None:
-        model_changes, stage_problems = judge_models(config, before, after, changed)
+        model_changes, stage_problems = judge_models(
+            config, before, after, changed, history=lambda: audit.events(top, tip=fork)
+        )
         problems += stage_problems
     if after.config is not None and codeowners.is_stale(after):
         problems.append(_stale_codeowners())
@@ -220,7 +225,12 @@ def _core(version: str) -> semver.Version | None:
 
 
 def judge_models(
-    config: RegistryConfig, before: Snapshot, after: Snapshot, changed: list[Change]
+    config: RegistryConfig,
+    before: Snapshot,
+    after: Snapshot,
+    changed: list[Change],
+    *,
+    history: Callable[[], list[Event]] = list,
 ) -> tuple[list[ModelChange], list[Problem]]:
     """Each changed model's moves and new versions, and every stage rule the moves break.
 
@@ -232,7 +242,7 @@ def judge_models(
         registered = sorted(set(after.versions(name)) - set(before.versions(name)), key=semver.sort_key)
         moves = _moves(config, before, after, name)
         if before.config is not None:
-            problems.extend(_stage_problems(config, before, after, name, moves))
+            problems.extend(_stage_problems(config, before, after, name, moves, history=history))
         if moves or registered:
             changes.append(
                 model_change(config, before, after.manifests, name=name, moves=moves, registered=registered)
@@ -241,13 +251,21 @@ def judge_models(
 
 
 def _stage_problems(
-    config: RegistryConfig, before: Snapshot, after: Snapshot, name: str, moves: list[policy.Move]
+    config: RegistryConfig,
+    before: Snapshot,
+    after: Snapshot,
+    name: str,
+    moves: list[policy.Move],
+    *,
+    history: Callable[[], list[Event]],
 ) -> list[Problem]:
     current = policy.current_holders(config, before, name, moves)
-    found = [
-        _at(after, stages_path(name), v.message, rule=v.rule, location=(v.stage,))
-        for v in policy.judge(config, moves, after.manifests, current)
-    ]
+    verdicts = policy.judge(config, moves, after.manifests, current)
+    if any(v.rule == "transition" for v in verdicts):
+        # Maybe a rollback: a version may return to a stage it held before (history says).
+        returning = held_before(history(), name, initial=config.initial_stage)
+        verdicts = policy.judge(config, moves, after.manifests, current, returning=returning)
+    found = [_at(after, stages_path(name), v.message, rule=v.rule, location=(v.stage,)) for v in verdicts]
     if before.config is not None and before.config != after.config:
         found.extend(_over_base_capacity(before.config, after, name))
     return found

@@ -6,6 +6,7 @@ asks it before touching anything; ``check`` asks it about every move between two
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from pydantic import BaseModel
@@ -211,18 +212,26 @@ def judge(
     moves: list[Move],
     manifests: dict[tuple[str, str], Manifest],
     current: dict[str, Manifest | None],
+    *,
+    returning: Collection[tuple[str, str, str]] = (),
 ) -> list[Violation]:
     """Every rule the ``moves`` break. ``manifests`` are the versions as they will be;
-    ``current`` maps a target stage to its holder before the moves."""
+    ``current`` maps a target stage to its holder before the moves.
+
+    A move in ``returning`` ((name, version, stage) triples: stages a version held before)
+    is a rollback: it may skip the ``from`` rule and is not compared with the holder it
+    replaces, but every other requirement of the stage still holds."""
     found: list[Violation] = []
     for move in moves:
-        bad = transition_violation(config, move)
+        back = (move.name, move.version, move.to_stage) in returning and move.to_stage in config.stages
+        bad = None if back else transition_violation(config, move)
         if bad is not None:
             found.append(bad)
             continue
         candidate = manifests.get((move.name, move.version))
+        holder = None if back else current.get(move.to_stage)
         if candidate is not None:
-            found.extend(requirement_violations(config, move, candidate, current.get(move.to_stage)))
+            found.extend(requirement_violations(config, move, candidate, holder))
     return found
 
 

@@ -39,6 +39,7 @@ class PromoteRequest(BaseModel):
     pull_request: bool | None = None  # None: open one when a token is given
     token: SecretStr | None = None
     api_url: str | None = None
+    returning: list[tuple[str, str, str]] = []  # rollback: stages versions held before
 
 
 class PromoteResult(BaseModel):
@@ -130,7 +131,7 @@ def _compare_url(plan: Plan) -> str | None:
 def make_plan(path: Path, request: PromoteRequest) -> Plan:
     """Work the promotion out and check every rule; raise before anything is written."""
     top = git.root(path)
-    base = _base_branch(top, request.base)
+    base = base_branch(top, request.base)
     base_commit = git.resolve(top, base)
     registry = Registry(top, rev=base_commit)
     found = registry.get(request.ref)
@@ -145,7 +146,7 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
     move = Move(name=found.name, version=found.version, from_stage=found.stage, to_stage=request.to_stage)
     placement = policy.place(config, found.name, lists, found.version, request.to_stage)
     moves = [move, *placement.displaced]
-    refused = violations(config, moves, registry, lists=placement.stages)
+    refused = violations(config, moves, registry, lists=placement.stages, returning=request.returning)
     if refused:
         what = f"{request.verb} {move.ref} to {move.to_stage}"
         raise RuleViolationError(f"cannot {what}: " + "; ".join(refused), problems=refused)
@@ -170,7 +171,7 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
     )
 
 
-def _base_branch(top: Path, base: str | None) -> str:
+def base_branch(top: Path, base: str | None) -> str:
     if base:
         return base
     current = git.current_branch(top)
@@ -180,7 +181,12 @@ def _base_branch(top: Path, base: str | None) -> str:
 
 
 def violations(
-    config: RegistryConfig, moves: list[Move], registry: Registry, *, lists: dict[str, list[str]]
+    config: RegistryConfig,
+    moves: list[Move],
+    registry: Registry,
+    *,
+    lists: dict[str, list[str]],
+    returning: list[tuple[str, str, str]] | None = None,
 ) -> list[str]:
     """Every rule the moves break: the rules check applies, plus capacity after displacement."""
     snap = registry.snapshot
@@ -188,7 +194,7 @@ def violations(
     current = policy.current_holders(config, snap, name, moves)
     messages = [
         v.detail if v.ref == moves[0].ref else v.message
-        for v in policy.judge(config, moves, snap.manifests, current)
+        for v in policy.judge(config, moves, snap.manifests, current, returning=set(returning or []))
     ]
     for stage, held in lists.items():
         limit = config.stages[stage].max_versions if stage in config.stages else None

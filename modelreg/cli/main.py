@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demote": ("demote", "Move a version back to an earlier stage by pull request."),
     "archive": ("archive", "Archive a version by pull request."),
     "deprecate": ("deprecate", "Deprecate a version by pull request."),
+    "rollback": ("rollback", "Put back the previous holder of a stage by pull request."),
     "check": ("check", "CI validator: validate the registry and judge a change (base..head)."),
     "codeowners": ("codeowners", "Write .github/CODEOWNERS from the models' owners."),
 }

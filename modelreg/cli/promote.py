@@ -6,9 +6,12 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from modelreg.promote import PromoteRequest, PromoteResult
 
 from modelreg.cli.options import format_option, repo_option, say
 
@@ -106,10 +109,9 @@ def run(
     repo: str,
     fmt: str,
 ) -> None:
-    from modelreg.promote import PromoteRequest, promote
+    from modelreg.promote import promote
 
-    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or None
-    request = PromoteRequest(
+    request = make_request(
         ref=ref,
         to_stage=to_stage,
         verb=verb,
@@ -118,10 +120,19 @@ def run(
         branch=branch,
         push=push,
         pull_request=pull_request,
-        token=token,
-        api_url=os.environ.get("GITHUB_API_URL") or None,
     )
-    result = promote(Path(repo), request, say=say if fmt == "text" else lambda _: None)
+    report(promote(Path(repo), request, say=say if fmt == "text" else lambda _: None), fmt)
+
+
+def make_request(**fields: Any) -> PromoteRequest:
+    """A PromoteRequest from the command's options, with the token and API URL from the environment."""
+    from modelreg.promote import PromoteRequest
+
+    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or None
+    return PromoteRequest(token=token, api_url=os.environ.get("GITHUB_API_URL") or None, **fields)
+
+
+def report(result: PromoteResult, fmt: str) -> None:
     if fmt == "json":
         from modelreg.report import to_json
 
