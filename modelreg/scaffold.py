@@ -36,7 +36,9 @@ naming: {{model: "^[a-z][a-z0-9-]{{0,62}}$"}}
 """
 
 WORKFLOW = """\
-# Written by `modelreg init`. Runs the registry's CI validator on every pull request and on main.
+# Written by `modelreg init`. Runs the registry's CI validator, `modelreg check`: on a pull
+# request against the branch it would merge into; on a push to main against the previous
+# commit, which catches two pull requests that each passed alone but conflict once merged.
 name: modelreg
 on:
   pull_request:
@@ -55,7 +57,19 @@ jobs:
         with:
           python-version: "3.11"
       - run: pip install modelreg
-      - run: modelreg validate
+      - name: modelreg check (pull request)
+        if: github.event_name == 'pull_request'
+        env:
+          BASE_REF: ${{ github.base_ref }}
+        run: modelreg check --base "origin/$BASE_REF"
+      - name: modelreg check (push to main)
+        if: github.event_name == 'push'
+        env:
+          BEFORE: ${{ github.event.before }}
+        run: |
+          base="$BEFORE"
+          git cat-file -e "$base^{commit}" 2>/dev/null || base=HEAD~1
+          modelreg check --base "$base"
 """
 
 

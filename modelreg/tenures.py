@@ -106,3 +106,16 @@ def rollback_target(events: list[Event], model: str, stage: str, *, initial: str
         )
     previous = max(earlier, key=lambda t: (t.until or t.since, t.since))
     return RollbackPlan(model=model, stage=stage, current=latest, previous=previous)
+
+
+def held_before(events: list[Event], model: str, *, initial: str) -> set[tuple[str, str, str]]:
+    """(model, version, stage) for every stage each version of ``model`` has stood in."""
+    found = set()
+    for event in events:
+        if event.model != model or event.version is None:
+            continue
+        if event.kind == "registered":
+            found.add((model, event.version, initial))
+        elif event.kind == "stage_changed" and event.to_stage:
+            found.add((model, event.version, event.to_stage))
+    return found
