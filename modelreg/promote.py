@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, SecretStr
 
-from modelreg import git, github, gitwrite, policy, stagesfile
+from modelreg import faults, git, github, gitwrite, policy, stagesfile, transaction
 from modelreg.changes import model_change
 from modelreg.errors import InvalidInputError, NotFoundError, RuleViolationError
 from modelreg.github import GitHubRepo, PullRequest
@@ -77,6 +77,7 @@ def promote(
 ) -> PromoteResult:
     """Carry out ``request`` in the repository at ``path``: all of it, or nothing."""
     plan = make_plan(Path(path), request)
+    faults.point("promote:planned")
     commit = gitwrite.commit_file(
         plan.top,
         parent=plan.base_commit,
@@ -84,7 +85,10 @@ def promote(
         content=plan.stages_text.encode(),
         message=commit_message(plan, request),
     )
-    pushed, pr = _publish(plan, request, commit, say=say)
+    faults.point("promote:committed")
+    command = f"{request.verb} {plan.move.ref} to {plan.move.to_stage}"
+    with transaction.publishing(plan.top, command=command) as journal:  # SIGKILL: see doctor
+        pushed, pr = _publish(plan, request, commit, journal, say=say)
     return PromoteResult(
         ref=plan.move.ref,
         from_stage=plan.move.from_stage,
@@ -100,25 +104,37 @@ def promote(
 
 
 def _publish(
-    plan: Plan, request: PromoteRequest, commit: str, *, say: Callable[[str], None]
+    plan: Plan,
+    request: PromoteRequest,
+    commit: str,
+    journal: transaction.Journal,
+    *,
+    say: Callable[[str], None],
 ) -> tuple[bool, PullRequest | None]:
-    """Branch, push, pull request; if any step fails, the branch goes again (here and on origin)."""
+    """Branch, push, pull request; if any step fails, the branch goes again (here and on origin).
+    Each step is noted in the journal first, so a killed run is undone by the next one."""
     token = request.token.get_secret_value() if request.token else None
     pushed = False
     try:
+        journal.note(branch=plan.branch, commit=commit)
         gitwrite.create_branch(plan.top, plan.branch, commit)
         say(f"created branch {plan.branch} from {plan.base}")
+        faults.point("promote:branched")
         if request.push:
             say(f"pushing {plan.branch} to {REMOTE}")
+            journal.note(remote=REMOTE)
             gitwrite.push_branch(plan.top, REMOTE, plan.branch, secret=token)
             pushed = True
+            faults.point("promote:pushed")
         pr = _open_pr(plan, request, token) if plan.open_pr else None
+        journal.note(done=True)
     except BaseException:
         if pushed:
             gitwrite.delete_remote_branch(plan.top, REMOTE, plan.branch)
         gitwrite.delete_branch(plan.top, plan.branch, commit)
         say(f"removed branch {plan.branch} again")
         raise
+    faults.point("promote:done")  # the whole change is made: a kill here leaves it
     return pushed, pr
 
 
@@ -131,6 +147,7 @@ def _compare_url(plan: Plan) -> str | None:
 def make_plan(path: Path, request: PromoteRequest) -> Plan:
     """Work the promotion out and check every rule; raise before anything is written."""
     top = git.root(path)
+    transaction.recover(top)  # a killed promote's branch goes first: it may be this one's
     base = base_branch(top, request.base)
     base_commit = git.resolve(top, base)
     registry = Registry(top, rev=base_commit)

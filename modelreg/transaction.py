@@ -7,6 +7,11 @@ in between (SIGKILL, power loss), the next transaction, or ``modelreg doctor``, 
 journal of a dead process and rolls the work tree back, unless HEAD moved, which means
 the commit landed and only the clean-up was lost. The journal is also a lock: a second
 command that finds a live owner refuses to start.
+
+A command that publishes a branch rather than editing files (promote) keeps the same journal
+through ``publishing``: it notes the branch before creating it and the remote before pushing
+it, so recovery deletes exactly what a killed run left (each only if it still points at the
+commit the run made), unless the run had noted that it finished.
 """
 
 from __future__ import annotations
@@ -57,6 +62,35 @@ def restoring(top: Path, paths: list[str], *, command: str = "modelreg") -> Iter
         journal.unlink(missing_ok=True)
 
 
+class Journal:
+    """The journal of a running command that publishes a branch; see ``publishing``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def note(self, **fields: object) -> None:
+        """Add ``fields`` to the journal, durably, before the step they describe."""
+        record = json.loads(self.path.read_text())
+        record.update(fields)
+        tmp = self.path.with_suffix(".tmp")
+        with open(tmp, "w") as handle:
+            json.dump(record, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+
+
+@contextmanager
+def publishing(top: Path, *, command: str) -> Iterator[Journal]:
+    """Hold the journal (and so the lock) while ``command`` creates and pushes a branch."""
+    recover(top)
+    journal = Journal(_write_journal(top, command, {}))
+    try:
+        yield journal
+    finally:
+        journal.path.unlink(missing_ok=True)
+
+
 def recover(top: Path) -> str | None:
     """Roll back what a killed command left; return what was done, or None if nothing was."""
     journal = journal_path(top)
@@ -73,6 +107,10 @@ def recover(top: Path) -> str | None:
             f"another modelreg command ({record.get('command', '?')}, pid {pid}) is changing this "
             "repository; wait for it to finish"
         )
+    if "branch" in record or record.get("done"):
+        done = _drop_branch(top, record)
+        journal.unlink(missing_ok=True)
+        return done
     saved = {k: base64.b64decode(v) if v is not None else None for k, v in record["saved"].items()}
     if git.head(top) != record.get("head"):
         journal.unlink(missing_ok=True)
@@ -80,6 +118,27 @@ def recover(top: Path) -> str | None:
     _restore(top, saved)
     journal.unlink(missing_ok=True)
     return f"rolled back an interrupted `{record.get('command')}`: {', '.join(saved)}"
+
+
+def _drop_branch(top: Path, record: dict[str, object]) -> str:
+    """Delete the branch a killed command created (on its remote too), if it still points at
+    the commit that command made; nothing when the command had finished."""
+    command = record.get("command")
+    if record.get("done"):
+        return f"an interrupted `{command}` had finished; nothing to undo"
+    branch, commit, remote = str(record["branch"]), str(record.get("commit")), record.get("remote")
+    ref = f"refs/heads/{branch}"
+    proc.run(["git", "update-ref", "-d", ref, commit], cwd=top, check=False)
+    undone = f"rolled back an interrupted `{command}`: deleted branch {branch}"
+    if remote:
+        lease = f"--force-with-lease={ref}:{commit}"
+        pushed = proc.run(
+            ["git", "push", "--quiet", lease, "--", str(remote), f":{ref}"], cwd=top, check=False
+        )
+        if pushed.returncode != 0:
+            return f"{undone}; could not delete it from {remote}: `git push {remote} --delete {branch}`"
+        undone += f" here and on {remote}"
+    return undone
 
 
 def _write_journal(top: Path, command: str, saved: dict[str, bytes | None]) -> Path:
