@@ -104,16 +104,17 @@ def init(
     refuse_secret_options(options, remote=dvc.DEFAULT_REMOTE_NAME)
     if name is not None and len(name) > MAX_NAME:  # registry.yaml's schema: ShortText
         raise InvalidInputError(f"registry name is {len(name)} characters, more than {MAX_NAME}")
+    nearest = next(p for p in [directory, *directory.absolute().parents] if p.is_dir())
+    if git.is_repo(nearest) and (top := git.root(nearest)).resolve() != directory.resolve():
+        raise InvalidInputError(  # checked before creating anything
+            f"{directory} is inside the Git repository {top}; run `modelreg init` at its top folder"
+        )
     directory.mkdir(parents=True, exist_ok=True)
     git_initialized = False
     if not git.is_repo(directory):
         proc.run(["git", "init", "--quiet", "--", str(directory)])
         git_initialized = True
     top = git.root(directory)
-    if top.resolve() != directory.resolve():
-        raise InvalidInputError(
-            f"{directory} is inside the Git repository {top}; run `modelreg init` at its top folder"
-        )
     files = _files(name or top.name)
     pending = [rel for rel, text in files.items() if _differs(top / rel, text)]
     needs_dvc = not dvc.is_initialized(top)
