@@ -26,7 +26,10 @@ def key_value(text: str, option: str) -> tuple[str, str]:
 
 
 def metric_value(key: str, value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
+    if isinstance(value, bool) or value is None:
+        shown = "null" if value is None else str(value).lower()
+        raise InvalidInputError(f"{where}: metric {key!r} must be a number, not {shown}")
+    if not isinstance(value, int | float | str):
         raise InvalidInputError(f"{where}: metric {key!r} must be a number, not {value!r}")
     try:
         number = float(value)

@@ -164,7 +164,8 @@ def _checked_fields(build: Callable[[], _T]) -> _T:
         first = e.errors()[0]
         where = ".".join(str(x) for x in first["loc"])
         option = _OPTIONS.get(str(first["loc"][0]) if first["loc"] else "", "a value")
-        raise InvalidInputError(f"{option}: {where}: {first['msg']}") from None
+        detail = first["msg"] if len(first["loc"]) == 1 else f"{where}: {first['msg']}"
+        raise InvalidInputError(f"{option}: {detail}") from None
 
 
 def manifest_data(manifest: Manifest) -> dict[str, Any]:
@@ -234,9 +235,14 @@ def _checked_sources(files: list[Path]) -> list[Path]:
         if not (f.is_file() or f.is_dir()):
             raise InvalidInputError(f"artifact {f} is neither a file nor a folder")
         layout.check_file_name(f.name, what="artifact name")
-        if f.name.lower() in names or f.name.endswith(".dvc") or f.name.startswith("."):
+        if f.name.lower() in names:
             raise InvalidInputError(
-                f"artifact name {f.name!r} is repeated (ignoring case), hidden or ends in .dvc; rename it"
+                f"artifact name {f.name!r} is given twice (names that differ only by case are one "
+                "file on macOS and Windows); rename one"
+            )
+        if f.name.endswith(".dvc") or f.name.startswith("."):
+            raise InvalidInputError(
+                f"artifact name {f.name!r} is hidden or ends in .dvc, which DVC keeps for itself; rename it"
             )
         names.add(f.name.lower())
         if f.is_dir():
