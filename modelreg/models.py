@@ -133,8 +133,8 @@ StagesDocument = dict[StageName, VersionText | list[VersionText]]
 
 
 class MetricBound(Strict):
-    min: float | None = None
-    max: float | None = None
+    min: Metric | None = None  # NaN would make every comparison false
+    max: Metric | None = None
 
 
 class Requirements(Strict):
