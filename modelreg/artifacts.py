@@ -179,8 +179,8 @@ def read_listing(store: dvc.ObjectStore, md5: str, *, missing_ok: bool = False) 
 def _parse_listing(raw: bytes, md5: str) -> list[Entry]:
     try:
         data = json.loads(raw)
-    except ValueError as e:
-        raise ArtifactError(f"folder listing {md5} is not JSON: {e}") from e
+    except (ValueError, RecursionError) as e:  # RecursionError: nested deeper than Python's stack
+        raise ArtifactError(f"folder listing {md5} is not a JSON list of files: {e}") from e
     entries = []
     for item in data if isinstance(data, list) else [None]:
         entry_md5 = item.get("md5") if isinstance(item, dict) else None

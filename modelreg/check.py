@@ -22,6 +22,7 @@ from modelreg.history import Event
 from modelreg.layout import CODEOWNERS_FILE, MODELS_DIR, classify, stages_path
 from modelreg.models import RegistryConfig
 from modelreg.registry import Registry
+from modelreg.remote import DVC_CONFIG
 from modelreg.snapshot import Problem, Snapshot
 from modelreg.tenures import held_before
 from modelreg.tree import GitTree
@@ -63,6 +64,9 @@ def check(
     problems = [*validation.problems, *write_once(before, after, changed)]
     if base_commit != fork:
         problems += collisions(GitTree(top, base_commit), before, after, changed, base=base)
+    dvc_config = git.changed_files(top, fork, head_commit, [DVC_CONFIG])
+    if changed and any(c.status != "A" for c in dvc_config):  # adding it is adopting DVC
+        problems.append(_remote_moved_with_models())
     config = before.config or after.config
     model_changes: list[ModelChange] = []
     if config is not None:
@@ -306,6 +310,17 @@ def _missing_in_remote(registry: Registry, changes: list[ModelChange]) -> list[P
         f"{c.model}@{v}" for c in changes for v in c.registered if (c.model, v) in registry.snapshot.manifests
     ]
     return missing_in_remote(registry, new)
+
+
+def _remote_moved_with_models() -> Problem:
+    """Where artifacts live is not changed in passing: such a change could point check --remote
+    and every later push at a storage the reviewers of a model never looked at."""
+    return Problem(
+        file=DVC_CONFIG,
+        message="changes DVC's configuration (its remotes) in the same change as models/; "
+        "change where artifacts are stored in a pull request of its own",
+        rule="remote",
+    )
 
 
 def _stale_codeowners() -> Problem:

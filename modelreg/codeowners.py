@@ -30,13 +30,20 @@ class CodeownersResult(BaseModel):
     unowned: list[str]
 
 
+# The files that govern the whole registry: its rules, CI, DVC remotes and schemas. A pull
+# request could otherwise relax a rule, skip `modelreg check` or move the artifacts unseen.
+GOVERNING = ["/registry.yaml", "/.github/", "/.dvc/", "/schemas/"]
+
+
 def render(snap: Snapshot) -> str:
     """The CODEOWNERS text for the registry in ``snap``."""
     lines = [HEADER]
+    stages_owner = snap.config.stages_owner if snap.config else None
+    if stages_owner:
+        lines += [_line(pattern, stages_owner) for pattern in GOVERNING]
     for name in sorted(snap.facts):
         owner = snap.facts[name].owner
         lines.append(_line(f"/{MODELS_DIR}/{name}/", owner))
-    stages_owner = snap.config.stages_owner if snap.config else None
     if stages_owner:
         lines.append(_line(f"/{MODELS_DIR}/*/stages.yaml", stages_owner))
     return "\n".join(line for line in lines if line) + "\n"

@@ -134,7 +134,7 @@ def _send(request: urllib.request.Request, *, token: str, doing: str) -> dict[st
         raise GitHubError(f"could not reach GitHub to {doing}: {reason}") from None
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
         raise GitHubError(f"GitHub's answer to {doing} is not JSON") from None
     if not isinstance(data, dict):
         raise GitHubError(f"GitHub's answer to {doing} is not a JSON object")
@@ -145,7 +145,7 @@ def _error_detail(error: urllib.error.HTTPError) -> str:
     """GitHub's ``message`` plus each ``errors[].message``, with a hint for bad credentials."""
     try:
         data = json.loads(error.read(MAX_RESPONSE_BYTES))
-    except (ValueError, OSError):
+    except (ValueError, RecursionError, OSError):
         data = {}
     if not isinstance(data, dict):
         data = {}

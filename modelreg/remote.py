@@ -115,6 +115,12 @@ def _where_instead(key: str, remote: str) -> str:
 def config_problems(tree: Tree) -> list[Problem]:
     """Credentials in the DVC config of ``tree`` (the work tree or a commit); a committed
     .dvc/config.local. A rule for ``validate`` and ``check``."""
+    if _is_symlink(tree, DVC_CONFIG):  # DVC would follow it: to any file, or to another repo's remotes
+        return [
+            Problem(
+                file=DVC_CONFIG, message=f"is a symlink; {DVC_CONFIG} must be a plain file", rule="layout"
+            )
+        ]
     config, local_committed = _dvc_config(tree)
     problems = committed_secret_problems(config) if config is not None else []
     if local_committed:
@@ -127,6 +133,12 @@ def config_problems(tree: Tree) -> list[Problem]:
             )
         )
     return problems
+
+
+def _is_symlink(tree: Tree, path: str) -> bool:
+    if isinstance(tree, GitTree):
+        return any(e.is_symlink for e in git.ls_tree(tree.top, tree.commit, [path]))
+    return isinstance(tree, WorkTree) and (tree.top / path).is_symlink()
 
 
 def _dvc_config(tree: Tree) -> tuple[bytes | None, bool]:

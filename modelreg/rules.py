@@ -7,7 +7,14 @@ import re
 
 from modelreg import dvcfile, naming, refs, remote, semver
 from modelreg.errors import DocumentError, InvalidInputError
-from modelreg.layout import REGISTRY_FILE, check_file_name, facts_path, manifest_path, stages_path
+from modelreg.layout import (
+    MODELS_DIR,
+    REGISTRY_FILE,
+    check_file_name,
+    facts_path,
+    manifest_path,
+    stages_path,
+)
 from modelreg.models import Manifest, RegistryConfig
 from modelreg.snapshot import Problem, Snapshot
 
@@ -24,6 +31,10 @@ def check_snapshot(snap: Snapshot) -> None:
     _check_cycles(snap)
     _check_orphan_pointers(snap)
     _check_portable_paths(snap)
+    if MODELS_DIR in snap.paths:
+        snap.problem(
+            MODELS_DIR, "is a symlink or a file; it must be a folder of the repository", rule="layout"
+        )
     for name in sorted(snap.stages):
         _check_stages(snap, snap.config, name)
     snap.problems.extend(remote.config_problems(snap.tree))

@@ -38,6 +38,8 @@ class WorkTree:
         if (self.top / CODEOWNERS_FILE).is_file():
             found.append(CODEOWNERS_FILE)
         models = self.top / MODELS_DIR
+        if models.is_symlink():  # never followed: it could lead anywhere on the disk
+            return [*found, MODELS_DIR]
         for folder, dirs, files in os.walk(models):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             rel = Path(folder).relative_to(self.top).as_posix()

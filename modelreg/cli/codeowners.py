@@ -20,7 +20,8 @@ def command(dry_run: bool, repo: str, fmt: str) -> None:
 
     Each model's folder is owned by its owner; with `stages_owner` in registry.yaml, every
     models/*/stages.yaml is owned by it (say a release team), so promotions need its
-    review. `modelreg check` flags a CODEOWNERS that no longer matches. Commit the file.
+    review, and so are registry.yaml, .github/, .dvc/ and schemas/. `modelreg check`
+    flags a CODEOWNERS that no longer matches. Commit the file.
 
     \b
     Examples:
