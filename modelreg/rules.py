@@ -33,7 +33,7 @@ def check_snapshot(snap: Snapshot) -> None:
     _check_portable_paths(snap)
     if MODELS_DIR in snap.paths:
         snap.problem(
-            MODELS_DIR, "is a symlink or a file; it must be a folder of the repository", rule="layout"
+            MODELS_DIR, "is a symlink or a file; it must be a folder in the repository", rule="layout"
         )
     for name in sorted(snap.stages):
         _check_stages(snap, snap.config, name)
