@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from modelreg import dvc, dvcfile
 from modelreg.errors import DocumentError, InvalidInputError, ModelregError, NotFoundError
-from modelreg.layout import artifacts_dir
+from modelreg.layout import artifacts_dir, check_no_symlinks
 from modelreg.models import Artifact, ModelVersion
 
 if TYPE_CHECKING:
@@ -434,6 +434,8 @@ def pull(
 
 def _targets(root: Path, chosen: list[Selected], output: str | Path | None) -> list[Path]:
     if output is None:
+        for sel in chosen:
+            check_no_symlinks(root, sel.registry_path)
         return [root / sel.registry_path for sel in chosen]
     into = str(output).endswith(("/", os.sep))
     output = Path(output)

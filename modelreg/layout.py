@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from modelreg.errors import InvalidInputError
 
@@ -35,6 +36,19 @@ def check_file_name(name: str, *, what: str) -> str:
             '<>:"|?*\\, no trailing space or dot, at most 200 characters; rename it'
         )
     return name
+
+
+def check_no_symlinks(top: Path, rel: str) -> None:
+    """Refuse to write at ``top/rel`` when the path, or a folder on the way, is a symlink: the
+    write would land wherever it points, outside the repository (a committed symlink can)."""
+    here = top
+    for part in rel.split("/"):
+        here = here / part
+        if here.is_symlink():
+            raise InvalidInputError(
+                f"{here.relative_to(top).as_posix()} is a symlink; modelreg writes only real files and "
+                "folders of the repository: remove it"
+            )
 
 
 def model_dir(name: str) -> str:

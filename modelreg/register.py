@@ -80,6 +80,7 @@ def register(
     manifest_file = manifest_path(name, version)
     touched = [folder, manifest_file] + ([facts_path(name)] if new_model else [])
     for rel in touched:
+        layout.check_no_symlinks(top, rel)
         if (top / rel).exists():
             raise InvalidInputError(f"{rel} already exists; remove it or pick another version")
     created_by = git.ident(top)

@@ -1,7 +1,8 @@
 """Validator cases are folders: tests/cases/{valid,invalid}/<case>/, each laid over cases/base.
 
 A case folder holds the files it adds or replaces and a case.yaml with ``expect`` (text each
-problem line must contain, in order of appearance) and ``remove`` (base files to delete).
+problem line must contain, in order of appearance) or ``exact`` (every problem line, exactly),
+and ``remove`` (base files to delete).
 """
 
 from __future__ import annotations
@@ -50,11 +51,13 @@ def test_invalid_case(case: Path, tmp_path: Path) -> None:
     from modelreg.registry import Registry
 
     path, meta = _build(case, tmp_path)
-    expected = meta["expect"]
     report = Registry(path).validate()
     assert not report.ok
+    if "exact" in meta:
+        assert [str(p) for p in report.problems] == meta["exact"]
+        return
     output = "\n".join(str(p) for p in report.problems)
-    for text in expected:
+    for text in meta["expect"]:
         assert text in output, f"expected {text!r} in:\n{output}"
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
+import pytest
 from conftest import Reg, git
 
 from modelreg import Registry
@@ -79,3 +81,85 @@ def test_head_is_unchanged_by_validate(populated: Reg) -> None:
     populated.cli("validate")
     assert populated.state() == before
     assert git("status", "--porcelain", cwd=populated.path) == ""
+
+
+# --- symlinks met by register and pull ---------------------------------------------------------
+
+
+def test_an_artifact_that_is_a_symlink_outside_the_repository_is_copied_not_linked(
+    reg: Reg, tmp_path: Path
+) -> None:
+    """Decision (README, Security): a FILE given to register that is a symlink is followed, as
+    `cp` does; the registry gets the target's bytes as a regular file, never a link."""
+    target = tmp_path / "elsewhere" / "weights.onnx"
+    target.parent.mkdir()
+    target.write_bytes(b"the real bytes")
+    link = reg.artifact("build/model.onnx")
+    link.unlink()
+    os.symlink(target, link)
+    r = reg.cli("register", "m", str(link), "--version", "1.0.0", "--no-push")
+    assert r.code == 0, r.err
+    copied = reg.path / "models/m/1.0.0/model.onnx"
+    assert not copied.is_symlink() and copied.read_bytes() == b"the real bytes"
+    assert git("ls-files", "-s", "models/m", cwd=reg.path).count("120000") == 0
+    assert reg.cli("validate").code == 0
+
+
+@pytest.mark.parametrize("where", ["models/m/1.0.0.yaml", "models/m", "models/m/1.0.0"])
+def test_register_never_writes_through_a_symlink_in_the_registry(
+    reg: Reg, tmp_path: Path, where: str
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (reg.path / where).parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(outside / "x" if where.endswith(".yaml") else outside, reg.path / where)
+    before = reg.state()
+    r = reg.cli("register", "m", str(reg.artifact("m.bin")), "--version", "1.0.0", "--no-push")
+    assert r.lines == [
+        f"modelreg: error: {where} is a symlink; modelreg writes only real files and folders of the "
+        "repository: remove it"
+    ]
+    assert reg.state() == before
+    assert list(outside.iterdir()) == []
+
+
+def test_pull_never_writes_through_a_symlinked_version_folder(populated: Reg, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    folder = populated.path / "models/fraud/1.2.0"
+    shutil.rmtree(folder)
+    os.symlink(outside, folder)
+    r = populated.cli("pull", "fraud@1.2.0")
+    assert r.lines == [
+        "modelreg: error: models/fraud/1.2.0 is a symlink; modelreg writes only real files and folders of "
+        "the repository: remove it"
+    ]
+    assert list(outside.iterdir()) == []
+
+
+def test_a_committed_symlinked_dvc_config_is_a_problem(populated: Reg, tmp_path: Path) -> None:
+    other = tmp_path / "other-config"
+    other.write_text((populated.path / ".dvc/config").read_text())
+    (populated.path / ".dvc/config").unlink()
+    os.symlink(other, populated.path / ".dvc/config")
+    populated.commit("config elsewhere")
+    for rev in (None, "HEAD"):
+        assert ".dvc/config: is a symlink; .dvc/config must be a plain file" in _problems(populated.path, rev)
+
+
+def test_validate_with_a_regex_bomb_and_many_long_names_stays_fast(populated: Reg) -> None:
+    import time
+
+    text = (populated.path / "registry.yaml").read_text()
+    populated.write(
+        "registry.yaml",
+        text.replace(
+            'naming: {model: "^[a-z][a-z0-9-]{0,62}$"}', 'naming: {model: "^(a|a)(a|a)(a|a)(a|a)a*a*a*b$"}'
+        ),
+    )
+    for i in range(30):
+        populated.write(f"models/{'a' * 90}{i:02d}x/model.yaml", "schema_version: 1\nname: x\n")
+    started = time.monotonic()
+    problems = _problems(populated.path)
+    assert time.monotonic() - started < 10
+    assert sum("breaks the naming rule" in p for p in problems) >= 30
