@@ -26,6 +26,45 @@ def _quiet() -> None:
     logging.getLogger("dvc").setLevel(logging.CRITICAL + 1)
 
 
+class _Collected(logging.Handler):
+    """What DVC logs while it works ("failed to transfer '<md5>'", with the reason attached):
+    kept off stderr, where DVC's own handlers (set up on ``import dvc``) would print it, and
+    the first error is added to the one line modelreg prints, since DVC's exception itself
+    only says "1 files failed to upload"."""
+
+    LOGGERS = ("dvc", "dvc_data", "dvc_objects")
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.errors: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.ERROR:
+            message = record.getMessage()
+            if record.exc_info and record.exc_info[1] is not None:
+                message += f" - {record.exc_info[1]}"
+            self.errors.append(" ".join(message.split()))
+
+    @contextmanager
+    def installed(self) -> Iterator[_Collected]:
+        loggers = [logging.getLogger(name) for name in self.LOGGERS]
+        saved = [lg.handlers[:] for lg in loggers]
+        for lg in loggers:
+            lg.handlers[:] = [self]
+        try:
+            yield self
+        finally:
+            for lg, handlers in zip(loggers, saved, strict=True):
+                lg.handlers[:] = handlers
+
+    def detail(self) -> str:
+        """The first error, without DVC's "failed to transfer '<md5>' - " prefix."""
+        if not self.errors:
+            return ""
+        first = self.errors[0].split(" - ", 1)[-1]
+        return f" ({first[:200]})"
+
+
 @contextmanager
 def _dvc(top: Path, doing: str) -> Iterator[Any]:
     from dvc.exceptions import DvcException
@@ -34,7 +73,7 @@ def _dvc(top: Path, doing: str) -> Iterator[Any]:
     _quiet()
 
     try:
-        with Repo(str(top)) as repo:
+        with _Collected().installed() as logged, Repo(str(top)) as repo:
             repo.scm_context.quiet = True
             yield repo
     except DvcException as e:
@@ -42,7 +81,7 @@ def _dvc(top: Path, doing: str) -> Iterator[Any]:
         cause = e.__cause__
         if cause is not None and str(cause).strip():
             reason += f": {str(cause).strip().splitlines()[0]}"
-        raise DvcError(f"DVC could not {doing}: {reason}") from e
+        raise DvcError(f"DVC could not {doing}: {reason}{logged.detail()}") from e
     except OSError as e:
         detail = e.strerror or str(e)
         where = f" ({e.filename})" if e.filename else ""
