@@ -8,7 +8,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from modelreg import policy, rules
+from modelreg import lineage, policy, rules
+from modelreg.lineage import LineageGraph
 from modelreg.models import Manifest, RegistryConfig
 from modelreg.policy import Move
 from modelreg.snapshot import Snapshot
@@ -38,6 +39,7 @@ class Comparison(BaseModel):
     registered_by: str
     registered_at: datetime
     description: str = ""
+    lineage: LineageGraph | None = None  # ancestors, a few generations up
 
 
 class ModelChange(BaseModel):
@@ -102,6 +104,7 @@ def model_change(
     name: str,
     moves: list[Move],
     registered: list[str],
+    lineage_from: Snapshot | None = None,
 ) -> ModelChange:
     """``name``'s change: each candidate move compared with the stage's holder in ``before``,
     each new version with its first parent; ``manifests`` are the versions as they will be."""
@@ -129,7 +132,18 @@ def model_change(
                 config, candidate, parent, from_stage=None, to_stage=config.initial_stage, role="parent"
             )
         )
+    if lineage_from is not None:
+        for c in comparisons:
+            if c.parents:
+                c.lineage = build((c.model, c.version), lineage_from)
     return ModelChange(model=name, registered=registered, moves=moves, comparisons=comparisons)
+
+
+LINEAGE_DEPTH = 3
+
+
+def build(key: tuple[str, str], snap: Snapshot) -> LineageGraph:
+    return lineage.build(snap, key, depth=LINEAGE_DEPTH, direction="up")
 
 
 def _first_parent(candidate: Manifest, manifests: dict[tuple[str, str], Manifest]) -> Manifest | None:

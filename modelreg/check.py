@@ -249,7 +249,15 @@ def judge_models(
             problems.extend(_stage_problems(config, before, after, name, moves, history=history))
         if moves or registered:
             changes.append(
-                model_change(config, before, after.manifests, name=name, moves=moves, registered=registered)
+                model_change(
+                    config,
+                    before,
+                    after.manifests,
+                    name=name,
+                    moves=moves,
+                    registered=registered,
+                    lineage_from=after,
+                )
             )
     return changes, problems
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel
 
-from modelreg import audit, refs
+from modelreg import audit, policy, refs
 from modelreg.errors import InvalidInputError, NotFoundError
 from modelreg.lineage import Graph, dataset_label
 from modelreg.models import ModelVersion
@@ -129,11 +129,10 @@ def _metric(name: str, goal: Goal | None, found: list[ModelVersion]) -> MetricCo
 
 
 def _verdict(delta: float | None, goal: Goal | None) -> Verdict | None:
-    if delta is None or goal is None:
+    if delta is None:
         return None
-    if abs(delta) < 1e-12:
-        return "same"
-    return "better" if (delta > 0) == (goal == "maximize") else "worse"
+    found = policy.verdict(goal, delta)
+    return cast(Verdict, found) if found else None
 
 
 def _relations(registry: Registry, found: list[ModelVersion]) -> list[Relation]:

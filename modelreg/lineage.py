@@ -13,6 +13,7 @@ from modelreg.errors import InvalidInputError, NotFoundError
 from modelreg.models import Dataset, Manifest
 from modelreg.registry import Registry
 from modelreg.rules import parent_key
+from modelreg.snapshot import Snapshot
 
 Direction = Literal["up", "down", "both"]
 Key = tuple[str, str]
@@ -100,8 +101,12 @@ def lineage(
     if depth is not None and depth < 1:
         raise InvalidInputError(f"invalid depth {depth}: give 1 or more (or leave it out for all)")
     root = registry.get(ref)
-    graph = Graph(registry.snapshot.manifests)
-    start = (root.name, root.version)
+    return build(registry.snapshot, (root.name, root.version), depth=depth, direction=direction)
+
+
+def build(snap: Snapshot, start: Key, *, depth: int | None, direction: Direction) -> LineageGraph:
+    """The lineage of version ``start`` within one snapshot."""
+    graph = Graph(snap.manifests)
     nodes: dict[Key, int] = {start: 0}
     edges: list[LineageEdge] = []
     for up in [True, False]:
@@ -112,10 +117,10 @@ def lineage(
             parent, child = (other, node) if up else (node, other)
             edges.append(LineageEdge(parent=_ref(parent), child=_ref(child), relation=relation))
     return LineageGraph(
-        root=root.ref,
+        root=_ref(start),
         direction=direction,
         depth=depth,
-        nodes=[_node(registry, key, dist) for key, dist in nodes.items()],
+        nodes=[_node(snap, key, dist) for key, dist in nodes.items()],
         edges=edges,
     )
 
@@ -124,13 +129,13 @@ def _ref(key: Key) -> str:
     return f"{key[0]}@{key[1]}"
 
 
-def _node(registry: Registry, key: Key, distance: int) -> LineageNode:
-    manifest = registry.snapshot.manifests.get(key)
+def _node(snap: Snapshot, key: Key, distance: int) -> LineageNode:
+    manifest = snap.manifests.get(key)
     return LineageNode(
         ref=_ref(key),
         name=key[0],
         version=key[1],
-        stage=registry.snapshot.stage_of(*key) if manifest else None,
+        stage=snap.stage_of(*key) if manifest else None,
         distance=distance,
         data={role: dataset_label(ds) for role, ds in manifest.data.items()} if manifest else {},
     )

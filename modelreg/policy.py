@@ -202,7 +202,7 @@ def verdict(goal: str | None, delta: float) -> str | None:
     """``better``, ``worse`` or ``same`` for a metric change under its goal; None without a goal."""
     if goal is None:
         return None
-    if delta == 0:
+    if abs(delta) < 1e-12:  # float noise, e.g. 0.3 - 0.1 - 0.2
         return "same"
     return "better" if (delta > 0) == (goal == "maximize") else "worse"
 

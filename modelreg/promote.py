@@ -170,7 +170,9 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
     branch = _new_branch(top, request.branch or f"promote/{found.name}-{found.version}-{request.to_stage}")
     forge, open_pr = _forge(top, request)
     git.ident(top)  # fails now, not after the branch exists, when git does not know the author
-    change = model_change(config, snap, snap.manifests, name=found.name, moves=moves, registered=[])
+    change = model_change(
+        config, snap, snap.manifests, name=found.name, moves=moves, registered=[], lineage_from=snap
+    )
     from modelreg.summary import markdown_changes
 
     return Plan(

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import io
 from typing import TextIO
 
 from modelreg.changes import Comparison, MetricRow, ModelChange
 from modelreg.check import CheckReport
+from modelreg.lineage import LineageGraph
 from modelreg.policy import Move
 from modelreg.report import number
 from modelreg.snapshot import Problem
@@ -68,7 +70,19 @@ def _md_comparison(c: Comparison) -> str:
         lines.append(f"- Description: {_md(c.description)}")
     lines.append("- Lineage: " + (", ".join(_md(p) for p in c.parents) if c.parents else "no parents"))
     lines.append(f"- Registered by {_md(c.registered_by)} at {c.registered_at.isoformat()}\n")
+    if c.lineage is not None and c.lineage.edges:
+        lines.append(_md_lineage(c.lineage))
     return "\n".join(lines)
+
+
+def _md_lineage(graph: LineageGraph) -> str:
+    """The candidate's ancestors as a Mermaid flowchart, folded away (GitHub renders it)."""
+    from modelreg.lineage_report import render_mermaid
+
+    chart = io.StringIO()
+    render_mermaid(graph, chart)
+    title = f"<details><summary>Lineage of {_md(graph.root)}</summary>"
+    return f"{title}\n\n```mermaid\n{chart.getvalue()}```\n</details>\n"
 
 
 def _md_table(c: Comparison) -> str:

@@ -143,6 +143,8 @@ def test_github_format_annotates_and_writes_the_step_summary(strict: Reg, tmp_pa
     assert "| auc | 0.95 | 0.92 | +0.03 (better) |" in text
     assert "| latency_ms | 20 | 30 | -10 (better) |" in text
     assert "- Lineage: fraud@1.1.0 (retrain)" in text
+    assert "<details><summary>Lineage of fraud@1.2.0</summary>\n\n```mermaid\nflowchart TD\n" in text
+    assert '-->|"retrain"|' in text
     assert "- Registered by Alice Example &lt;alice@example.com&gt;" in text
     assert "Also: fraud@1.1.0 production → archived" in text
 
