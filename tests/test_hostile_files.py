@@ -163,3 +163,49 @@ def test_validate_with_a_regex_bomb_and_many_long_names_stays_fast(populated: Re
     problems = _problems(populated.path)
     assert time.monotonic() - started < 10
     assert sum("breaks the naming rule" in p for p in problems) >= 30
+
+
+# --- semantic versions at their edges --------------------------------------------------------------
+
+
+def test_latest_and_bump_follow_semver_precedence_with_prereleases_and_build_metadata(reg: Reg) -> None:
+    for version in ["1.0.0", "1.1.0-rc.2", "1.1.0-rc.10", "1.1.0-alpha", "1.0.1+build.7"]:
+        reg.register("m", version)
+    registry = Registry(reg.path)
+    assert registry.model("m").versions == [
+        "1.0.0",
+        "1.0.1+build.7",
+        "1.1.0-alpha",
+        "1.1.0-rc.2",
+        "1.1.0-rc.10",
+    ]
+    assert registry.get("m@latest").version == "1.1.0-rc.10"  # rc.10 > rc.2: numeric identifiers
+    before = reg.state()
+    for version, taken in [
+        ("1.1.0-RC.2", "1.1.0-rc.2"),
+        ("1.0.1", "1.0.1+build.7"),
+        ("1.0.0+other", "1.0.0"),
+    ]:
+        r = reg.cli("register", "m", str(reg.artifact("x.bin")), "--version", version)
+        assert r.lines == [
+            f"modelreg: error: m@{taken} already exists; versions are never reused, pick a new one"
+        ]
+        assert reg.state() == before
+    bumped = reg.cli("register", "m", str(reg.artifact("x.bin")), "--bump", "patch", "--no-push")
+    assert bumped.out.startswith("registered m@1.1.0 ")  # the release after its pre-releases
+    assert reg.cli(
+        "register", "m", str(reg.artifact("y.bin")), "--bump", "minor", "--no-push"
+    ).out.startswith("registered m@1.2.0 ")
+    assert Registry(reg.path).get("m@latest").version == "1.2.0"
+
+
+def test_a_date_in_the_future_answers_as_of_now_and_says_so(populated: Reg) -> None:
+    import re
+
+    r = populated.cli("show", "fraud@production", "--at", "2999-01-01")
+    assert r.code == 0 and r.out.startswith("fraud@1.1.0  (production)")
+    assert re.fullmatch(
+        r"modelreg: as of 2999-01-01: commit [0-9a-f]{8} \([^)]+\); 2999-01-01 is in the future; "
+        r"answering as of now\n",
+        r.err,
+    ), r.err
