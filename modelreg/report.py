@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -38,6 +39,16 @@ def table(headers: list[str], rows: list[list[str]], stream: TextIO) -> None:
     for row in [headers, *rows]:
         cells = [cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=False)] + [row[-1]]
         stream.write("  ".join(cells).rstrip() + "\n")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes (``\\n``, ``\\x1b``): one line, so a
+    name or key from a pull request can neither start a line of its own in CI's log (where
+    ``::command::`` lines are workflow commands) nor send escape sequences to a terminal."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def number(value: float) -> str:

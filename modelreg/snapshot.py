@@ -23,8 +23,10 @@ class Problem(BaseModel):
     rule: str = "schema"
 
     def __str__(self) -> str:
+        from modelreg.report import printable
+
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.message}"
+        return printable(f"{where}: {self.message}")
 
 
 @dataclass

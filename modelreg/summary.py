@@ -10,7 +10,7 @@ from modelreg.changes import Comparison, MetricRow, ModelChange
 from modelreg.check import CheckReport
 from modelreg.lineage import LineageGraph
 from modelreg.policy import Move
-from modelreg.report import number
+from modelreg.report import number, printable
 from modelreg.snapshot import Problem
 
 ARROW = "→"
@@ -143,7 +143,7 @@ def check_text(report: CheckReport, out: TextIO) -> None:
     out.write(f"check {report.base} ({report.fork_point[:8]}) -> {report.head} ({report.head_commit[:8]})\n")
     for change in report.changes:
         for line in change_lines(change):
-            out.write(f"  {line}\n")
+            out.write(f"  {printable(line)}\n")
     for problem in report.problems:
         out.write(f"{problem}\n")
     verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"

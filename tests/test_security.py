@@ -184,3 +184,26 @@ def test_codeowners_puts_the_files_that_govern_ci_under_review(populated: Reg) -
     lines = (populated.path / ".github/CODEOWNERS").read_text().splitlines()
     for governed in ("/registry.yaml", "/.github/", "/.dvc/", "/schemas/"):
         assert f"{governed} @acme/release" in lines
+
+
+def test_a_pull_request_cannot_inject_workflow_commands_into_ci_logs(populated: Reg) -> None:
+    """On GitHub Actions a log line starting with '::' is a workflow command (annotations,
+    ::stop-commands:: that would hide check's own ::error lines). Names and keys from a pull
+    request are printed with their control characters escaped, so they never start a line."""
+    _pull_request(populated, "evil-log")
+    injected = "\n::stop-commands::pwned\n::notice::looks fine"
+    text = (
+        MANIFEST.replace("ARTIFACT", "models/fraud/2.0.0/model.bin")
+        + f'metrics: {{"auc{injected!s}": 0.9}}\n'
+    )
+    populated.write("models/fraud/2.0.0.yaml", text.replace("\n::", "\\n::"))
+    populated.write("models/fraud/2.0.0\n::warning::x.yaml", "a: 1\n")
+    populated.commit("logs")
+    for fmt in ("text", "github"):
+        r = populated.cli("check", "--base", "main", "--head", "evil-log", "--format", fmt)
+        assert r.code == 1
+        lines = r.out.splitlines()
+        commands = [line for line in lines if line.startswith("::")]
+        assert all(line.startswith("::error ") for line in commands), commands
+        assert bool(commands) == (fmt == "github")
+        assert any("2.0.0\\n::warning::x.yaml" in line for line in lines)
