@@ -17,12 +17,14 @@ commit the run made), unless the run had noted that it finished.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from modelreg import git, proc
 from modelreg.errors import ModelregError
@@ -96,12 +98,13 @@ def recover(top: Path) -> str | None:
     journal = journal_path(top)
     try:
         record = json.loads(journal.read_text())
+        pid = int(record.get("pid", 0))
+        saved = _saved(record)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, binascii.Error):  # torn, tampered
         journal.unlink(missing_ok=True)
         return "removed an unreadable transaction journal"
-    pid = int(record.get("pid", 0))
     if pid != os.getpid() and _alive(pid):
         raise BusyError(
             f"another modelreg command ({record.get('command', '?')}, pid {pid}) is changing this "
@@ -111,13 +114,21 @@ def recover(top: Path) -> str | None:
         done = _drop_branch(top, record)
         journal.unlink(missing_ok=True)
         return done
-    saved = {k: base64.b64decode(v) if v is not None else None for k, v in record["saved"].items()}
     if git.head(top) != record.get("head"):
         journal.unlink(missing_ok=True)
         return f"an interrupted `{record.get('command')}` had committed; nothing to undo"
     _restore(top, saved)
     journal.unlink(missing_ok=True)
     return f"rolled back an interrupted `{record.get('command')}`: {', '.join(saved)}"
+
+
+def _saved(record: dict[str, Any]) -> dict[str, bytes | None]:
+    """The journal's saved files; ValueError for a path that would leave the repository."""
+    saved = {str(k): base64.b64decode(v) if v is not None else None for k, v in record["saved"].items()}
+    for rel in saved:
+        if not rel or rel.startswith("/") or ".." in rel.split("/"):
+            raise ValueError(f"journal path {rel!r} leaves the repository")
+    return saved
 
 
 def _drop_branch(top: Path, record: dict[str, object]) -> str:

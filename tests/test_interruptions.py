@@ -202,3 +202,28 @@ def test_a_running_promote_blocks_register(populated: Reg) -> None:
         f"modelreg: error: another modelreg command (promote fraud@1.2.0 to staging, pid {os.getpid()}) "
         "is changing this repository; wait for it to finish"
     ]
+
+
+@pytest.mark.parametrize(
+    "journal",
+    [
+        '{"pid": 1, "command": "register m@1.0.0", "sav',  # torn by a crash mid-write
+        '{"pid": "abc", "saved": {}}',
+        '{"pid": 1, "command": "register m@1.0.0"}',
+        '{"pid": 1, "saved": {"../../outside.txt": null}}',  # would delete outside the repository
+        '{"pid": 1, "saved": {"models/m/1.0.0.yaml": "not base64!"}}',
+        "[1, 2, 3]",
+    ],
+)
+def test_a_damaged_journal_is_removed_and_nothing_else(reg: Reg, journal: str) -> None:
+    from modelreg.transaction import journal_path
+
+    outside = reg.path.parent / "outside.txt"
+    outside.write_text("keep me")
+    journal_path(reg.path).parent.mkdir(parents=True, exist_ok=True)
+    journal_path(reg.path).write_text(journal)
+    before = reg.state()
+    r = reg.cli("doctor")
+    assert (r.code, r.out) == (0, "removed an unreadable transaction journal\n"), r.err
+    assert reg.state() == before and outside.read_text() == "keep me"
+    assert not journal_path(reg.path).exists()
