@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from modelreg import dvcfile, semver
+from modelreg import semver
 from modelreg.errors import DocumentError
 from modelreg.layout import REGISTRY_FILE, facts_path, manifest_path, stages_path
 from modelreg.models import Manifest, RegistryConfig
@@ -71,6 +71,7 @@ def _check_config(snap: Snapshot, config: RegistryConfig) -> None:
 def _check_versions(snap: Snapshot, config: RegistryConfig) -> None:
     naming = _naming(config)
     seen: dict[tuple[str, semver.Version], str] = {}
+    listed = set(snap.paths)
     for path in snap.paths:
         parts = path.split("/")
         if len(parts) != 3 or parts[0] != "models" or not parts[2].endswith(".yaml"):
@@ -112,7 +113,7 @@ def _check_versions(snap: Snapshot, config: RegistryConfig) -> None:
                 rule="path",
                 location=("version",),
             )
-        if (name, version) in snap.manifests and facts_path(name) not in snap.paths:
+        if (name, version) in snap.manifests and facts_path(name) not in listed:
             snap.problem(
                 path,
                 f"model {name!r} has no {facts_path(name)}; add its owner and description",
@@ -150,8 +151,7 @@ def _check_artifacts(snap: Snapshot, name: str, version: str, manifest: Manifest
             )
             continue
         pointer_path = artifact.path + ".dvc"
-        raw = snap.pointers.get(pointer_path)
-        if raw is None:
+        if pointer_path not in snap.pointers:
             snap.problem(
                 path,
                 f"artifact {artifact.path} has no DVC pointer {pointer_path}",
@@ -160,7 +160,7 @@ def _check_artifacts(snap: Snapshot, name: str, version: str, manifest: Manifest
             )
             continue
         try:
-            pointer = dvcfile.parse(raw, pointer_path)
+            pointer = snap.pointer(pointer_path)
         except DocumentError as e:
             snap.problems.append(_as_problem(e))
             continue

@@ -37,6 +37,10 @@ class Version:
         pre = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in self.prerelease)
         return (self.major, self.minor, self.patch, not self.prerelease, pre, self.build)
 
+    def precedence(self) -> tuple[object, ...]:
+        """A key whose natural order is semver precedence (faster to sort by than Version)."""
+        return self._key()
+
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Version):
             return NotImplemented

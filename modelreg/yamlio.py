@@ -16,6 +16,7 @@ from modelreg.errors import DocumentError
 
 MAX_DOCUMENT_BYTES = 1024 * 1024
 MAX_DEPTH = 32
+_STR_TAG = "tag:yaml.org,2002:str"
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -33,11 +34,15 @@ class StrictLoader(_Base):  # type: ignore[misc]
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Hashable] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, Hashable) and key in seen:
+            if key_node.tag == _STR_TAG and type(key_node) is yaml.ScalarNode:
+                key = key_node.value  # what constructing a plain string key gives, without the cost
+            else:
+                key = self.construct_object(key_node, deep=deep)
+                if not isinstance(key, Hashable):
+                    continue
+            if key in seen:
                 raise _DuplicateKey(key, key_node.start_mark.line + 1)
-            if isinstance(key, Hashable):
-                seen.add(key)
+            seen.add(key)
         result: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return result
 
