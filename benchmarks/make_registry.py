@@ -436,6 +436,11 @@ def summarize(plans: list[ModelPlan]) -> dict[str, object]:
     }
 
 
+def generator_stamp() -> str:
+    """A digest of this script: a registry built by another version of it is built again."""
+    return hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:12]  # noqa: S324 - not for security
+
+
 def build(models: int, versions: int, out: Path, *, seed: int = 0) -> dict[str, object]:
     """Create the registry repository at ``out`` (which must not exist); return its summary."""
     began = time.perf_counter()
@@ -472,6 +477,7 @@ def build(models: int, versions: int, out: Path, *, seed: int = 0) -> dict[str, 
         "versions_per_model": versions,
         "versions": models * versions,
         "seed": seed,
+        "generator": generator_stamp(),
         "commits": stream.commits,
         "tags": stream.tags,
         **written,
