@@ -77,8 +77,18 @@ def history(path: str) -> Floor:
 
     def steps(run: Callable[..., bytes]) -> None:
         out = run(
-            ["git", "log", "--first-parent", "--raw", "--no-abbrev", "-z", "--format=%H%x00%an%x00%at%x00%s",
-             "HEAD", "--", path]
+            [
+                "git",
+                "log",
+                "--first-parent",
+                "--raw",
+                "--no-abbrev",
+                "-z",
+                "--format=%H%x00%an%x00%at%x00%s",
+                "HEAD",
+                "--",
+                path,
+            ]
         )
         blobs = []
         for field in out.split(b"\0"):
@@ -127,10 +137,18 @@ def _parse_main(repo: str) -> int:
             continue
         meta, path = record.split(b"\t", 1)
         parts = path.split(b"/")
-        if len(parts) == 3 and parts[2].endswith(b".yaml") and parts[2] not in (b"model.yaml", b"stages.yaml"):
+        if (
+            len(parts) == 3
+            and parts[2].endswith(b".yaml")
+            and parts[2] not in (b"model.yaml", b"stages.yaml")
+        ):
             blobs.append(meta.split()[2])
     data = subprocess.run(
-        ["git", "cat-file", "--batch"], cwd=repo, input=b"\n".join(blobs) + b"\n", capture_output=True, check=True
+        ["git", "cat-file", "--batch"],
+        cwd=repo,
+        input=b"\n".join(blobs) + b"\n",
+        capture_output=True,
+        check=True,
     ).stdout
     pos = count = 0
     while pos < len(data):

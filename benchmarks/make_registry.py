@@ -126,10 +126,18 @@ STAGE_ORDER = ["staging", "production", "deprecated", "archived"]
 
 DOMAINS = ["fraud", "churn", "credit", "search", "ads", "pricing", "demand", "risk", "vision", "speech"]
 KINDS = ["detector", "predictor", "ranker", "scorer", "classifier", "forecaster", "tagger"]
-FRAMEWORKS = [("xgboost", "2.1.0", "gradient_boosting"), ("lightgbm", "4.3.0", "gradient_boosting"),
-              ("scikit-learn", "1.5.0", "logistic_regression"), ("pytorch", "2.4.0", "mlp")]
-AUTHORS = ["Alice Ng <alice@acme.example>", "Bob Ruiz <bob@acme.example>",
-           "Chen Li <chen@acme.example>", "Dana Kim <dana@acme.example>"]
+FRAMEWORKS = [
+    ("xgboost", "2.1.0", "gradient_boosting"),
+    ("lightgbm", "4.3.0", "gradient_boosting"),
+    ("scikit-learn", "1.5.0", "logistic_regression"),
+    ("pytorch", "2.4.0", "mlp"),
+]
+AUTHORS = [
+    "Alice Ng <alice@acme.example>",
+    "Bob Ruiz <bob@acme.example>",
+    "Chen Li <chen@acme.example>",
+    "Dana Kim <dana@acme.example>",
+]
 MERGER = "Release Bot <release-bot@acme.example>"
 
 
@@ -190,7 +198,9 @@ def plan_model(rng: random.Random, index: int, versions: int, seq: Iterator[int]
         if rng.random() < 0.55 and moved_at + 7200 < gap_end:
             moved_at = move(plan, stages, version, "staging", rng.randrange(moved_at + 3600, gap_end), seq)
             if rng.random() < 0.55 and moved_at + 7200 < gap_end:
-                moved_at = move(plan, stages, version, "production", rng.randrange(moved_at + 3600, gap_end), seq)
+                moved_at = move(
+                    plan, stages, version, "production", rng.randrange(moved_at + 3600, gap_end), seq
+                )
         previous = version
     if stages["production"] and rng.random() < 0.08:
         last = plan.events[-1].when
@@ -198,7 +208,9 @@ def plan_model(rng: random.Random, index: int, versions: int, seq: Iterator[int]
     return plan
 
 
-def move(plan: ModelPlan, stages: dict[str, list[str]], version: str, to: str, when: int, seq: Iterator[int]) -> int:
+def move(
+    plan: ModelPlan, stages: dict[str, list[str]], version: str, to: str, when: int, seq: Iterator[int]
+) -> int:
     """Move ``version`` to stage ``to`` (displacing the oldest holder of a full stage to archived)."""
     source = next((s for s, held in stages.items() if version in held), "development")
     if source != "development":
@@ -361,7 +373,9 @@ def write_stream(stream: Stream, plans: list[ModelPlan], name: str) -> dict[str,
             author = event.text.split("created_by: ", 1)[1].split("\n", 1)[0]
             changes: dict[str, str | int] = {
                 f"models/{event.model}/{event.version}.yaml": event.text,
-                f"models/{event.model}/{event.version}/model.bin.dvc": pointer_text(event.model, event.version),
+                f"models/{event.model}/{event.version}/model.bin.dvc": pointer_text(
+                    event.model, event.version
+                ),
                 f"models/{event.model}/{event.version}/.gitignore": gitignore,
             }
             if not any(key[0] == event.model for key in registered_at):
@@ -372,8 +386,13 @@ def write_stream(stream: Stream, plans: list[ModelPlan], name: str) -> dict[str,
                 "refs/heads/main", who=author, when=event.when, message=f"register {ref}\n", files=changes
             )
             registered_at[(event.model, event.version)] = main
-            stream.tag(f"{event.model}@v{event.version}", main, who=author, when=event.when,
-                       message=f"Registering artifact {event.model} version v{event.version}\n")
+            stream.tag(
+                f"{event.model}@v{event.version}",
+                main,
+                who=author,
+                when=event.when,
+                message=f"Registering artifact {event.model} version v{event.version}\n",
+            )
             continue
         pr += 1
         verb = {"deprecated": "deprecate", "archived": "archive"}.get(event.to_stage, "promote")
@@ -390,18 +409,31 @@ def write_stream(stream: Stream, plans: list[ModelPlan], name: str) -> dict[str,
         change = {f"models/{event.model}/stages.yaml": stages_text(event.stages_after)}
         author = AUTHORS[pr % len(AUTHORS)]
         tip = stream.commit(
-            "refs/heads/pr", who=author, when=event.when - 600, parent=main,
-            message=f"{subject}\n\n{body + chr(10) if body else ''}{trailers}", files=change,
+            "refs/heads/pr",
+            who=author,
+            when=event.when - 600,
+            parent=main,
+            message=f"{subject}\n\n{body + chr(10) if body else ''}{trailers}",
+            files=change,
         )
         main = stream.commit(
-            "refs/heads/main", who=MERGER, when=event.when, parent=main, merge=tip,
-            message=f"Merge pull request #{pr} from acme/{branch}\n\n{subject}\n", files=change,
+            "refs/heads/main",
+            who=MERGER,
+            when=event.when,
+            parent=main,
+            merge=tip,
+            message=f"Merge pull request #{pr} from acme/{branch}\n\n{subject}\n",
+            files=change,
         )
         for version, stage in [(v, b) for v, _, b in event.displaced] + [(event.version, event.to_stage)]:
             counters[event.model] = counters.get(event.model, 0) + 1
-            stream.tag(f"{event.model}#{stage}#{counters[event.model]}",
-                       registered_at[(event.model, version)], who=author, when=event.when,
-                       message=f"Assigning stage {stage} to artifact {event.model} version v{version}\n")
+            stream.tag(
+                f"{event.model}#{stage}#{counters[event.model]}",
+                registered_at[(event.model, version)],
+                who=author,
+                when=event.when,
+                message=f"Assigning stage {stage} to artifact {event.model} version v{version}\n",
+            )
     return {"pull_requests": pr, "last_commit_time": events[-1].when if events else START}
 
 

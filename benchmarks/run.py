@@ -17,6 +17,7 @@ system's file cache stays warm. Nothing here asserts a time: it prints numbers a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -28,7 +29,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,7 +76,12 @@ class Case:
 
 
 def run_process(
-    argv: list[str], cwd: Path, *, stdin: bytes | None = None, capture: bool = False, timeout: float | None = None
+    argv: list[str],
+    cwd: Path,
+    *,
+    stdin: bytes | None = None,
+    capture: bool = False,
+    timeout: float | None = None,
 ) -> tuple[Sample, bytes]:
     """Run ``argv`` and measure it: wall time, CPU time and peak memory from wait4 (no shell)."""
     with tempfile.TemporaryFile() as fin, tempfile.TemporaryFile() as fout, tempfile.TemporaryFile() as ferr:
@@ -109,10 +114,8 @@ def run_process(
 
 
 def _kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 def run_floor(floor: floors.Floor, cwd: Path) -> Sample:
@@ -168,7 +171,12 @@ def build(size: str, seed: int, cache: Path) -> tuple[Path, dict[str, Any]]:
 
 def git(repo: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> str:
     return subprocess.run(
-        ["git", *args], cwd=repo, input=stdin, capture_output=True, check=True, env={**os.environ, **(env or {})}
+        ["git", *args],
+        cwd=repo,
+        input=stdin,
+        capture_output=True,
+        check=True,
+        env={**os.environ, **(env or {})},
     ).stdout.decode()
 
 
@@ -224,7 +232,9 @@ def _add_version(repo: Path, meta: dict[str, Any]) -> tuple[dict[str, bytes], st
         version=version,
         created_at="2026-11-01T09:00:00Z",
         description="Retrained on 2026-10 data",
-        artifacts=[{"path": f"models/{name}/{version}/model.bin", "md5": _md5(f"{name}@{version}"), "size": size}],
+        artifacts=[
+            {"path": f"models/{name}/{version}/model.bin", "md5": _md5(f"{name}@{version}"), "size": size}
+        ],
         lineage={"parents": [{"ref": f"{name}@{latest}", "relation": "retrain"}]},
     )
     manifest = header + "\n" + yaml.safe_dump(data, sort_keys=False)
@@ -240,7 +250,9 @@ def _promotion(repo: Path, meta: dict[str, Any]) -> tuple[dict[str, bytes], str]
     """Move the newest development version of the first model that has one to staging."""
     import yaml
 
-    listing = floors.ls_tree(lambda argv, stdin=None: git(repo, *argv[1:], stdin=stdin).encode(), "main", ["models"])
+    listing = floors.ls_tree(
+        lambda argv, stdin=None: git(repo, *argv[1:], stdin=stdin).encode(), "main", ["models"]
+    )
     versions: dict[str, list[str]] = {}
     for path, _ in listing:
         parts = path.split("/")
@@ -341,7 +353,15 @@ def cases(repo: Path, meta: dict[str, Any], changes: dict[str, Path]) -> list[Ca
             floor=floors.history("models"),
             gto=["history"],
         ),
-        Case("history", "history", ["history"], repo, needs=("history", ""), floor=floors.history("models"), gto=["history"]),
+        Case(
+            "history",
+            "history",
+            ["history"],
+            repo,
+            needs=("history", ""),
+            floor=floors.history("models"),
+            gto=["history"],
+        ),
         Case(
             "history-name",
             f"history {name}",
@@ -474,7 +494,9 @@ def machine() -> dict[str, Any]:
         "cpu": cpu,
         "memory": memory,
         "python": platform.python_version(),
-        "git": subprocess.run(["git", "--version"], capture_output=True, text=True, check=True).stdout.split()[-1],
+        "git": subprocess.run(
+            ["git", "--version"], capture_output=True, text=True, check=True
+        ).stdout.split()[-1],
         "gto": gto_version,
         "platform": platform.platform(),
     }
@@ -508,7 +530,10 @@ def table(rows: list[Case]) -> str:
         peak = f"{m['peak_mb']:.0f}" if m.get("status") == "ok" else "-"
         body.append([case.label, seconds(m), peak, seconds(f), ratio(m, f), seconds(g), ratio(g, m)])
     widths = [max(len(r[i]) for r in [headers, *body]) for i in range(len(headers))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [headers, *body]]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [headers, *body]
+    ]
     return "\n".join(lines)
 
 
@@ -572,7 +597,9 @@ def main(argv: list[str] | None = None) -> int:
             "versions_per_model": versions,
             "runs": args.runs,
             "gto_budget_s": args.gto_budget,
-            "registry": {k: meta[k] for k in ("commits", "tags", "pull_requests", "seconds", "bench", "reused")},
+            "registry": {
+                k: meta[k] for k in ("commits", "tags", "pull_requests", "seconds", "bench", "reused")
+            },
             "machine": {**info, "load_before": load_before[0], "load_after": os.getloadavg()[0]},
             "cases": [{"key": c.key, "case": c.label, "argv": c.argv, **c.results} for c in rows],
         }

@@ -14,6 +14,9 @@ cd "$work"
 git init --quiet --initial-branch=main registry
 step modelreg init registry --remote "$work/dvc-remote"
 cd registry
+# Give the metrics goals, so check and compare can say better or worse.
+sed -i 's/^metrics: {}.*/metrics: {auc: maximize, latency.p50_ms: minimize}/' registry.yaml
+git commit --quiet -am "registry: metric goals" && echo "registry.yaml: metrics auc maximize, latency.p50_ms minimize"
 python - <<'PY'
 from pathlib import Path
 Path("../build").mkdir()
@@ -30,4 +33,24 @@ step modelreg register fraud-detector ../build/model-v2.bin --bump minor \
 step modelreg list
 step modelreg show fraud-detector@latest
 step modelreg validate
-step git log --oneline
+
+# Promotions go through a branch and a pull request; here the "pull request" is a local merge.
+merge() { git merge --quiet --no-ff -m "Merge pull request #$1 from demo/$2" "$2"; echo "merged $2 as pull request #$1"; }
+step modelreg promote fraud-detector@1.0.0 --to staging --no-push --reason "first candidate"
+step modelreg check --base main --head promote/fraud-detector-1.0.0-staging
+merge 1 promote/fraud-detector-1.0.0-staging
+step modelreg promote fraud-detector@staging --to production --no-push
+merge 2 promote/fraud-detector-1.0.0-production
+step modelreg promote fraud-detector@1.1.0 --to staging --no-push
+merge 3 promote/fraud-detector-1.1.0-staging
+step modelreg promote fraud-detector@1.1.0 --to production --no-push --reason "better auc on October data"
+step modelreg check --base main --head promote/fraud-detector-1.1.0-production
+merge 4 promote/fraud-detector-1.1.0-production
+
+step modelreg show fraud-detector@production
+step modelreg history fraud-detector
+step modelreg lineage fraud-detector@1.1.0
+step modelreg compare fraud-detector@1.0.0 fraud-detector@1.1.0
+step modelreg compare fraud-detector --stage production --over-time
+step modelreg rollback fraud-detector --stage production --no-push --reason "demo: roll back"
+step git log --oneline --graph

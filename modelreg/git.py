@@ -69,6 +69,18 @@ def resolve(top: Path, rev: str) -> str:
     return sha
 
 
+def merge_base(top: Path, a: str, b: str) -> str | None:
+    """The best common ancestor of commits ``a`` and ``b``, or None if they share no history."""
+    result = proc.run(["git", "merge-base", a, b], cwd=top, check=False)
+    return result.stdout.decode().strip() or None
+
+
+def remote_url(top: Path, remote: str) -> str | None:
+    """The URL configured for ``remote`` as written (before ``insteadOf``), or None."""
+    result = proc.run(["git", "config", "--get", f"remote.{remote}.url"], cwd=top, check=False)
+    return result.stdout.decode().strip() or None
+
+
 def ident(top: Path) -> str:
     """``Name <email>`` of the author git would record now (git config or GIT_AUTHOR_*)."""
     try:
@@ -168,3 +180,8 @@ def changed_files(top: Path, base: str, head_rev: str, paths: list[str]) -> list
             changes.append(Change(status[0], fields[i + 1]))
             i += 2
     return changes
+
+
+def is_tracked(top: Path, path: str) -> bool:
+    """Whether ``path`` is in the index (committed or staged), ignored or not."""
+    return bool(_git(top, "ls-files", "-z", "--", path))

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -112,3 +114,41 @@ def _collect(pid: int, fd: int) -> list[Any] | None:
     except ValueError:
         return None
     return found if isinstance(found, list) else None
+
+
+@contextmanager
+def stream(
+    argv: list[str], *, cwd: str | Path | None = None, stdin: bool = False
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``argv`` with piped stdout (and stdin if asked) for long-lived, streaming use.
+
+    On leaving the block the pipes are closed and the process reaped; ExternalCommandError
+    if it failed while the block itself completed. stderr goes to a temporary file, so a
+    chatty process can never block on it.
+    """
+    with tempfile.TemporaryFile() as err:
+        try:
+            child = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=err,
+            )
+        except FileNotFoundError as e:
+            raise ExternalCommandError(argv, 127, f"{argv[0]}: command not found") from e
+        completed = False
+        try:
+            yield child
+            completed = True
+        finally:
+            if child.stdin:
+                child.stdin.close()
+            if not completed:
+                child.kill()
+            assert child.stdout is not None
+            child.stdout.close()
+            code = child.wait()
+        if code != 0:
+            err.seek(0)
+            raise ExternalCommandError(argv, code, err.read().decode(errors="replace"))

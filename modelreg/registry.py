@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
@@ -14,6 +15,11 @@ from modelreg.models import ModelSummary, ModelVersion, RegistryConfig
 from modelreg.snapshot import Problem, Snapshot, VersionSummary
 from modelreg.transaction import journal_path
 from modelreg.tree import GitTree, Tree, WorkTree
+
+if TYPE_CHECKING:
+    from modelreg.audit import AuditTrail
+    from modelreg.compare import Comparison
+    from modelreg.lineage import Direction, LineageGraph
 
 
 class ValidationReport(BaseModel):
@@ -66,7 +72,13 @@ class Registry:
         """Check every file against its schema and every cross-file rule."""
         snap = self._snap
         store = snap.store
-        key = snap.state_key() if store.folder is not None else None
+        key = None
+        if store.folder is not None:
+            from modelreg import remote
+
+            # the one rule that reads a file outside the registry's paths: its verdict joins the key
+            secrets = [p.model_dump(mode="json") for p in remote.config_problems(snap.tree)]
+            key = snap.state_key(extra=repr(secrets))
         cached = store.report(key) if key is not None else None
         if cached is not None:
             try:
@@ -133,6 +145,21 @@ class Registry:
             return self._version(parsed.name, self._find_version(parsed.name, parsed.selector))
         return self._version(parsed.name, self._stage_holder(parsed.name, parsed.selector))
 
+    def open_artifact(self, ref: str, file: str | None = None) -> BinaryIO:
+        """A binary stream of one artifact file of ``ref`` (``file`` names it when the version
+        has several, or a file inside a folder artifact), streamed from the DVC cache or remote
+        and md5-checked when read to the end. Use it in a ``with`` block."""
+        from modelreg import artifacts
+
+        return artifacts.open_artifact(self, ref, file)
+
+    def artifact_path(self, ref: str, file: str | None = None) -> Path:
+        """A local path holding the verified artifact(s) of ``ref``, fetched into the DVC
+        cache and the work tree if needed (the version folder when it has several)."""
+        from modelreg import artifacts
+
+        return artifacts.artifact_path(self, ref, file)
+
     def holders(self, name: str, stage: str) -> list[str]:
         """Versions of ``name`` in ``stage``, highest first."""
         if stage == self.config.initial_stage:
@@ -140,6 +167,39 @@ class Registry:
         else:
             held = list(self._snap.stages.get(name, {}).get(stage, []))
         return sorted(held, key=semver.sort_key, reverse=True)
+
+    # --- history: modelreg.audit, timetravel, lineage, compare ------------------------------
+
+    def history(
+        self,
+        ref: str | None = None,
+        *,
+        stage: str | None = None,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+    ) -> AuditTrail:
+        """The audit trail, newest first: of everything, a model (``NAME``) or a version."""
+        from modelreg.audit import registry_trail
+
+        return registry_trail(self, ref, stage=stage, since=since, until=until)
+
+    def at(self, rev_or_date: str) -> Registry:
+        """A read-only registry as of a revision or a date (the last commit at or before it)."""
+        from modelreg.timetravel import registry_at
+
+        return registry_at(self.root, rev_or_date)
+
+    def lineage(self, ref: str, *, depth: int | None = None, direction: Direction = "both") -> LineageGraph:
+        """Ancestors and descendants of the version ``ref`` names, through ``lineage.parents``."""
+        from modelreg.lineage import lineage
+
+        return lineage(self, ref, depth=depth, direction=direction)
+
+    def compare(self, *refs: str, metrics: list[str] | None = None) -> Comparison:
+        """The versions side by side: metrics by goal, params, data, lineage; the first is the base."""
+        from modelreg.compare import compare
+
+        return compare(self, list(refs), metrics=metrics)
 
     def _find_version(self, name: str, version: str) -> str:
         if (name, version) in self._snap.manifests:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from modelreg import semver
+from modelreg import remote, semver
 from modelreg.errors import DocumentError
 from modelreg.layout import REGISTRY_FILE, facts_path, manifest_path, stages_path
 from modelreg.models import Manifest, RegistryConfig
@@ -13,7 +13,12 @@ from modelreg.snapshot import Problem, Snapshot
 
 
 def check_snapshot(snap: Snapshot) -> None:
-    """Add to ``snap.problems`` every cross-file rule the snapshot breaks."""
+    """Add to ``snap.problems`` every cross-file rule the snapshot breaks.
+
+    Registry.validate caches the outcome by ``Snapshot.state_key``: the registry's paths and
+    the content of its documents and pointers. A rule reading anything else of the tree must
+    add what it read to that key (as validate does for ``remote.config_problems``).
+    """
     if snap.config is None:
         return
     _check_config(snap, snap.config)
@@ -25,6 +30,7 @@ def check_snapshot(snap: Snapshot) -> None:
     _check_orphan_pointers(snap)
     for name in sorted(snap.stages):
         _check_stages(snap, snap.config, name)
+    snap.problems.extend(remote.config_problems(snap.tree))
 
 
 def _check_config(snap: Snapshot, config: RegistryConfig) -> None:

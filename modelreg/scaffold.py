@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from modelreg import dvc, git, proc, schemas, yamlio
 from modelreg.errors import InvalidInputError
 from modelreg.layout import MODELS_DIR, REGISTRY_FILE, SCHEMAS_DIR, WORKFLOW_FILE
+from modelreg.remote import refuse_secret_options
 from modelreg.transaction import restoring
 
 REGISTRY_TEMPLATE = """\
@@ -35,7 +36,9 @@ naming: {{model: "^[a-z][a-z0-9-]{{0,62}}$"}}
 """
 
 WORKFLOW = """\
-# Written by `modelreg init`. Runs the registry's CI validator on every pull request and on main.
+# Written by `modelreg init`. Runs the registry's CI validator, `modelreg check`: on a pull
+# request against the branch it would merge into; on a push to main against the previous
+# commit, which catches two pull requests that each passed alone but conflict once merged.
 name: modelreg
 on:
   pull_request:
@@ -54,7 +57,19 @@ jobs:
         with:
           python-version: "3.11"
       - run: pip install modelreg
-      - run: modelreg validate
+      - name: modelreg check (pull request)
+        if: github.event_name == 'pull_request'
+        env:
+          BASE_REF: ${{ github.base_ref }}
+        run: modelreg check --base "origin/$BASE_REF"
+      - name: modelreg check (push to main)
+        if: github.event_name == 'push'
+        env:
+          BEFORE: ${{ github.event.before }}
+        run: |
+          base="$BEFORE"
+          git cat-file -e "$base^{commit}" 2>/dev/null || base=HEAD~1
+          modelreg check --base "$base"
 """
 
 
@@ -70,8 +85,20 @@ class InitResult(BaseModel):
         return bool(self.created)
 
 
-def init(directory: Path, *, remote: str | None = None, name: str | None = None) -> InitResult:
-    """Make ``directory`` a registry: files, DVC, a default remote, one commit. Reruns are no-ops."""
+def init(
+    directory: Path,
+    *,
+    remote: str | None = None,
+    name: str | None = None,
+    remote_options: dict[str, str] | None = None,
+) -> InitResult:
+    """Make ``directory`` a registry: files, DVC, a default remote, one commit. Reruns are no-ops.
+
+    ``remote_options`` are DVC settings of the new remote (``endpointurl``, ``profile``,
+    ``region``...); credentials are refused: they belong in .dvc/config.local or the environment.
+    """
+    options = remote_options or {}
+    refuse_secret_options(options, remote=dvc.DEFAULT_REMOTE_NAME)
     directory.mkdir(parents=True, exist_ok=True)
     git_initialized = False
     if not git.is_repo(directory):
@@ -93,7 +120,7 @@ def init(directory: Path, *, remote: str | None = None, name: str | None = None)
         if needs_dvc:
             dvc.init(top)
             pending += [".dvc", ".dvcignore"]
-        remote_url = _ensure_remote(top, remote, pending)
+        remote_url = _ensure_remote(top, remote, pending, options)
         commit = git.commit(top, "modelreg init", pending) if pending else None
     return InitResult(
         root=str(top),
@@ -127,7 +154,7 @@ def _differs(path: Path, text: str) -> bool:
     return path.parent.name == SCHEMAS_DIR and path.read_text(encoding="utf-8") != text
 
 
-def _ensure_remote(top: Path, remote: str | None, pending: list[str]) -> str | None:
+def _ensure_remote(top: Path, remote: str | None, pending: list[str], options: dict[str, str]) -> str | None:
     current = dvc.default_remote(top)
     if current is not None:
         if remote is not None and remote != current[1]:
@@ -135,12 +162,23 @@ def _ensure_remote(top: Path, remote: str | None, pending: list[str]) -> str | N
                 f"the default DVC remote {current[0]!r} is already {current[1]}; "
                 f"change it with `dvc remote modify {current[0]} url {remote}`"
             )
+        _check_same_options(top, current[0], options)
         return current[1]
     url = remote or _default_remote_url(top)
-    dvc.set_default_remote(top, url)
+    dvc.set_default_remote(top, url, options=options)
     if ".dvc/config" not in pending and ".dvc" not in pending:
         pending.append(".dvc/config")
     return url
+
+
+def _check_same_options(top: Path, name: str, options: dict[str, str]) -> None:
+    settings = dvc.remote_settings(top, name) if options else {}
+    for key, value in options.items():
+        if settings.get(key) != value:
+            raise InvalidInputError(
+                f"the default DVC remote {name!r} is already set up; "
+                f"change {key} with `dvc remote modify {name} {key} VALUE`"
+            )
 
 
 def _default_remote_url(top: Path) -> str:

@@ -386,11 +386,12 @@ class Snapshot:
             raise DocumentError(path, found[1], line=found[0])
         return found
 
-    def state_key(self) -> str:
-        """A digest of every path and the content of every document and pointer, and the code:
-        equal keys, equal validation reports."""
+    def state_key(self, *, extra: str = "") -> str:
+        """A digest of every path, the content of every document and pointer, the code and
+        ``extra``: equal keys, equal validation reports (rules.check_snapshot reads nothing else
+        of the tree but what ``extra`` must then say)."""
         self._load_deep()
-        digest = hashlib.sha1(self.store.stamp.encode(), usedforsecurity=False)
+        digest = hashlib.sha1(f"{self.store.stamp}\n{extra}\n".encode(), usedforsecurity=False)
         ids = self.ids
         digest.update("".join(f"{p}\0{ids.get(p, '')}\n" for p in self.paths).encode())
         return digest.hexdigest()

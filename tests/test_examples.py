@@ -27,6 +27,10 @@ def test_demo_runs(tmp_path: Path) -> None:
     assert "registered fraud-detector@1.1.0" in result.stdout
     assert "fraud-detector  1.1.0    development" in result.stdout
     assert "validated" in result.stdout and ": ok" in result.stdout
+    assert "stage_changed  fraud-detector@1.1.0  #4" in result.stdout
+    assert "└── retrain: fraud-detector@1.0.0  [archived]" in result.stdout
+    assert "0.934 (+0.022, better)  fraud-detector@1.1.0" in result.stdout
+    assert "roll back fraud-detector production from 1.1.0 (PR #4) to 1.0.0" in result.stdout
 
 
 def test_example_artifacts_are_deterministic_and_match_the_manifests(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from modelreg.cli.options import format_option
+from modelreg.remote import missing_plugin
 from modelreg.scaffold import init
 
 
@@ -18,9 +19,20 @@ from modelreg.scaffold import init
     metavar="PATH_OR_URL",
     help="Default DVC remote (local folder, s3://...). Default: a folder beside the repository.",
 )
+@click.option(
+    "--remote-option",
+    "remote_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A DVC setting of the new remote, e.g. endpointurl=http://127.0.0.1:9000, profile=ml or "
+    "region=eu-west-1 (repeatable). Credentials are refused: use `dvc remote modify --local` or "
+    "environment variables.",
+)
 @click.option("--name", help="Registry name written to registry.yaml. Default: the folder's name.")
 @format_option("text", "json")
-def command(directory: Path, remote: str | None, name: str | None, fmt: str) -> None:
+def command(
+    directory: Path, remote: str | None, remote_options: tuple[str, ...], name: str | None, fmt: str
+) -> None:
     """Make DIRECTORY (default: here) a model registry.
 
     Writes registry.yaml, schemas/, models/ and the CI workflow, runs `dvc init`, sets the
@@ -31,8 +43,10 @@ def command(directory: Path, remote: str | None, name: str | None, fmt: str) -> 
       modelreg init
       modelreg init my-registry --remote /mnt/storage/models
       modelreg init --remote s3://acme-models/registry
+      modelreg init --remote s3://models/registry --remote-option endpointurl=https://minio.acme.internal
     """
-    result = init(directory, remote=remote, name=name)
+    options = dict(_pair(text) for text in remote_options)
+    result = init(directory, remote=remote, name=name, remote_options=options)
     if fmt == "json":
         from modelreg.report import to_json
 
@@ -46,4 +60,16 @@ def command(directory: Path, remote: str | None, name: str | None, fmt: str) -> 
     for path in result.created:
         click.echo(f"  created {path}")
     click.echo(f"default DVC remote: {result.remote}")
+    plugin = missing_plugin(result.remote or "")
+    if plugin:
+        click.echo(f"note: this remote needs {plugin}", err=True)
     click.echo(f"committed {result.commit[:12] if result.commit else ''} modelreg init")
+
+
+def _pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        from modelreg.errors import InvalidInputError
+
+        raise InvalidInputError("invalid --remote-option: use KEY=VALUE, e.g. endpointurl=http://host:9000")
+    return key.strip(), value.strip()

@@ -7,17 +7,21 @@ from typing import Any
 
 import click
 
+from modelreg.cli.asof import at_option, registry_for
 from modelreg.cli.options import format_option, repo_option
-from modelreg.registry import ListedVersion, Registry
+from modelreg.registry import ListedVersion
 
 
 @click.command("list")
 @click.option("--stage", help="Only versions in this stage.")
 @click.option("--tag", help="Only versions with this tag.")
 @click.option("--model", "model", help="Only this model's versions.")
+@at_option
 @repo_option
 @format_option("table", "json")
-def command(stage: str | None, tag: str | None, model: str | None, repo: str, fmt: str) -> None:
+def command(
+    stage: str | None, tag: str | None, model: str | None, at: str | None, repo: str, fmt: str
+) -> None:
     """List model versions with their stages, newest version of each model first.
 
     \b
@@ -25,8 +29,9 @@ def command(stage: str | None, tag: str | None, model: str | None, repo: str, fm
       modelreg list
       modelreg list --stage production
       modelreg list --tag fraud --format json
+      modelreg list --stage production --at 2026-03-01
     """
-    registry = Registry(repo)
+    registry = registry_for(repo, at)
     if stage is not None and stage not in registry.config.stages:
         from modelreg.errors import NotFoundError
 

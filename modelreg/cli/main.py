@@ -17,7 +17,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "Validate every registry file and cross-file rule."),
     "list": ("list", "List models, their versions and stages."),
     "show": ("show", "Show one model version by NAME@VERSION, NAME@STAGE or NAME@latest."),
+    "history": ("history", "The audit trail from Git: registrations, stage changes, violations."),
+    "lineage": ("lineage", "Ancestors and descendants of a version, or who used a dataset."),
+    "compare": ("compare", "Versions side by side, or who held a stage over time."),
     "doctor": ("doctor", "Repair what an interrupted command left behind."),
+    "pull": ("pull", "Fetch a version's artifacts from the DVC remote, md5-verified."),
+    "promote": ("promote", "Move a version to another stage by pull request."),
+    "demote": ("demote", "Move a version back to an earlier stage by pull request."),
+    "archive": ("archive", "Archive a version by pull request."),
+    "deprecate": ("deprecate", "Deprecate a version by pull request."),
+    "rollback": ("rollback", "Put back the previous holder of a stage by pull request."),
+    "check": ("check", "CI validator: validate the registry and judge a change (base..head)."),
+    "codeowners": ("codeowners", "Write .github/CODEOWNERS from the models' owners."),
 }
 
 

@@ -6,16 +6,17 @@ import sys
 
 import click
 
+from modelreg.cli.asof import at_option, registry_for
 from modelreg.cli.options import format_option, repo_option
 from modelreg.models import ModelVersion
-from modelreg.registry import Registry
 
 
 @click.command("show")
 @click.argument("ref")
+@at_option
 @repo_option
 @format_option("text", "json", "yaml")
-def command(ref: str, repo: str, fmt: str) -> None:
+def command(ref: str, at: str | None, repo: str, fmt: str) -> None:
     """Show the version REF names: NAME@VERSION, NAME@STAGE or NAME@latest.
 
     \b
@@ -23,10 +24,17 @@ def command(ref: str, repo: str, fmt: str) -> None:
       modelreg show fraud-detector@production
       modelreg show fraud-detector@1.3.0 --format json
       modelreg show fraud-detector@latest --format yaml
+      modelreg show fraud-detector@production --at 2026-03-01
     """
-    found = Registry(repo).get(ref)
+    registry = registry_for(repo, at)
+    found = registry.get(ref)
     out = sys.stdout
-    if fmt == "json":
+    if at is not None:
+        from modelreg.history_report import render_version_as_of
+        from modelreg.timetravel import version_as_of
+
+        render_version_as_of(version_as_of(registry, found), fmt, out, text=render_text)
+    elif fmt == "json":
         from modelreg.report import to_json
 
         to_json(found, out)

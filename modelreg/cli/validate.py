@@ -13,25 +13,42 @@ from modelreg.registry import Registry
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--remote",
+    "check_remote",
+    is_flag=True,
+    help="Also check, without downloading, that every artifact object of the versions is in "
+    "the default DVC remote.",
+)
 @repo_option
 @format_option("text", "json")
-def command(paths: tuple[Path, ...], repo: str, fmt: str) -> None:
+def command(paths: tuple[Path, ...], check_remote: bool, repo: str, fmt: str) -> None:
     """Validate registry files against their JSON Schemas and the cross-file rules.
 
     Checks names and versions against paths, unique versions, DVC pointers against
     manifests, parents, lineage cycles and stages.yaml. With PATHS, only problems in those
     files or folders are reported (the rules still read the whole registry). Exit 1 on
-    any problem.
+    any problem. With --remote, also every artifact object (each file; for a folder, its
+    listing and every file in it) must be in the default DVC remote: a missing one is
+    named with the `dvc push` command that uploads it.
 
     \b
     Examples:
       modelreg validate
       modelreg validate models/fraud-detector --format json
+      modelreg validate --remote
     """
     registry = Registry(repo)
     report = registry.validate()
+    wanted = [_relative(registry.root, p) for p in paths]
+    if check_remote:
+        from modelreg.remote import missing_in_remote, versions_under
+
+        missing = missing_in_remote(registry, versions_under(registry, wanted))
+        report = report.model_copy(
+            update={"problems": report.problems + missing, "ok": report.ok and not missing}
+        )
     if paths:
-        wanted = [_relative(registry.root, p) for p in paths]
         kept = [
             p
             for p in report.problems

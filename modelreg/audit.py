@@ -1,0 +1,124 @@
+"""The questions asked of the audit trail: what happened, when, to which version, in which stage."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from modelreg import history_cache, refs
+from modelreg.errors import NotFoundError
+from modelreg.history import Event, Warn, events_of
+
+if TYPE_CHECKING:
+    from modelreg.registry import Registry
+
+
+class AuditTrail(BaseModel):
+    """Events of the registry's history that match a query, newest first."""
+
+    model: str | None = None
+    version: str | None = None
+    stage: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    events: list[Event]
+
+
+def events(top: Path, *, tip: str | None = None, warn: Warn = history_cache.stderr_warning) -> list[Event]:
+    """Every event on the first-parent chain of ``tip`` (default HEAD), oldest first."""
+    return events_of(history_cache.records(top, tip=tip, warn=warn))
+
+
+def trail(
+    top: Path,
+    *,
+    model: str | None = None,
+    version: str | None = None,
+    stage: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    tip: str | None = None,
+    warn: Warn = history_cache.stderr_warning,
+) -> AuditTrail:
+    """The audit trail, newest first, narrowed to a model, a version, a stage and a period.
+
+    ``stage`` keeps the moves into or out of that stage. Dates compare with the commit date:
+    when the change reached the branch.
+    """
+    if model is not None:
+        refs.check_name(model)
+    found = events(top, tip=tip, warn=warn)
+    if model is not None and not any(e.model == model for e in found):
+        raise NotFoundError(
+            f"model {model!r} has no history in this registry; `modelreg list` shows the models"
+        )
+    if version is not None and not any(e.model == model and e.version == version for e in found):
+        raise NotFoundError(f"{model}@{version} has no history in this registry")
+    kept = [
+        e
+        for e in found
+        if (model is None or e.model == model)
+        and (version is None or e.version == version)
+        and (stage is None or stage in {e.from_stage, e.to_stage})
+        and (since is None or e.commit.commit_date >= since)
+        and (until is None or e.commit.commit_date <= until)
+    ]
+    newest_first = _newest_first(kept)
+    return AuditTrail(
+        model=model, version=version, stage=stage, since=since, until=until, events=newest_first
+    )
+
+
+def _newest_first(found: list[Event]) -> list[Event]:
+    """Commits newest first; the events of one commit keep their order."""
+    by_commit: dict[str, list[Event]] = {}
+    for event in found:
+        by_commit.setdefault(event.commit.sha, []).append(event)
+    return [e for group in reversed(by_commit.values()) for e in group]
+
+
+def target(top: Path, text: str, *, registry: Registry | None = None) -> tuple[str, str | None]:
+    """(model, version) from ``NAME`` or any reference; a stage or ``latest`` resolves as of now."""
+    if "@" not in text:
+        return refs.check_name(text), None
+    parsed = refs.parse(text)
+    if parsed.kind == "version":
+        return parsed.name, parsed.selector
+    from modelreg.registry import Registry
+
+    found = (registry or Registry(top)).get(text)
+    return found.name, found.version
+
+
+def tip_of(registry: Registry) -> str | None:
+    """The commit a registry reads (None for the work tree, whose history ends at HEAD)."""
+    from modelreg.tree import GitTree
+
+    tree = registry.snapshot.tree
+    return tree.commit if isinstance(tree, GitTree) else None
+
+
+def registry_trail(
+    registry: Registry,
+    ref: str | None = None,
+    *,
+    stage: str | None = None,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+) -> AuditTrail:
+    """``trail`` for a Registry: ``ref`` is NAME or a reference; dates may be text (YYYY-MM-DD...)."""
+    from modelreg.dates import checked_date
+
+    model, version = target(registry.root, ref, registry=registry) if ref else (None, None)
+    return trail(
+        registry.root,
+        model=model,
+        version=version,
+        stage=stage,
+        since=checked_date(since) if isinstance(since, str) else since,
+        until=checked_date(until, end_of_day=True) if isinstance(until, str) else until,
+        tip=tip_of(registry),
+    )

@@ -1,0 +1,62 @@
+"""modelreg history"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from modelreg.cli.options import format_option, repo_option
+
+
+@click.command("history")
+@click.argument("target", metavar="[NAME[@VERSION]]", required=False)
+@click.option("--stage", help="Only moves into or out of this stage.")
+@click.option(
+    "--since", help="Only changes that reached the branch on or after this date (YYYY-MM-DD or ISO)."
+)
+@click.option(
+    "--until", help="Only changes that reached the branch on or before this date (YYYY-MM-DD or ISO)."
+)
+@repo_option
+@format_option("table", "json", "csv")
+def command(
+    target: str | None, stage: str | None, since: str | None, until: str | None, repo: str, fmt: str
+) -> None:
+    """The audit trail from Git, newest first: registrations, stage changes, model and policy
+    edits, and violations (changes the rules forbid that reached the branch anyway).
+
+    Reads `git log --first-parent` of the current branch; each event names its commit,
+    author, dates with time zones and the pull request its merge or squash subject names.
+    Results are cached under .git/modelreg/ (a rewritten history is noticed and rebuilt).
+
+    \b
+    Examples:
+      modelreg history
+      modelreg history fraud-detector --stage production
+      modelreg history fraud-detector@1.3.0 --format json
+      modelreg history --since 2026-01-01 --until 2026-03-31 --format csv
+    """
+    from modelreg import audit, git, history_report
+    from modelreg.dates import checked_date
+    from modelreg.errors import NotARegistryError
+    from modelreg.layout import REGISTRY_FILE
+
+    top = git.root(repo)
+    if not (top / REGISTRY_FILE).is_file():
+        raise NotARegistryError(f"no {REGISTRY_FILE} in {top}: not a modelreg registry; run `modelreg init`")
+    model, version = audit.target(top, target) if target else (None, None)
+    result = audit.trail(
+        top,
+        model=model,
+        version=version,
+        stage=stage,
+        since=checked_date(since) if since else None,
+        until=checked_date(until, end_of_day=True) if until else None,
+    )
+    render = {
+        "json": history_report.render_json,
+        "csv": history_report.render_csv,
+        "table": history_report.render_table,
+    }[fmt]
+    render(result, sys.stdout)

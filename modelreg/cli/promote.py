@@ -1,0 +1,155 @@
+"""modelreg promote (and the short forms demote, archive, deprecate, built here)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from modelreg.promote import PromoteRequest, PromoteResult
+
+from modelreg.cli.options import format_option, repo_option, say
+
+PROMOTE_HELP = """Move the version REF names into stage --to, by pull request.
+
+Checks the move against registry.yaml (allowed transition, the stage's requirements,
+max_versions) before touching anything. Then creates branch promote/NAME-VERSION-STAGE
+from --base with one commit that edits only models/NAME/stages.yaml (moving the oldest
+holder out when the stage is full), pushes it to origin and, when GITHUB_TOKEN or GH_TOKEN
+is set, opens a pull request whose body compares the version with the stage's current
+holder. Without a token it prints the URL where the pull request can be opened.
+Your checkout, index and current branch are never touched; on failure nothing is left.
+
+\b
+Examples:
+  modelreg promote fraud-detector@1.3.0 --to staging
+  modelreg promote fraud-detector@staging --to production --reason "beats 1.2.0 on October data"
+  modelreg promote fraud-detector@1.3.0 --to production --no-push
+"""
+
+SHORT_HELP = """{summary}
+
+The same as `modelreg promote REF --to {stage}`: a branch, one commit that edits
+models/NAME/stages.yaml, a push and a pull request, after every rule is checked.
+
+\b
+Examples:
+  modelreg {verb} fraud-detector@1.0.0
+  modelreg {verb} fraud-detector@1.0.0 --reason "superseded by 1.3.0" --no-pr
+"""
+
+DEMOTE_HELP = """Move the version REF names back to stage --to, by pull request.
+
+The same as `modelreg promote REF --to STAGE`, worded for a step back: the transition
+must be allowed by registry.yaml (see `from:` of the target stage).
+
+\b
+Examples:
+  modelreg demote fraud-detector@1.3.0 --to development
+  modelreg demote fraud-detector@production --to deprecated --reason "drift on November data"
+"""
+
+
+def _options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--reason", default="", help="Why: written in the commit body and the pull request."),
+        click.option(
+            "--base",
+            metavar="BRANCH",
+            help="Branch to start from and merge into. Default: the current branch.",
+        ),
+        click.option(
+            "--branch", metavar="NAME", help="Branch to create. Default: promote/NAME-VERSION-STAGE."
+        ),
+        click.option("--push/--no-push", default=True, show_default=True, help="Push the branch to origin."),
+        click.option(
+            "--pr/--no-pr",
+            "pull_request",
+            default=None,
+            help="Open a pull request on GitHub. Default: when GITHUB_TOKEN or GH_TOKEN is set.",
+        ),
+        repo_option,
+        format_option("text", "json"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def build(verb: str, *, stage: str | None, help_text: str) -> click.Command:
+    """The click command for ``verb``; ``stage`` fixes the target, else --to is required."""
+
+    def command(ref: str, to_stage: str | None = None, **options: Any) -> None:
+        run(verb, ref, to_stage or stage or "", **options)
+
+    command = _options(command)
+    if stage is None:
+        command = click.option("--to", "to_stage", required=True, metavar="STAGE", help="The target stage.")(
+            command
+        )
+    command = click.argument("ref")(command)
+    return click.command(verb, help=help_text)(command)
+
+
+def run(
+    verb: str,
+    ref: str,
+    to_stage: str,
+    *,
+    reason: str,
+    base: str | None,
+    branch: str | None,
+    push: bool,
+    pull_request: bool | None,
+    repo: str,
+    fmt: str,
+) -> None:
+    from modelreg.promote import promote
+
+    request = make_request(
+        ref=ref,
+        to_stage=to_stage,
+        verb=verb,
+        reason=reason,
+        base=base,
+        branch=branch,
+        push=push,
+        pull_request=pull_request,
+    )
+    report(promote(Path(repo), request, say=say if fmt == "text" else lambda _: None), fmt)
+
+
+def make_request(**fields: Any) -> PromoteRequest:
+    """A PromoteRequest from the command's options, with the token and API URL from the environment."""
+    from modelreg.promote import PromoteRequest
+
+    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or None
+    return PromoteRequest(token=token, api_url=os.environ.get("GITHUB_API_URL") or None, **fields)
+
+
+def report(result: PromoteResult, fmt: str) -> None:
+    if fmt == "json":
+        from modelreg.report import to_json
+
+        to_json(result, sys.stdout)
+        return
+    click.echo(f"{result.ref}: {result.from_stage} -> {result.to_stage}")
+    for out in result.displaced:
+        click.echo(f"{out.ref}: {out.from_stage} -> {out.to_stage} (displaced)")
+    click.echo(f"branch {result.branch} ({result.commit[:12]}) from {result.base}")
+    if result.pull_request:
+        click.echo(f"pull request #{result.pull_request.number}: {result.pull_request.url}")
+    elif result.compare_url:
+        click.echo(f"open the pull request at {result.compare_url}")
+    elif result.pushed:
+        click.echo(f"pushed to origin; open a pull request from {result.branch} into {result.base}")
+    else:
+        click.echo(f"not pushed; when ready: git push origin {result.branch}")
+
+
+command = build("promote", stage=None, help_text=PROMOTE_HELP)

@@ -1,0 +1,70 @@
+"""modelreg pull"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from modelreg.cli.asof import at_option, registry_for
+from modelreg.cli.options import format_option, repo_option
+
+
+@click.command("pull")
+@click.argument("ref")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=str),
+    help="Where to write: a file (or a folder to write into) for one artifact, a folder for "
+    "several. Default: their registry paths, models/NAME/VERSION/...",
+)
+@at_option
+@click.option(
+    "--file",
+    "file",
+    metavar="NAME",
+    help="Only this artifact (e.g. model.onnx), or one file inside a folder artifact "
+    "(e.g. weights/part-0.bin); paths are relative to the version folder.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors: no progress, no summary.")
+@repo_option
+@format_option("text", "json")
+def command(
+    ref: str, output: str | None, at: str | None, file: str | None, quiet: bool, repo: str, fmt: str
+) -> None:
+    """Fetch the artifacts of the version REF names and verify their md5.
+
+    REF is NAME@VERSION, NAME@STAGE or NAME@latest. The bytes come from the DVC cache or
+    the default remote; each file's md5 must match the manifest before it is written
+    (under a temporary name, then renamed), so a failure leaves no partial file. Progress
+    shows on a terminal.
+
+    \b
+    Examples:
+      modelreg pull fraud-detector@production -o model.onnx
+      modelreg pull fraud-detector@1.3.0
+      modelreg pull fraud-detector@production --at 2026-03-01 -o old/
+      modelreg pull fraud-detector@latest --file weights/part-0.bin -o part-0.bin
+    """
+    from modelreg.artifacts import pull
+
+    progress = None
+    if not quiet and fmt == "text" and sys.stderr.isatty():
+        from modelreg.cli.progress import TerminalProgress
+
+        progress = TerminalProgress(sys.stderr)
+    registry = registry_for(repo, at, announce=not quiet)
+    result = pull(registry, ref, output=output, file=file, progress=progress)
+    if quiet:
+        return
+    if fmt == "json":
+        from modelreg.report import to_json
+
+        to_json(result, sys.stdout)
+        return
+    at_text = f" as of {result.commit[:12]}" if result.commit else ""
+    click.echo(f"pulled {result.ref}{at_text}")
+    for a in result.artifacts:
+        files = f", {a.files} files" if a.md5.endswith(".dir") else ""
+        click.echo(f"  {a.artifact} -> {a.path}  ({a.size} bytes{files}, md5 verified)")

@@ -1,0 +1,133 @@
+"""The history cache under .git/modelreg/: warm reads, incremental reads, rewritten history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from history_repo import Built
+
+from modelreg import audit, history_cache
+
+
+def cache_path(built: Built) -> Path:
+    return built.path / ".git" / "modelreg" / "history.json"
+
+
+def tamper(built: Built, sha: str, detail: str) -> None:
+    """Mark the cached events of commit ``sha``: if a query shows the mark, it did not re-read them."""
+    path = cache_path(built)
+    data = json.loads(path.read_text())
+    for record in data["records"]:
+        if record["commit"]["sha"] == sha:
+            for change in record["changes"]:
+                change["detail"] = detail
+    path.write_text(json.dumps(data))
+
+
+def details(built: Built, sha: str) -> list[str]:
+    return [e.detail for e in audit.events(built.path) if e.commit.sha == sha]
+
+
+def promote_directly(built: Built, text: str, message: str) -> str:
+    (built.path / "models/fraud/stages.yaml").write_text(text)
+    built.git("commit", "-q", "-am", message)
+    return built.git("rev-parse", "HEAD").strip()
+
+
+def test_a_repeated_query_reads_nothing_twice(hist: Built) -> None:
+    assert not cache_path(hist).exists()
+    first = audit.events(hist.path)
+    assert cache_path(hist).is_file()
+    tamper(hist, hist.commits["pr13"], "from the cache")
+    assert details(hist, hist.commits["pr13"]) == ["from the cache"]
+    assert len(audit.events(hist.path)) == len(first)
+    assert sorted(p.name for p in cache_path(hist).parent.iterdir()) == ["history.json"]  # no temp files
+
+
+def test_a_new_commit_is_read_incrementally(hist: Built) -> None:
+    audit.events(hist.path)
+    tamper(hist, hist.commits["pr13"], "from the cache")
+    new = promote_directly(
+        hist, "archived: [1.0.0, 1.1.0]\nproduction: 2.0.0\nstaging: [1.2.0]\n", "stage fraud@1.2.0"
+    )
+    events = audit.events(hist.path)
+    assert details(hist, hist.commits["pr13"]) == ["from the cache"]
+    assert [(e.ref, e.from_stage, e.to_stage) for e in events if e.commit.sha == new] == [
+        ("fraud@1.2.0", "development", "staging")
+    ]
+    assert json.loads(cache_path(hist).read_text())["head"] == new
+
+
+def test_a_rewritten_history_is_noticed_and_rebuilt(hist: Built) -> None:
+    first = hist.cli("history", "fraud", "--format", "json")
+    assert first.code == 0 and first.err == "", first.err
+    tamper(hist, hist.commits["pr13"], "survives the rewrite")  # an unchanged commit: reused
+    hist.git("reset", "-q", "--hard", hist.commits["pr14"])  # force-push: PR #15, #16 and more vanish
+    new = promote_directly(hist, "archived: [1.0.0, 1.1.0]\nproduction: 1.2.0\n", "hotfix (#20)")
+    r = hist.cli("history", "fraud", "--format", "json")
+    assert r.code == 0
+    assert r.lines == [
+        f"modelreg: warning: the history of main was rewritten: the cached head {hist.commits['pr16'][:8]} "
+        "is no longer an ancestor of HEAD; rebuilding the history cache"
+    ]
+    events = json.loads(r.out)["events"]
+    shas = {e["commit"]["sha"] for e in events}
+    assert hist.commits["pr16"] not in shas and hist.commits["pr15"] not in shas
+    assert [(e["version"], e["from"], e["to"], e["commit"]["pr"]) for e in events[:2]] == [
+        ("1.1.0", "production", "archived", 20),
+        ("1.2.0", "development", "production", 20),
+    ]
+    assert events[0]["commit"]["sha"] == new
+    assert details(hist, hist.commits["pr13"]) == ["survives the rewrite"]
+    again = hist.cli("history", "fraud")
+    assert again.code == 0 and again.err == ""
+
+
+def test_a_branch_reset_backwards_is_a_rewrite_too(hist: Built) -> None:
+    audit.events(hist.path)
+    hist.git("reset", "-q", "--hard", hist.commits["pr14"])
+    warnings: list[str] = []
+    events = audit.events(hist.path, warn=warnings.append)
+    assert len(warnings) == 1 and "was rewritten" in warnings[0]
+    assert events[-1].commit.sha == hist.commits["pr14"]
+    assert json.loads(cache_path(hist).read_text())["head"] == hist.commits["pr14"]
+
+
+def test_switching_branches_is_not_a_rewrite(hist: Built) -> None:
+    audit.events(hist.path)
+    hist.git("checkout", "-q", "-b", "experiment", hist.commits["pr13"])
+    warnings: list[str] = []
+    events = audit.events(hist.path, warn=warnings.append)
+    assert warnings == []
+    assert events[-1].commit.sha == hist.commits["pr13"]
+    hist.git("checkout", "-q", "main")
+    assert audit.events(hist.path, warn=warnings.append)[-1].commit.sha == hist.commits["pr16"]
+    assert warnings == []
+
+
+def test_a_damaged_cache_is_rebuilt_quietly(hist: Built) -> None:
+    expected = [e.model_dump() for e in audit.events(hist.path)]
+    cache_path(hist).write_text("{not json")
+    warnings: list[str] = []
+    assert [e.model_dump() for e in audit.events(hist.path, warn=warnings.append)] == expected
+    assert warnings == []
+    assert json.loads(cache_path(hist).read_text())["format"] == history_cache.CACHE_FORMAT
+
+
+def test_an_older_commit_is_answered_from_the_cache(hist: Built) -> None:
+    audit.events(hist.path)
+    tamper(hist, hist.commits["pr13"], "from the cache")
+    old = audit.events(hist.path, tip=hist.commits["pr14"])
+    assert old[-1].commit.sha == hist.commits["pr14"]
+    assert [e.detail for e in old if e.commit.sha == hist.commits["pr13"]] == ["from the cache"]
+    assert json.loads(cache_path(hist).read_text())["head"] == hist.commits["pr16"]
+
+
+def test_a_worktree_keeps_its_own_cache(hist: Built, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    hist.git("worktree", "add", "-q", "--detach", str(other), hist.commits["pr13"])
+    events = audit.events(other)
+    assert events[-1].commit.sha == hist.commits["pr13"]
+    assert (hist.path / ".git" / "worktrees" / "other" / "modelreg" / "history.json").is_file()
+    assert not cache_path(hist).exists()
