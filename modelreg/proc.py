@@ -51,7 +51,7 @@ def output(argv: list[str], *, cwd: str | Path | None = None, stdin: bytes | Non
     return run(argv, cwd=cwd, stdin=stdin).stdout.decode()
 
 
-def workers_for(jobs: int, *, per_worker: int = 1000) -> int:
+def workers_for(jobs: int, *, per_worker: int = 500) -> int:
     """How many processes to share ``jobs`` CPU-bound jobs: one per ``per_worker`` jobs, at most
     one per available core (and at most four); ``MODELREG_WORKERS`` sets the most."""
     try:
