@@ -16,7 +16,8 @@ work tree is matched to them by ``stat`` (``tree.FileMemo``). The files, all JSO
 - ``state-<digest>.json``: what loading found (ids, problems, small documents' data, valid
   versions), by a digest of the document paths and their fingerprints (``Tree.fingerprints``):
   when nothing changed, loading reads this one file and no per-document entry;
-- ``listing-<digest>.json``: the summaries of that state's versions, for `modelreg list`;
+- ``listing-<digest>.json``, ``facts-<digest>.json``: views of that state's versions, for
+  `modelreg list` and for the cross-file rules and lineage (so neither builds manifests);
 - ``reports.json``: whole validation reports, by a digest of every path and blob id.
 
 Every file carries a stamp of the code and libraries that produced it (``code_stamp``): another
@@ -34,7 +35,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import metadata, resources
+from importlib import metadata, resources, util
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ _OUTCOME_MODULES = [
 _KINDS = {"registry": "r", "model": "f", "stages": "s", "manifest": "m", "pointer": "p"}
 _REPORTS_KEPT = 8
 _STATES_KEPT = 4
+_COMPANIONS = ("listing", "facts")
 
 
 @contextmanager
@@ -84,10 +86,10 @@ def code_stamp() -> str:
     for name in sorted(p.name for p in package.joinpath("schemas").iterdir() if p.name.endswith(".json")):
         digest.update(package.joinpath("schemas", name).read_bytes())
     import pydantic
-    import yaml
 
-    libyaml = hasattr(yaml, "CSafeLoader")
-    digest.update(f"{yaml.__version__} {libyaml} {pydantic.VERSION} {_version('jsonschema')}".encode())
+    libyaml = util.find_spec("yaml._yaml") is not None  # the C loader, without importing PyYAML
+    versions = f"{_version('PyYAML')} {libyaml} {pydantic.VERSION} {_version('jsonschema')}"
+    digest.update(versions.encode())
     return digest.hexdigest()
 
 
@@ -129,7 +131,7 @@ class Store:
         self._files: dict[str, FileMemo] = {}
         self._folders: FolderMemo | None = None
         self._states: dict[str, dict[str, Any]] = {}
-        self._listings: dict[str, dict[str, Any]] = {}
+        self._companions: dict[tuple[str, str], dict[str, Any]] = {}
         self._new_states: set[str] = set()
 
     @property
@@ -218,17 +220,21 @@ class Store:
         found = self._read(_state_file(key))
         return found or None
 
-    def remember_state(self, key: str, record: dict[str, Any], listing: dict[str, Any] | None) -> None:
+    def remember_state(
+        self, key: str, record: dict[str, Any], companions: dict[str, dict[str, Any] | None]
+    ) -> None:
+        """Keep what loading found, and ``companions`` (views of its versions, by name)."""
         if self.folder is not None:
             self._states[key] = record
-            self._listings[key] = listing or {}
+            for view, found in companions.items():
+                self._companions[(view, key)] = found or {}
             self._new_states.add(key)
 
-    def listing(self, key: str) -> dict[str, Any]:
-        """The version summaries kept with state ``key``, by model ({} when there are none)."""
-        if key not in self._listings:
-            self._listings[key] = self._read(_listing_file(key))
-        return self._listings[key]
+    def companion(self, view: str, key: str) -> dict[str, Any]:
+        """The ``view`` kept with state ``key``, by model ({} when there is none)."""
+        if (view, key) not in self._companions:
+            self._companions[(view, key)] = self._read(_companion_file(view, key))
+        return self._companions[(view, key)]
 
     # -- validation reports ---------------------------------------------------------------
 
@@ -308,14 +314,16 @@ class Store:
         except OSError:
             return
         for key in sorted(self._new_states):
-            listing = {"format": FORMAT, "stamp": self.stamp, "entries": self._listings[key]}
-            _write_json(self.folder / _listing_file(key), listing)
+            for (view, state), found in self._companions.items():
+                if state == key:
+                    content = {"format": FORMAT, "stamp": self.stamp, "entries": found}
+                    _write_json(self.folder / _companion_file(view, key), content)
             content = {"format": FORMAT, "stamp": self.stamp, "entries": self._states[key]}
             _write_json(self.folder / _state_file(key), content)
         if self._new_states:
             self._new_states.clear()
-            _keep_newest(self.folder, "state-*.json", _STATES_KEPT)
-            _keep_newest(self.folder, "listing-*.json", _STATES_KEPT)
+            for prefix in ("state", *_COMPANIONS):
+                _keep_newest(self.folder, f"{prefix}-*.json", _STATES_KEPT)
         for name in sorted(self._dirty):
             stamp = None if name.startswith(("files", "folders")) else self.stamp
             if name.endswith(".jsonl"):
@@ -350,8 +358,8 @@ def _state_file(key: str) -> str:
     return f"state-{key}.json"
 
 
-def _listing_file(key: str) -> str:
-    return f"listing-{key}.json"
+def _companion_file(view: str, key: str) -> str:
+    return f"{view}-{key}.json"
 
 
 def _keep_newest(folder: Path, pattern: str, count: int) -> None:

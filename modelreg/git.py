@@ -137,6 +137,21 @@ def ls_tree(top: Path, rev: str, paths: list[str]) -> list[TreeEntry]:
     return entries
 
 
+def ls_tree_blobs(top: Path, rev: str, paths: list[str]) -> tuple[dict[str, str], list[str]]:
+    """As ``ls_tree``, faster for large trees: the blob id of each file, and the symlinks apart."""
+    out = _git(top, "ls-tree", "-r", "-z", "--full-tree", rev, "--", *paths)
+    blobs: dict[str, str] = {}
+    links: list[str] = []
+    for record in out.split("\0"):
+        meta, _, path = record.partition("\t")
+        mode, kind, blob = meta.split(" ") if meta else ("", "", "")
+        if kind == "blob" and mode == "120000":
+            links.append(path)
+        elif kind == "blob":
+            blobs[path] = blob
+    return blobs, links
+
+
 def read_blobs(top: Path, blobs: list[str]) -> dict[str, bytes]:
     """Contents of many blobs through one ``git cat-file --batch`` process."""
     if not blobs:

@@ -81,6 +81,45 @@ class VersionSummary(NamedTuple):
         return cls(at, date, by, tags, metrics)
 
 
+class VersionFacts(NamedTuple):
+    """What the cross-file rules and lineage read of a version's manifest; cached, so that
+    validating a registry or walking its lineage builds no manifest."""
+
+    name: str
+    version: str
+    artifacts: list[tuple[str, str, int]]  # path, md5, size
+    parents: list[tuple[str, str]]  # ref, relation
+
+    @classmethod
+    def of(cls, m: Manifest) -> VersionFacts:
+        artifacts = [(a.path, a.md5, a.size) for a in m.artifacts]
+        return cls(m.name, m.version, artifacts, [(p.ref, p.relation) for p in m.lineage.parents])
+
+    def to_data(self) -> list[Any]:
+        return [self.name, self.version, [list(a) for a in self.artifacts], [list(p) for p in self.parents]]
+
+    @classmethod
+    def from_data(cls, data: Any) -> VersionFacts:
+        """Rebuild from ``to_data``; ValueError when ``data`` is not what it wrote."""
+        name, version, artifacts, parents = data
+        if type(name) is not str or type(version) is not str:
+            raise ValueError("facts")
+        found_artifacts = []
+        for path, md5, size in artifacts:
+            if type(path) is not str or type(md5) is not str or type(size) is not int:
+                raise ValueError("facts artifacts")
+            found_artifacts.append((path, md5, size))
+        found_parents = []
+        for ref, relation in parents:
+            if type(ref) is not str or type(relation) is not str:
+                raise ValueError("facts parents")
+            found_parents.append((ref, relation))
+        return cls(name, version, found_artifacts, found_parents)
+
+
+_VIEWS: dict[str, tuple[str, Any]] = {"listing": ("s", VersionSummary), "facts": ("f", VersionFacts)}
+
+
 class LazyDict(dict[K, V]):
     """A dict whose keys are known at once and whose values are made on first access.
 
@@ -210,11 +249,13 @@ class _Outcome:
     typed: Any = None
     summary: Any = None
     in_shard: bool = False
+    facts: Any = None
 
     def entry(self, *, inline: bool) -> dict[str, Any]:
         found: dict[str, Any] = {"p": [list(p) for p in self.problems]}
-        if self.summary is not None:
-            found["s"] = self.summary.to_data() if isinstance(self.summary, VersionSummary) else self.summary
+        for letter, view in (("s", self.summary), ("f", self.facts)):
+            if view is not None:
+                found[letter] = view if isinstance(view, list) else view.to_data()
         if inline and self.data is not _MISSING and not self.problems and cache.is_plain(self.data):
             found["d"] = self.data
         return found
@@ -234,7 +275,7 @@ class _Outcome:
                 return None
             problems.append((line, message, rule))
         data = entry.get("d", _MISSING)
-        return cls(problems, data=data, summary=entry.get("s"), in_shard=entry.get("x") == 1)
+        return cls(problems, data, summary=entry.get("s"), in_shard=entry.get("x") == 1, facts=entry.get("f"))
 
 
 class Snapshot:
@@ -251,7 +292,8 @@ class Snapshot:
         self.present: set[tuple[str, str]] = set()  # manifest files, valid or not
         self.listed: list[str] = []  # the paths at the documents' depth (tree.document_paths)
         self.ids: dict[str, str] = {}  # blob id of each document (and pointer, once read) that is a file
-        self._summaries: dict[tuple[str, str], Any] = {}
+        self._views: dict[str, dict[tuple[str, str], Any]] = {view: {} for view in _VIEWS}
+        self._companions_read: set[str] = set()
         self._versions: dict[str, list[str]] = {}
         self._sorted: dict[str, list[str]] = {}
         self._names: list[str] | None = None
@@ -291,35 +333,48 @@ class Snapshot:
 
     def summary(self, name: str, version: str) -> VersionSummary:
         """The facts `modelreg list` shows of a valid version, without building its manifest."""
-        if (name, version) not in self.manifests:
-            raise KeyError((name, version))
-        found = self._summaries.get((name, version))
-        if found is None and self._state is not None:
-            self._summaries.update(self._listing(self._state))
-            self._state = None
-            found = self._summaries.get((name, version))
-        if found is None:
-            entry = self.store.outcome("manifest", self.ids[manifest_path(name, version)])
-            found = entry.get("s") if entry is not None else None
-        if not isinstance(found, VersionSummary):
-            try:
-                found = VersionSummary.from_data(found)
-            except (ValueError, TypeError):
-                found = VersionSummary.of(self.manifests[(name, version)])
-            self._summaries[(name, version)] = found
+        found: VersionSummary = self._view("listing", (name, version))
         return found
 
-    def _listing(self, key: str) -> dict[tuple[str, str], Any]:
-        """The summaries kept with the state ``key`` (nothing when they do not read back)."""
-        found = self.store.listing(key)
-        summaries = {}
+    def version_facts(self, name: str, version: str) -> VersionFacts:
+        """What rules and lineage read of a valid version, without building its manifest."""
+        found: VersionFacts = self._view("facts", (name, version))
+        return found
+
+    def _view(self, view: str, key: tuple[str, str]) -> Any:
+        """A view of a valid version: kept by this load, kept with the state it loaded, kept
+        with its document in the cache, or made from the manifest."""
+        if key not in self.manifests:
+            raise KeyError(key)
+        letter, kind = _VIEWS[view]
+        known = self._views[view]
+        found = known.get(key)
+        if found is None and self._state is not None and view not in self._companions_read:
+            self._companions_read.add(view)
+            known.update(self._companion(view, self._state))
+            found = known.get(key)
+        if found is None:
+            entry = self.store.outcome("manifest", self.ids[manifest_path(*key)])
+            found = entry.get(letter) if entry is not None else None
+        if not isinstance(found, kind):
+            try:
+                found = kind.from_data(found)
+            except (ValueError, TypeError):
+                found = kind.of(self.manifests[key])
+            known[key] = found
+        return found
+
+    def _companion(self, view: str, key: str) -> dict[tuple[str, str], Any]:
+        """The views kept with the state ``key`` (nothing when they do not read back)."""
+        found = self.store.companion(view, key)
+        views = {}
         try:
             for name, held in found.items():
-                for version, summary in zip(self.versions(name), held, strict=True):
-                    summaries[(name, version)] = summary
+                for version, data in zip(self.versions(name), held, strict=True):
+                    views[(name, version)] = data
         except (AttributeError, TypeError, ValueError):
             return {}
-        return summaries
+        return views
 
     def problem(self, path: str, message: str, *, rule: str, location: tuple[Any, ...] = ()) -> None:
         raw = self._bytes_or_none(path) if location else None
@@ -355,7 +410,7 @@ class Snapshot:
     def stage_files(self) -> dict[str, bytes]:
         """The bytes of each model's stages.yaml, by model."""
         if self._stage_files is None:
-            models = [classify(p).model for p in sorted(self.ids) if classify(p).kind == "stages"]
+            models = [p.split("/")[1] for p in sorted(self.ids) if _is_stages(p)]
             self._stage_files = LazyDict(models, lambda model: self._bytes(stages_path(model)))
         return self._stage_files
 
@@ -413,7 +468,7 @@ class Snapshot:
         self._load_each(wanted, places)
         record = self._to_record(wanted)
         if record is not None and not racy:
-            self.store.remember_state(key, record, self._to_listing())
+            self.store.remember_state(key, record, {view: self._to_companion(view) for view in _VIEWS})
 
     def _load_each(self, wanted: list[str], places: dict[str, PathKind]) -> None:
         """Load the documents one by one, each from the cache when its content was seen before."""
@@ -457,14 +512,15 @@ class Snapshot:
             "versions": {name: self.versions(name) for name in self._versions},
         }
 
-    def _to_listing(self) -> dict[str, Any] | None:
-        """Every valid version's summary, by model, in ``versions`` order (None if one is missing)."""
+    def _to_companion(self, view: str) -> dict[str, Any] | None:
+        """A view of every valid version, by model, in ``versions`` order (None if one is missing)."""
         found: dict[str, Any] = {}
+        known = self._views[view]
         for name in self._versions:
-            held = [self._summaries.get((name, v)) for v in self.versions(name)]
+            held = [known.get((name, v)) for v in self.versions(name)]
             if any(s is None for s in held):
                 return None
-            found[name] = [s.to_data() if isinstance(s, VersionSummary) else s for s in held]
+            found[name] = [v if isinstance(v, list) else v.to_data() for v in held if v is not None]
         return found
 
     def _from_record(self, record: dict[str, Any], wanted: list[str], places: dict[str, PathKind]) -> bool:
@@ -501,7 +557,7 @@ class Snapshot:
             return
         with cache.paused_gc():
             paths = self.tree.paths(self.store.folders() if isinstance(self.tree, WorkTree) else None)
-            pointers = [p for p in paths if classify(p).kind == "pointer"]
+            pointers = [p for p in paths if _is_pointer(p)]
             ids = self.tree.content_ids(pointers, self._file_memo(deep=True))
         self._paths = paths
         self.ids.update(ids)
@@ -523,6 +579,7 @@ class Snapshot:
             found = _examine(self._bytes(path), path, kind)
             if kind == "manifest" and found.typed is not None:
                 found.summary = VersionSummary.of(found.typed)
+                found.facts = VersionFacts.of(found.typed)
             encoded = None if inline or found.problems else cache.encode(found.data)
             self.store.remember(kind, cid, found.entry(inline=inline), encoded=encoded)
             self._fetched.pop(path, None)
@@ -539,8 +596,8 @@ class Snapshot:
             self._examined_row, [(p, kind) for p in paths], workers=proc.workers_for(len(paths))
         )
         for path, row in zip(paths, rows, strict=True):
-            problems, summary, encoded = row
-            entry = {"p": problems} if summary is None else {"p": problems, "s": summary}
+            problems, summary, facts, encoded = row
+            entry = {"p": problems} if summary is None else {"p": problems, "s": summary, "f": facts}
             self.store.remember(kind, self.ids[path], entry, encoded=encoded)
             self._fetched.pop(path, None)
 
@@ -550,9 +607,11 @@ class Snapshot:
         if kind == "pointer":
             return _pointer_row(self._bytes(path), path)
         found = _examine(self._bytes(path), path, kind)
-        summary = VersionSummary.of(found.typed).to_data() if kind == "manifest" and found.typed else None
+        views: list[Any] = [None, None]
+        if kind == "manifest" and found.typed is not None:
+            views = [VersionSummary.of(found.typed).to_data(), VersionFacts.of(found.typed).to_data()]
         encoded = None if found.problems else cache.encode(found.data)
-        return [[list(p) for p in found.problems], summary, encoded]
+        return [[list(p) for p in found.problems], *views, encoded]
 
     def _typed(self, path: str, kind: str) -> Any:
         found = self._document(path, kind, inline=True)
@@ -577,7 +636,8 @@ class Snapshot:
         self._versions.setdefault(name, []).append(version)
         if found.typed is not None:
             made[(name, version)] = found.typed
-        self._summaries[(name, version)] = found.summary
+        self._views["listing"][(name, version)] = found.summary
+        self._views["facts"][(name, version)] = found.facts
 
     def _make_manifest(self, key: tuple[str, str]) -> Manifest:
         path = manifest_path(*key)
@@ -686,6 +746,16 @@ def _examine(raw: bytes, path: str, kind: str) -> _Outcome:
 
 
 _KIND_OF = {"facts": "model", "stages": "stages", "manifest": "manifest"}  # path kind -> document kind
+
+
+def _is_pointer(path: str) -> bool:
+    """``classify(path).kind == "pointer"``, cheaper (asked of every file)."""
+    return path.endswith(".dvc") and path.startswith("models/") and path.count("/") >= 3
+
+
+def _is_stages(path: str) -> bool:
+    """``classify(path).kind == "stages"``, cheaper."""
+    return path.endswith("/stages.yaml") and path.startswith("models/") and path.count("/") == 2
 
 
 def _precedence(version: str) -> tuple[int, tuple[object, ...]]:

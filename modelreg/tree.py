@@ -281,10 +281,8 @@ class GitTree:
         self.top = top
         self.commit = git.resolve(top, rev)
         self.label = rev
-        entries = git.ls_tree(top, self.commit, REGISTRY_PATHS)
         # A symlink's blob is its target's name: never read it as a registry file.
-        self._blobs = {e.path: e.blob for e in entries if not e.is_symlink}
-        self._links = [e.path for e in entries if e.is_symlink]
+        self._blobs, self._links = git.ls_tree_blobs(top, self.commit, REGISTRY_PATHS)
 
     def paths(self, memo: FolderMemo | None = None) -> list[str]:
         return sorted([*self._blobs, *self._links])
