@@ -130,7 +130,8 @@ class Registry:
         self._require_model(name)
         snap = self._snap
         return [
-            ListedVersion(name, v, snap.stage_of(name, v), snap.summary(name, v)) for v in snap.versions(name)
+            ListedVersion(name, v, snap.stage_of(name, v), s)
+            for v, s in zip(snap.versions(name), snap.summaries(name), strict=True)
         ]
 
     def get(self, ref: str) -> ModelVersion:

@@ -40,10 +40,10 @@ class Tree(Protocol):
         """The Git blob id of each path that is a regular file (symlinks and others left out)."""
         ...
 
-    def fingerprints(self, paths: list[str]) -> tuple[dict[str, str], bool]:
-        """Per path, a text that changes whenever its content may have: the blob id in a commit,
-        what ``lstat`` says in the work tree; and whether a file changed too recently for its
-        fingerprint to be trusted later ("racy", see FileMemo)."""
+    def fingerprints(self, paths: list[str]) -> tuple[list[Any], bool]:
+        """Per path, something that changes whenever its content may have: the blob id in a
+        commit, what ``lstat`` says in the work tree; and whether a file changed too recently for
+        its fingerprint to be trusted later ("racy", see FileMemo)."""
         ...
 
     def read(self, path: str) -> bytes | None: ...
@@ -138,6 +138,7 @@ class WorkTree:
         self.label = "work tree"
         self._hashed: dict[str, bytes] = {}  # bytes read to hash them, served once more by read()
         self._stats: dict[str, os.stat_result | None] = {}  # lstat of the files listed
+        self._scanned: dict[str, tuple[list[str], list[str]]] = {}  # document folders: files, folders
 
     def paths(self, memo: FolderMemo | None = None) -> list[str]:
         return self._walk(deep=True, memo=memo)
@@ -158,16 +159,20 @@ class WorkTree:
                     continue
                 names, dirs = listed
                 found.extend(f"{rel}/{name}" for name in names)
+            elif folder in self._scanned:  # read already by document_paths: not again
+                paths, dirs = self._scanned[folder]
+                found.extend(paths)
             else:
                 try:
                     files, dirs = _scan(folder)
                 except OSError:
                     continue
-                for name in sorted(files):
-                    path = f"{rel}/{name}"
-                    found.append(path)
-                    if depth <= DOCUMENT_DEPTH:
-                        self._stats[path] = _lstat_of(files[name])
+                names = sorted(files)
+                paths = [f"{rel}/{name}" for name in names]
+                found.extend(paths)
+                if depth <= DOCUMENT_DEPTH:
+                    self._stats.update(zip(paths, [_lstat_of(files[name]) for name in names], strict=True))
+                    self._scanned[folder] = (paths, dirs)
             if deep or depth < DOCUMENT_DEPTH:
                 stack.extend((f"{folder}/{d}", f"{rel}/{d}", depth + 1) for d in sorted(dirs, reverse=True))
         return found
@@ -206,17 +211,14 @@ class WorkTree:
             ids[path] = cid
         return ids
 
-    def fingerprints(self, paths: list[str]) -> tuple[dict[str, str], bool]:
-        prints = {}
-        racy = False
+    def fingerprints(self, paths: list[str]) -> tuple[list[Any], bool]:
+        stats = [self._stat(path) for path in paths]
+        prints = [
+            (st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) if st is not None else None
+            for st in stats
+        ]
         recent = time.time_ns() - FileMemo.RACY_NS
-        for path in paths:
-            st = self._stat(path)
-            if st is None:
-                prints[path] = "-"
-                continue
-            prints[path] = f"{st.st_mode}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
-            racy = racy or max(st.st_mtime_ns, st.st_ctime_ns) > recent
+        racy = any(p is not None and (p[2] > recent or p[3] > recent) for p in prints)
         return prints, racy
 
     def _stat(self, path: str) -> os.stat_result | None:
@@ -253,7 +255,11 @@ def _scan(folder: str) -> tuple[dict[str, os.DirEntry[str]], list[str]]:
     dirs = []
     with os.scandir(folder) as entries:
         for entry in entries:
-            if not _is_dir(entry):
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if not is_dir:
                 files[entry.name] = entry
             elif not entry.name.startswith(".") and not entry.is_symlink():
                 dirs.append(entry.name)
@@ -265,13 +271,6 @@ def _lstat_of(entry: os.DirEntry[str]) -> os.stat_result | None:
         return entry.stat(follow_symlinks=False)
     except OSError:
         return None
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
 
 
 class GitTree:
@@ -293,8 +292,8 @@ class GitTree:
     def content_ids(self, paths: list[str], memo: FileMemo | None = None) -> dict[str, str]:
         return {p: self._blobs[p] for p in paths if p in self._blobs}
 
-    def fingerprints(self, paths: list[str]) -> tuple[dict[str, str], bool]:
-        return {p: self._blobs.get(p, "-") for p in paths}, False
+    def fingerprints(self, paths: list[str]) -> tuple[list[Any], bool]:
+        return [self._blobs.get(p) for p in paths], False
 
     def read(self, path: str) -> bytes | None:
         return self.read_all([path]).get(path)
