@@ -73,7 +73,7 @@ class Graph:
     @classmethod
     def of(cls, snap: Snapshot) -> Graph:
         """The graph of a snapshot's versions, from their cached facts: no manifest is built."""
-        return cls(snap.manifests, links={key: snap.version_facts(*key).parents for key in snap.manifests})
+        return cls(snap.manifests, links={key: f.parents for key, f in snap.all_version_facts().items()})
 
     def walk(self, start: Key, *, up: bool, depth: int | None) -> Iterator[tuple[Key, Key, str, int]]:
         """Breadth-first (node, neighbour, relation, distance) from ``start``, each neighbour once."""

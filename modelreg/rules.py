@@ -23,8 +23,9 @@ def check_snapshot(snap: Snapshot) -> None:
         return
     _check_config(snap, snap.config)
     _check_versions(snap, snap.config)
-    for name, version in sorted(snap.manifests):
-        facts = snap.version_facts(name, version)  # what these rules read of a manifest, cached
+    every = snap.all_version_facts()  # what these rules read of each manifest, cached
+    for name, version in sorted(every):
+        facts = every[(name, version)]
         _check_artifacts(snap, name, version, facts.artifacts)
         _check_parents(snap, name, version, [ref for ref, _ in facts.parents])
     _check_cycles(snap)
@@ -262,7 +263,7 @@ def _cycles(parents: dict[tuple[str, str], list[str]]) -> list[list[tuple[str, s
 
 
 def _check_cycles(snap: Snapshot) -> None:
-    parents = {key: [ref for ref, _ in snap.version_facts(*key).parents] for key in snap.manifests}
+    parents = {key: [ref for ref, _ in facts.parents] for key, facts in snap.all_version_facts().items()}
     for cycle in _cycles(parents):
         name, version = cycle[0]
         chain = " -> ".join(f"{n}@{v}" for n, v in cycle)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 
 SEMVER_PATTERN = (
     r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -61,6 +61,11 @@ def parse(text: str) -> Version | None:
     """The Version ``text`` spells, or None when it is not a semantic version."""
     if not isinstance(text, str) or len(text) > MAX_VERSION_LENGTH:
         return None
+    return _parse(text)
+
+
+@lru_cache(maxsize=1 << 16)  # sorting and lineage parse the same versions over and over
+def _parse(text: str) -> Version | None:
     m = _SEMVER.match(text)
     if not m:
         return None

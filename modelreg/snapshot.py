@@ -350,6 +350,18 @@ class Snapshot:
             found.append(summary)
         return found
 
+    def all_version_facts(self) -> dict[tuple[str, str], VersionFacts]:
+        """``version_facts`` of every valid version (the fast way for all of them)."""
+        known = self._views["facts"]
+        if self._state is not None and "facts" not in self._companions_read:
+            self._companions_read.add("facts")
+            known.update(self._companion("facts", self._state))
+        found = {}
+        for key in self.manifests:
+            facts = known.get(key)
+            found[key] = facts if type(facts) is VersionFacts else self._view("facts", key)
+        return found
+
     def version_facts(self, name: str, version: str) -> VersionFacts:
         """What rules and lineage read of a valid version, without building its manifest."""
         found: VersionFacts = self._view("facts", (name, version))
@@ -459,8 +471,12 @@ class Snapshot:
         """A digest of every path, the content of every document and pointer, the code and
         ``extra``: equal keys, equal validation reports (rules.check_snapshot reads nothing else
         of the tree but what ``extra`` must then say)."""
-        self._load_deep()
         digest = hashlib.sha1(f"{self.store.stamp}\n{extra}\n".encode(), usedforsecurity=False)
+        state = self.tree.state_id()
+        if state is not None:  # a commit: its tree ids say it all, without listing every file
+            digest.update(state.encode())
+            return digest.hexdigest()
+        self._load_deep()
         ids = self.ids
         digest.update("".join(f"{p}\0{ids.get(p, '')}\n" for p in self.paths).encode())
         return digest.hexdigest()

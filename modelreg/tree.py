@@ -46,6 +46,11 @@ class Tree(Protocol):
         its fingerprint to be trusted later ("racy", see FileMemo)."""
         ...
 
+    def state_id(self) -> str | None:
+        """An id of everything under the registry's paths, when the tree has one at hand (a
+        commit's tree ids); None for the work tree."""
+        ...
+
     def read(self, path: str) -> bytes | None: ...
 
     def read_all(self, paths: list[str]) -> dict[str, bytes]: ...
@@ -221,6 +226,9 @@ class WorkTree:
         racy = any(p is not None and (p[2] > recent or p[3] > recent) for p in prints)
         return prints, racy
 
+    def state_id(self) -> str | None:
+        return None
+
     def _stat(self, path: str) -> os.stat_result | None:
         if path not in self._stats:
             try:
@@ -274,31 +282,58 @@ def _lstat_of(entry: os.DirEntry[str]) -> os.stat_result | None:
 
 
 class GitTree:
-    """The files as they are in one commit, read through one ``cat-file --batch``."""
+    """The files as they are in one commit, read through one ``cat-file --batch``.
+
+    The documents' level is listed first (reading the model folders' tree objects, not the
+    version folders below them); every file only when something asks for it.
+    """
 
     def __init__(self, top: Path, rev: str) -> None:
         self.top = top
         self.commit = git.resolve(top, rev)
         self.label = rev
+        self._shallow: tuple[dict[str, str], list[str]] | None = None
+        self._deep: tuple[dict[str, str], list[str]] | None = None
+
+    def _listing(self, *, deep: bool) -> tuple[dict[str, str], list[str]]:
         # A symlink's blob is its target's name: never read it as a registry file.
-        self._blobs, self._links = git.ls_tree_blobs(top, self.commit, REGISTRY_PATHS)
+        if deep or self._deep is not None:
+            if self._deep is None:
+                self._deep = git.ls_tree_blobs(self.top, self.commit, REGISTRY_PATHS)
+            return self._deep
+        if self._shallow is None:
+            self._shallow = git.ls_tree_shallow(self.top, self.commit, REGISTRY_PATHS, depth=DOCUMENT_DEPTH)
+        return self._shallow
+
+    def _blobs_for(self, paths: list[str]) -> dict[str, str]:
+        deep = any(p.count("/") >= DOCUMENT_DEPTH for p in paths)
+        return self._listing(deep=deep)[0]
 
     def paths(self, memo: FolderMemo | None = None) -> list[str]:
-        return sorted([*self._blobs, *self._links])
+        blobs, links = self._listing(deep=True)
+        return sorted([*blobs, *links])
 
     def document_paths(self) -> list[str]:
-        return [p for p in self.paths() if p.count("/") < DOCUMENT_DEPTH]
+        blobs, links = self._listing(deep=False)
+        return sorted(p for p in [*blobs, *links] if p.count("/") < DOCUMENT_DEPTH)
 
     def content_ids(self, paths: list[str], memo: FileMemo | None = None) -> dict[str, str]:
-        return {p: self._blobs[p] for p in paths if p in self._blobs}
+        blobs = self._blobs_for(paths)
+        return {p: blobs[p] for p in paths if p in blobs}
 
     def fingerprints(self, paths: list[str]) -> tuple[list[Any], bool]:
-        return [self._blobs.get(p) for p in paths], False
+        blobs = self._blobs_for(paths)
+        return [blobs.get(p) for p in paths], False
+
+    def state_id(self) -> str:
+        """The ids of the registry's folders and files in this commit: equal ids, equal content."""
+        return " ".join(git.tree_ids(self.top, self.commit, REGISTRY_PATHS))
 
     def read(self, path: str) -> bytes | None:
         return self.read_all([path]).get(path)
 
     def read_all(self, paths: list[str]) -> dict[str, bytes]:
-        wanted = {p: self._blobs[p] for p in paths if p in self._blobs}
+        blobs = self._blobs_for(paths)
+        wanted = {p: blobs[p] for p in paths if p in blobs}
         contents = git.read_blobs(self.top, list(wanted.values()))
         return {p: contents[b] for p, b in wanted.items() if b in contents}

@@ -155,6 +155,22 @@ def test_reads_at_a_revision_use_the_cache_and_agree(populated: Reg) -> None:
     )
 
 
+def test_a_commit_lists_its_documents_as_its_files_do(populated: Reg) -> None:
+    from modelreg.tree import GitTree
+
+    os.symlink("/etc/passwd", populated.path / "models/fraud/9.0.0.yaml")
+    populated.write("models/fraud/notes/readme.md", "deep\n")
+    populated.write("models/README.md", "top\n")
+    populated.commit("odd files")
+    deep = GitTree(populated.path, "HEAD").paths()
+    shallow = GitTree(populated.path, "HEAD")
+    documents = shallow.document_paths()
+    assert documents == [p for p in deep if p.count("/") < 3]
+    assert "models/fraud/9.0.0.yaml" in documents and "models/README.md" in documents
+    assert shallow.content_ids(documents) == GitTree(populated.path, "HEAD").content_ids(documents)
+    assert shallow.state_id() != GitTree(populated.path, "HEAD~1").state_id()
+
+
 def test_the_cache_lives_under_git_and_changes_nothing_else(populated: Reg) -> None:
     before = populated.state()
     _answers(populated)
