@@ -136,7 +136,7 @@ def _verdict(delta: float | None, goal: Goal | None) -> Verdict | None:
 
 
 def _relations(registry: Registry, found: list[ModelVersion]) -> list[Relation]:
-    graph = Graph(registry.snapshot.manifests)
+    graph = Graph.of(registry.snapshot)
     base = (found[0].name, found[0].version)
     base_up = graph.ancestors(base)
     out = []

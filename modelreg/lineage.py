@@ -54,17 +54,26 @@ class LineageGraph(BaseModel):
 class Graph:
     """Parent and child links between every version of one registry snapshot."""
 
-    def __init__(self, manifests: dict[Key, Manifest]) -> None:
+    def __init__(
+        self, manifests: dict[Key, Manifest], *, links: dict[Key, list[tuple[str, str]]] | None = None
+    ) -> None:
         self.manifests = manifests
         self.parents: dict[Key, list[tuple[Key, str]]] = {}
         self.children: dict[Key, list[tuple[Key, str]]] = {}
-        for key in sorted(manifests, key=_order):
-            for parent in manifests[key].lineage.parents:
-                found = parent_key(parent.ref)
+        if links is None:
+            links = {key: [(p.ref, p.relation) for p in m.lineage.parents] for key, m in manifests.items()}
+        for key in sorted(links, key=_order):
+            for ref, relation in links[key]:
+                found = parent_key(ref)
                 if found is None or found == key:
                     continue
-                self.parents.setdefault(key, []).append((found, parent.relation))
-                self.children.setdefault(found, []).append((key, parent.relation))
+                self.parents.setdefault(key, []).append((found, relation))
+                self.children.setdefault(found, []).append((key, relation))
+
+    @classmethod
+    def of(cls, snap: Snapshot) -> Graph:
+        """The graph of a snapshot's versions, from their cached facts: no manifest is built."""
+        return cls(snap.manifests, links={key: f.parents for key, f in snap.all_version_facts().items()})
 
     def walk(self, start: Key, *, up: bool, depth: int | None) -> Iterator[tuple[Key, Key, str, int]]:
         """Breadth-first (node, neighbour, relation, distance) from ``start``, each neighbour once."""
@@ -106,7 +115,7 @@ def lineage(
 
 def build(snap: Snapshot, start: Key, *, depth: int | None, direction: Direction) -> LineageGraph:
     """The lineage of version ``start`` within one snapshot."""
-    graph = Graph(snap.manifests)
+    graph = Graph.of(snap)
     nodes: dict[Key, int] = {start: 0}
     edges: list[LineageEdge] = []
     for up in [True, False]:

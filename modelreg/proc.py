@@ -1,15 +1,21 @@
-"""The one way modelreg runs a subprocess: an argv list, no shell, output captured."""
+"""The one way modelreg runs a subprocess: an argv list, no shell, output captured; and the one
+place it starts copies of itself, to parse a large registry on every core (``map_in_forks``)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from modelreg.errors import ExternalCommandError
+
+T = TypeVar("T")
 
 
 def run(
@@ -43,6 +49,71 @@ def run(
 def output(argv: list[str], *, cwd: str | Path | None = None, stdin: bytes | None = None) -> str:
     """Run ``argv`` and return its standard output as text."""
     return run(argv, cwd=cwd, stdin=stdin).stdout.decode()
+
+
+def workers_for(jobs: int, *, per_worker: int = 500) -> int:
+    """How many processes to share ``jobs`` CPU-bound jobs: one per ``per_worker`` jobs, at most
+    one per available core (and at most four); ``MODELREG_WORKERS`` sets the most."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    most = min(cores, 4)
+    setting = os.environ.get("MODELREG_WORKERS", "")
+    if setting.isdigit():
+        most = max(1, int(setting))
+    return max(1, min(most, jobs // per_worker))
+
+
+def map_in_forks(func: Callable[[T], Any], items: list[T], *, workers: int) -> list[Any]:
+    """``[func(x) for x in items]``, shared with ``workers - 1`` forked copies of this process.
+
+    Each copy computes its share and sends it back as JSON through a pipe (``func`` must return
+    plain data), then exits. Without ``os.fork``, or when this process runs other threads
+    (forking those is unsafe), or if a copy fails, the work is done here.
+    """
+    if workers < 2 or len(items) < 2 or not hasattr(os, "fork") or threading.active_count() > 1:
+        return [func(x) for x in items]
+    size = -(-len(items) // workers)
+    shares = [items[i : i + size] for i in range(0, len(items), size)]
+    children = [_forked(func, share) for share in shares[1:]]
+    try:
+        results = [func(x) for x in shares[0]]
+    finally:
+        returned = [_collect(pid, fd) for pid, fd in children]
+    for share, found in zip(shares[1:], returned, strict=True):
+        results.extend(found if found is not None and len(found) == len(share) else [func(x) for x in share])
+    return results
+
+
+def _forked(func: Callable[[T], Any], share: list[T]) -> tuple[int, int]:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the copy: compute, send, leave without running any of the parent's exit code
+        code = 1
+        try:
+            os.close(read_end)
+            payload = json.dumps([func(x) for x in share]).encode()
+            with os.fdopen(write_end, "wb") as out:
+                out.write(payload)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return pid, read_end
+
+
+def _collect(pid: int, fd: int) -> list[Any] | None:
+    with os.fdopen(fd, "rb") as pipe:
+        payload = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return None
+    try:
+        found = json.loads(payload)
+    except ValueError:
+        return None
+    return found if isinstance(found, list) else None
 
 
 @contextmanager

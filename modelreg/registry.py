@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from modelreg import git, refs, rules, semver, snapshot
+from modelreg import git, refs, semver, snapshot
 from modelreg.errors import DocumentError, NotARegistryError, NotFoundError
 from modelreg.layout import REGISTRY_FILE
 from modelreg.models import ModelSummary, ModelVersion, RegistryConfig
-from modelreg.snapshot import Problem, Snapshot
+from modelreg.snapshot import Problem, Snapshot, VersionSummary
 from modelreg.transaction import journal_path
 from modelreg.tree import GitTree, Tree, WorkTree
 
@@ -30,6 +30,19 @@ class ValidationReport(BaseModel):
     problems: list[Problem]
 
 
+class ListedVersion(NamedTuple):
+    """A version as ``modelreg list`` shows it: its stage and the summary of its manifest."""
+
+    name: str
+    version: str
+    stage: str
+    summary: VersionSummary
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
 class Registry:
     """A model registry: the Git repository at ``path`` (its work tree, or commit ``rev``)."""
 
@@ -38,7 +51,7 @@ class Registry:
         tree: Tree = GitTree(self.root, rev) if rev else WorkTree(self.root)
         self.rev = rev
         self._snap = snapshot.load(tree)
-        if REGISTRY_FILE not in self._snap.paths:
+        if REGISTRY_FILE not in self._snap.listed:
             where = f"at {rev}" if rev else f"in {self.root}"
             raise NotARegistryError(
                 f"no {REGISTRY_FILE} {where}: not a modelreg registry; run `modelreg init`"
@@ -57,10 +70,34 @@ class Registry:
 
     def validate(self) -> ValidationReport:
         """Check every file against its schema and every cross-file rule."""
-        rules.check_snapshot(self._snap)
-        problems = sorted(self._snap.problems, key=lambda p: (p.file, p.line or 0, p.message))
-        files = sum(1 for p in self._snap.paths if p.endswith((".yaml", ".dvc")))
-        return ValidationReport(ok=not problems, files=files, problems=problems)
+        snap = self._snap
+        store = snap.store
+        key = None
+        if store.folder is not None:
+            from modelreg import remote
+
+            # the one rule that reads a file outside the registry's paths: its verdict joins the key
+            secrets = [p.model_dump(mode="json") for p in remote.config_problems(snap.tree)]
+            key = snap.state_key(extra=repr(secrets))
+        cached = store.report(key) if key is not None else None
+        if cached is not None:
+            try:
+                report = ValidationReport.model_validate(cached)
+            except ValidationError:
+                pass  # not what was cached: validate again
+            else:
+                snap.problems[:] = report.problems
+                return report
+        from modelreg import rules
+
+        rules.check_snapshot(snap)
+        problems = sorted(snap.problems, key=lambda p: (p.file, p.line or 0, p.message))
+        files = sum(1 for p in snap.paths if p.endswith((".yaml", ".dvc")))
+        report = ValidationReport(ok=not problems, files=files, problems=problems)
+        if key is not None:
+            store.remember_report(key, report.model_dump(mode="json"))
+        store.save()
+        return report
 
     def models(self) -> list[ModelSummary]:
         """Every model, with its versions (oldest first) and the versions in each stage."""
@@ -68,16 +105,34 @@ class Registry:
         return [self._summary(name) for name in self._snap.model_names()]
 
     def model(self, name: str) -> ModelSummary:
+        self._require_model(name)
+        return self._summary(name)
+
+    def model_names(self) -> list[str]:
+        """The names of every model, sorted."""
+        self._require_readable()
+        return self._snap.model_names()
+
+    def _require_model(self, name: str) -> None:
         refs.check_name(name)
         self._require_readable()
-        if name not in self._snap.model_names():
+        if not self._snap.has_model(name):
             raise NotFoundError(f"no model {name!r} in the registry; `modelreg list` shows the models")
-        return self._summary(name)
 
     def versions(self, name: str) -> list[ModelVersion]:
         """Every version of model ``name``, oldest first."""
         self.model(name)
         return [self._version(name, v) for v in self._snap.versions(name)]
+
+    def listing(self, name: str) -> list[ListedVersion]:
+        """Every version of model ``name``, oldest first, as ``modelreg list`` shows it: without
+        building the manifests (from the document cache when it knows them)."""
+        self._require_model(name)
+        snap = self._snap
+        return [
+            ListedVersion(name, v, snap.stage_of(name, v), s)
+            for v, s in zip(snap.versions(name), snap.summaries(name), strict=True)
+        ]
 
     def get(self, ref: str) -> ModelVersion:
         """The version ``ref`` names (``NAME@1.2.0``, ``NAME@production``, ``NAME@latest``)."""

@@ -9,8 +9,6 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel
 
-from modelreg import yamlio
-
 
 def to_json(obj: BaseModel | Sequence[BaseModel] | dict[str, Any], stream: TextIO) -> None:
     data = _plain(obj)
@@ -18,6 +16,8 @@ def to_json(obj: BaseModel | Sequence[BaseModel] | dict[str, Any], stream: TextI
 
 
 def to_yaml(obj: BaseModel, stream: TextIO) -> None:
+    from modelreg import yamlio
+
     stream.write(yamlio.dump(_plain(obj)))
 
 
@@ -33,12 +33,10 @@ def _plain(obj: Any) -> Any:
 
 def table(headers: list[str], rows: list[list[str]], stream: TextIO) -> None:
     """A plain aligned table; the last column is not padded."""
-    widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
-    for row in [headers, *rows]:
-        cells = [cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=False)] + [row[-1]]
-        stream.write("  ".join(cells).rstrip() + "\n")
+    lines = [headers, *rows]
+    widths = [max(map(len, column)) for column in zip(*lines, strict=True)]
+    layout = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"])
+    stream.write("".join(layout.format(*row).rstrip() + "\n" for row in lines))
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

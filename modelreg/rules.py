@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from modelreg import dvcfile, naming, refs, remote, semver
+from modelreg import naming, refs, remote, semver
 from modelreg.errors import DocumentError, InvalidInputError
 from modelreg.layout import (
     MODELS_DIR,
@@ -20,14 +20,21 @@ from modelreg.snapshot import Problem, Snapshot
 
 
 def check_snapshot(snap: Snapshot) -> None:
-    """Add to ``snap.problems`` every cross-file rule the snapshot breaks."""
+    """Add to ``snap.problems`` every cross-file rule the snapshot breaks.
+
+    Registry.validate caches the outcome by ``Snapshot.state_key``: the registry's paths and
+    the content of its documents and pointers. A rule reading anything else of the tree must
+    add what it read to that key (as validate does for ``remote.config_problems``).
+    """
     if snap.config is None:
         return
     _check_config(snap, snap.config)
     _check_versions(snap, snap.config)
-    for (name, version), manifest in sorted(snap.manifests.items()):
-        _check_artifacts(snap, name, version, manifest)
-        _check_parents(snap, name, version, manifest)
+    every = snap.all_version_facts()  # what these rules read of each manifest, cached
+    for name, version in sorted(every):
+        facts = every[(name, version)]
+        _check_artifacts(snap, name, version, facts.artifacts)
+        _check_parents(snap, name, version, [ref for ref, _ in facts.parents])
     _check_cycles(snap)
     _check_orphan_pointers(snap)
     _check_portable_paths(snap)
@@ -83,6 +90,7 @@ def _check_config(snap: Snapshot, config: RegistryConfig) -> None:
 def _check_versions(snap: Snapshot, config: RegistryConfig) -> None:
     name_problems = _name_problems(snap, config)
     seen: dict[tuple[str, semver.Version], str] = {}
+    listed = set(snap.paths)
     for path in snap.paths:
         parts = path.split("/")
         if len(parts) != 3 or parts[0] != "models" or not parts[2].endswith(".yaml"):
@@ -105,7 +113,7 @@ def _check_versions(snap: Snapshot, config: RegistryConfig) -> None:
                 rule="path",
             )
         seen[key] = version
-        manifest = snap.manifests.get((name, version))
+        manifest = snap.version_facts(name, version) if (name, version) in snap.manifests else None
         if manifest and manifest.name != name:
             snap.problem(
                 path,
@@ -120,7 +128,7 @@ def _check_versions(snap: Snapshot, config: RegistryConfig) -> None:
                 rule="path",
                 location=("version",),
             )
-        if (name, version) in snap.manifests and facts_path(name) not in snap.paths:
+        if (name, version) in snap.manifests and facts_path(name) not in listed:
             snap.problem(
                 path,
                 f"model {name!r} has no {facts_path(name)}; add its owner and description",
@@ -154,45 +162,44 @@ def _name_problems(snap: Snapshot, config: RegistryConfig) -> dict[str, str]:
     return found
 
 
-def _check_artifacts(snap: Snapshot, name: str, version: str, manifest: Manifest) -> None:
+def _check_artifacts(snap: Snapshot, name: str, version: str, artifacts: list[tuple[str, str, int]]) -> None:
     path = manifest_path(name, version)
     folder = f"models/{name}/{version}/"
-    for i, artifact in enumerate(manifest.artifacts):
+    for i, (artifact_path, md5, size) in enumerate(artifacts):
         where = ("artifacts", i, "path")
-        normal = posixpath.normpath(artifact.path)
-        if normal != artifact.path or not artifact.path.startswith(folder) or artifact.path == folder:
+        normal = posixpath.normpath(artifact_path)
+        if normal != artifact_path or not artifact_path.startswith(folder) or artifact_path == folder:
             snap.problem(
                 path,
-                f"artifact {artifact.path!r} must lie under {folder}",
+                f"artifact {artifact_path!r} must lie under {folder}",
                 rule="artifact",
                 location=where,
             )
             continue
-        pointer_path = artifact.path + ".dvc"
-        raw = snap.pointers.get(pointer_path)
-        if raw is None:
+        pointer_path = artifact_path + ".dvc"
+        if pointer_path not in snap.pointers:
             snap.problem(
                 path,
-                f"artifact {artifact.path} has no DVC pointer {pointer_path}",
+                f"artifact {artifact_path} has no DVC pointer {pointer_path}",
                 rule="artifact",
                 location=where,
             )
             continue
         try:
-            pointer = dvcfile.parse(raw, pointer_path)
+            pointer = snap.pointer(pointer_path)
         except DocumentError as e:
             snap.problems.append(_as_problem(e))
             continue
-        if posixpath.join(posixpath.dirname(pointer_path), pointer.path) != artifact.path:
+        if posixpath.join(posixpath.dirname(pointer_path), pointer.path) != artifact_path:
             snap.problem(
                 pointer_path,
-                f"points at {pointer.path!r}, not at {posixpath.basename(artifact.path)!r}",
+                f"points at {pointer.path!r}, not at {posixpath.basename(artifact_path)!r}",
                 rule="artifact",
             )
-        if pointer.md5 != artifact.md5 or pointer.size != artifact.size:
+        if pointer.md5 != md5 or pointer.size != size:
             snap.problem(
                 path,
-                f"artifact {artifact.path}: manifest says md5 {artifact.md5} size {artifact.size}, "
+                f"artifact {artifact_path}: manifest says md5 {md5} size {size}, "
                 f"its DVC pointer says md5 {pointer.md5} size {pointer.size}",
                 rule="artifact",
                 location=("artifacts", i),
@@ -209,21 +216,21 @@ def parent_key(ref: str) -> tuple[str, str] | None:
     return (name, version) if semver.parse(version) else None
 
 
-def _check_parents(snap: Snapshot, name: str, version: str, manifest: Manifest) -> None:
-    for i, parent in enumerate(manifest.lineage.parents):
+def _check_parents(snap: Snapshot, name: str, version: str, parents: list[str]) -> None:
+    for i, ref in enumerate(parents):
         where = ("lineage", "parents", i, "ref")
-        key = parent_key(parent.ref)
+        key = parent_key(ref)
         if key is None:
             snap.problem(
                 manifest_path(name, version),
-                f"parent {parent.ref!r} must name an exact version (NAME@X.Y.Z)",
+                f"parent {ref!r} must name an exact version (NAME@X.Y.Z)",
                 rule="lineage",
                 location=where,
             )
         elif key not in snap.present:
             snap.problem(
                 manifest_path(name, version),
-                f"parent {parent.ref} does not exist in the registry",
+                f"parent {ref} does not exist in the registry",
                 rule="lineage",
                 location=where,
             )
@@ -238,9 +245,14 @@ def _check_parents(snap: Snapshot, name: str, version: str, manifest: Manifest) 
 
 def lineage_cycles(manifests: dict[tuple[str, str], Manifest]) -> list[list[tuple[str, str]]]:
     """Every cycle through ``lineage.parents``, each as the versions along it."""
+    return _cycles({key: [p.ref for p in m.lineage.parents] for key, m in manifests.items()})
+
+
+def _cycles(parents: dict[tuple[str, str], list[str]]) -> list[list[tuple[str, str]]]:
+    """Every cycle through the parent references of each version, each as the versions along it."""
     graph = {
-        key: [k for p in m.lineage.parents if (k := parent_key(p.ref)) in manifests and k != key]
-        for key, m in manifests.items()
+        key: [k for ref in refs if (k := parent_key(ref)) in parents and k != key]
+        for key, refs in parents.items()
     }
     state: dict[tuple[str, str], int] = {}
     cycles: list[list[tuple[str, str]]] = []
@@ -269,7 +281,8 @@ def lineage_cycles(manifests: dict[tuple[str, str], Manifest]) -> list[list[tupl
 
 
 def _check_cycles(snap: Snapshot) -> None:
-    for cycle in lineage_cycles(snap.manifests):
+    parents = {key: [ref for ref, _ in facts.parents] for key, facts in snap.all_version_facts().items()}
+    for cycle in _cycles(parents):
         name, version = cycle[0]
         chain = " -> ".join(f"{n}@{v}" for n, v in cycle)
         snap.problem(

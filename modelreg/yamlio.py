@@ -18,6 +18,7 @@ from modelreg.errors import DocumentError
 MAX_DOCUMENT_BYTES = 1024 * 1024
 MAX_DEPTH = 32
 MAX_INT_DIGITS = 64  # far beyond any size or count; Python refuses int() of > 4300 digits
+_STR_TAG = "tag:yaml.org,2002:str"
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -39,13 +40,18 @@ class StrictLoader(_Base):  # type: ignore[misc]
         seen: set[str] = set()
         for key_node, _ in node.value:
             line = key_node.start_mark.line + 1
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise _Refused("merge keys (<<) are not allowed in registry files", line)
-            key = self.construct_object(key_node, deep=deep)
-            if not isinstance(key, str):
-                if not isinstance(key_node, yaml.ScalarNode):
-                    raise _Refused(f"a key must be text, not {_kind(key)}", line)
-                raise _Refused(f"key {key_node.value!r} is read as {_kind(key)}, not text; quote it", line)
+            if key_node.tag == _STR_TAG and type(key_node) is yaml.ScalarNode:
+                key = key_node.value  # what constructing a plain string key gives, without the cost
+            else:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    raise _Refused("merge keys (<<) are not allowed in registry files", line)
+                key = self.construct_object(key_node, deep=deep)
+                if not isinstance(key, str):
+                    if not isinstance(key_node, yaml.ScalarNode):
+                        raise _Refused(f"a key must be text, not {_kind(key)}", line)
+                    raise _Refused(
+                        f"key {key_node.value!r} is read as {_kind(key)}, not text; quote it", line
+                    )
             if key in seen:
                 raise _Refused(f"duplicate key {key!r}", line)
             seen.add(key)

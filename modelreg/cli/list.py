@@ -9,7 +9,7 @@ import click
 
 from modelreg.cli.asof import at_option, registry_for
 from modelreg.cli.options import format_option, repo_option
-from modelreg.models import ModelVersion
+from modelreg.registry import ListedVersion
 
 
 @click.command("list")
@@ -38,12 +38,12 @@ def command(
         raise NotFoundError(
             f"unknown stage {stage!r}; registry.yaml defines: {', '.join(registry.config.stages)}"
         )
-    names = [registry.model(model).name] if model else [m.name for m in registry.models()]
+    names = [registry.model(model).name] if model else registry.model_names()
     rows = [
         v
         for name in names
-        for v in reversed(registry.versions(name))
-        if (stage is None or v.stage == stage) and (tag is None or tag in v.manifest.tags)
+        for v in reversed(registry.listing(name))
+        if (stage is None or v.stage == stage) and (tag is None or tag in v.summary.tags)
     ]
     out = sys.stdout
     if fmt == "json":
@@ -60,8 +60,8 @@ def command(
                 v.name,
                 v.version,
                 v.stage,
-                v.manifest.created_at.strftime("%Y-%m-%d"),
-                " ".join(f"{k}={number(x)}" for k, x in list(v.manifest.metrics.items())[:4]),
+                v.summary.created_date,
+                " ".join(f"{k}={number(x)}" for k, x in list(v.summary.metrics.items())[:4]),
             ]
             for v in rows
         ],
@@ -69,15 +69,15 @@ def command(
     )
 
 
-def _row(v: ModelVersion) -> dict[str, Any]:
-    m = v.manifest
+def _row(v: ListedVersion) -> dict[str, Any]:
+    s = v.summary
     return {
         "ref": v.ref,
         "name": v.name,
         "version": v.version,
         "stage": v.stage,
-        "created_at": m.created_at.isoformat(),
-        "created_by": m.created_by,
-        "tags": m.tags,
-        "metrics": m.metrics,
+        "created_at": s.created_at,
+        "created_by": s.created_by,
+        "tags": s.tags,
+        "metrics": s.metrics,
     }

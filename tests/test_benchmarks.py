@@ -1,0 +1,109 @@
+"""The benchmark scripts keep working (a smoke run at the smallest size). Nothing here is about time."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CASE_KEYS = [
+    "help",
+    "list-cold",
+    "list",
+    "list-model",
+    "show-cold",
+    "show",
+    "validate-cold",
+    "validate",
+    "check-add",
+    "check-promote",
+    "history-cold",
+    "history",
+    "history-name",
+    "show-at",
+    "lineage",
+    "compare-over-time",
+]
+
+
+def test_make_registry_is_deterministic_and_valid(tmp_path: Path) -> None:
+    heads = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "benchmarks/make_registry.py"),
+                "--models",
+                "4",
+                "--versions",
+                "5",
+                "--out",
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        heads.append(
+            subprocess.run(["git", "rev-parse", "HEAD"], cwd=out, capture_output=True, text=True).stdout
+        )
+    assert heads[0] == heads[1]
+    repo = tmp_path / "a"
+    result = subprocess.run(
+        [sys.executable, "-m", "modelreg", "validate"], cwd=repo, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    tags = subprocess.run(["git", "tag"], cwd=repo, capture_output=True, text=True).stdout.split()
+    assert any("@v" in t for t in tags) and any("#production#" in t for t in tags)
+    merges = subprocess.run(
+        ["git", "log", "--merges", "--first-parent", "--format=%s", "main"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    assert merges and all(m.startswith("Merge pull request #") for m in merges)
+
+
+def test_run_smoke(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks/run.py"),
+            "--size",
+            "tiny",
+            "--runs",
+            "1",
+            "--gto-budget",
+            "20",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DVC_NO_ANALYTICS": "1"},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(out.read_text())
+    assert [c["key"] for c in data["cases"]] == CASE_KEYS
+    by_key = {c["key"]: c for c in data["cases"]}
+    for key in ("help", "list", "list-cold", "show", "validate", "validate-cold"):
+        assert by_key[key]["modelreg"]["status"] == "ok"
+        assert by_key[key]["modelreg"]["exit"] == [0], key
+        assert by_key[key]["floor"]["status"] == "ok"
+    for case in data["cases"]:
+        assert case["modelreg"]["status"] in {"ok", "not available"}
+        if case["modelreg"]["status"] == "ok":
+            assert case["modelreg"]["exit"] == [0], case["key"]
+        assert case["gto"]["status"] in {"ok", "none", "over budget", "not installed"}
+    table = result.stdout.splitlines()
+    assert table[1].split()[:2] == ["case", "modelreg"]
+    assert (
+        len([line for line in table if line.startswith(("modelreg --help", "list", "show", "validate"))]) >= 7
+    )
