@@ -61,12 +61,10 @@ def blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
-class FileMemo:
-    """Content ids of work-tree files by what ``stat`` says of them (size, mtime, ctime, inode).
-
-    A file changed within RACY_NS of being hashed is not remembered: a later change in the same
-    clock tick would leave its stat unchanged (Git's "racy clean" problem).
-    """
+class _StatMemo:
+    """What was learned of paths, remembered by what ``lstat`` says of them. A path changed
+    within RACY_NS of being looked at is not remembered: a later change in the same clock tick
+    would leave its stat unchanged (Git's "racy clean" problem)."""
 
     RACY_NS = 3_000_000_000
 
@@ -76,63 +74,59 @@ class FileMemo:
         self.seen: set[str] = set()
 
     def kept(self) -> dict[str, Any]:
-        """The entries of the files asked about (files gone since are forgotten)."""
+        """The entries of the paths asked about (paths gone since are forgotten)."""
         return {path: entry for path, entry in self.entries.items() if path in self.seen}
 
-    @staticmethod
-    def _key(st: os.stat_result) -> list[int]:
-        return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+    def _key(self, st: os.stat_result) -> list[int]:
+        raise NotImplementedError
 
-    def get(self, path: str, st: os.stat_result) -> str | None:
+    def _lookup(self, path: str, st: os.stat_result, values: int) -> list[Any] | None:
+        """The remembered values of ``path`` if its stat is unchanged, else None."""
         self.seen.add(path)
         entry = self.entries.get(path)
-        if isinstance(entry, list) and len(entry) == 5 and entry[:4] == self._key(st):
-            cid = entry[4]
-            return cid if isinstance(cid, str) else None
+        key = self._key(st)
+        if isinstance(entry, list) and len(entry) == len(key) + values and entry[: len(key)] == key:
+            return entry[len(key) :]
         return None
 
-    def put(self, path: str, st: os.stat_result, cid: str) -> None:
+    def _remember(self, path: str, st: os.stat_result, values: list[Any]) -> None:
         if max(st.st_mtime_ns, st.st_ctime_ns) > time.time_ns() - self.RACY_NS:
             if self.entries.pop(path, None) is not None:
                 self.changed = True
             return
-        self.entries[path] = [*self._key(st), cid]
+        self.entries[path] = [*self._key(st), *values]
         self.changed = True
 
 
-class FolderMemo:
-    """The entries of folders by what ``lstat`` says of the folder (mtime, ctime, inode): adding,
-    removing or renaming an entry changes its folder's mtime, so an unchanged folder need not be
-    read again. Racy folders (changed within RACY_NS) are not remembered, as in FileMemo."""
+class FileMemo(_StatMemo):
+    """Content ids of work-tree files by their size, mtime, ctime and inode."""
 
-    def __init__(self, entries: dict[str, Any] | None = None) -> None:
-        self.entries: dict[str, Any] = entries if entries is not None else {}
-        self.changed = False
-        self.seen: set[str] = set()
+    def _key(self, st: os.stat_result) -> list[int]:
+        return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
-    def kept(self) -> dict[str, Any]:
-        return {path: entry for path, entry in self.entries.items() if path in self.seen}
+    def get(self, path: str, st: os.stat_result) -> str | None:
+        found = self._lookup(path, st, 1)
+        return found[0] if found and isinstance(found[0], str) else None
 
-    @staticmethod
-    def _key(st: os.stat_result) -> list[int]:
+    def put(self, path: str, st: os.stat_result, cid: str) -> None:
+        self._remember(path, st, [cid])
+
+
+class FolderMemo(_StatMemo):
+    """The entries of folders by the folder's mtime, ctime and inode: adding, removing or
+    renaming an entry changes its folder's mtime, so an unchanged folder need not be read again."""
+
+    def _key(self, st: os.stat_result) -> list[int]:
         return [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
     def get(self, folder: str, st: os.stat_result) -> tuple[list[str], list[str]] | None:
-        self.seen.add(folder)
-        entry = self.entries.get(folder)
-        if isinstance(entry, list) and len(entry) == 5 and entry[:3] == self._key(st):
-            files, dirs = entry[3], entry[4]
-            if isinstance(files, list) and isinstance(dirs, list):
-                return files, dirs
+        found = self._lookup(folder, st, 2)
+        if found and isinstance(found[0], list) and isinstance(found[1], list):
+            return found[0], found[1]
         return None
 
     def put(self, folder: str, st: os.stat_result, files: list[str], dirs: list[str]) -> None:
-        if max(st.st_mtime_ns, st.st_ctime_ns) > time.time_ns() - FileMemo.RACY_NS:
-            if self.entries.pop(folder, None) is not None:
-                self.changed = True
-            return
-        self.entries[folder] = [*self._key(st), files, dirs]
-        self.changed = True
+        self._remember(folder, st, [files, dirs])
 
 
 class WorkTree:
