@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from modelreg import history_cache, refs
-from modelreg.errors import NotFoundError
+from modelreg import history_cache, history_rows, refs
 from modelreg.history import Event, Warn, events_of
+from modelreg.history_rows import Query
 
 if TYPE_CHECKING:
     from modelreg.registry import Registry
@@ -51,20 +51,12 @@ def trail(
     if model is not None:
         refs.check_name(model)
     found = events(top, tip=tip, warn=warn)
-    if model is not None and not any(e.model == model for e in found):
-        raise NotFoundError(
-            f"model {model!r} has no history in this registry; `modelreg list` shows the models"
-        )
-    if version is not None and not any(e.model == model and e.version == version for e in found):
-        raise NotFoundError(f"{model}@{version} has no history in this registry")
+    history_rows.check_known(model, version, [(e.model, e.version) for e in found])
+    query = Query(model, version, stage, since, until)
     kept = [
         e
         for e in found
-        if (model is None or e.model == model)
-        and (version is None or e.version == version)
-        and (stage is None or stage in {e.from_stage, e.to_stage})
-        and (since is None or e.commit.commit_date >= since)
-        and (until is None or e.commit.commit_date <= until)
+        if query.keeps(e.model, e.version, (e.from_stage, e.to_stage), e.commit.commit_date.timestamp())
     ]
     newest_first = _newest_first(kept)
     return AuditTrail(

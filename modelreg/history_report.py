@@ -7,11 +7,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
-from modelreg.history import CommitInfo, Event
-from modelreg.report import table, to_json
+from modelreg.report import printable, table, to_json
 
-if TYPE_CHECKING:  # keeps `modelreg history` from importing the registry core
+if TYPE_CHECKING:  # keeps `modelreg history` from importing the registry core (and pydantic)
     from modelreg.audit import AuditTrail
+    from modelreg.history import CommitInfo, Event
     from modelreg.models import ModelVersion
     from modelreg.tenures import Tenure
     from modelreg.timetravel import Moment, VersionAsOf
@@ -39,7 +39,10 @@ CSV_COLUMNS = [
 
 def when(moment: datetime) -> str:
     """A date as its time zone saw it: ``2026-03-01 10:00 +05:30``."""
-    return moment.strftime("%Y-%m-%d %H:%M ") + moment.strftime("%z")[:3] + ":" + moment.strftime("%z")[3:]
+    offset = moment.utcoffset()
+    minutes = int(offset.total_seconds()) // 60 if offset is not None else 0
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{moment:%Y-%m-%d %H:%M} {'-' if minutes < 0 else '+'}{hours:02d}:{rest:02d}"
 
 
 def change_text(event: Event) -> str:
@@ -54,23 +57,26 @@ def pr_text(commit: CommitInfo) -> str:
     return f"#{commit.pr}" if commit.pr else "-"
 
 
+def table_cells(event: Event) -> list[str]:
+    """The cells `modelreg history` prints for one event (see ``history_rows.HEADERS``),
+    control characters escaped: names, subjects and details come from whoever committed."""
+    c = event.commit
+    cells = [when(c.commit_date), event.kind, event.ref or "(registry)", pr_text(c), c.author_name, c.short]
+    return [printable(x) for x in [*cells, change_text(event)]]
+
+
 def render_table(result: AuditTrail, stream: TextIO) -> None:
-    if not result.events:
+    render_rows([table_cells(e) for e in result.events], stream)
+
+
+def render_rows(rows: list[list[str]], stream: TextIO) -> None:
+    """The table of ``table_cells`` rows (or that none match)."""
+    from modelreg.history_rows import HEADERS
+
+    if not rows:
         stream.write("no events match\n")
         return
-    rows = [
-        [
-            when(e.commit.commit_date),
-            e.kind,
-            e.ref or "(registry)",
-            pr_text(e.commit),
-            e.commit.author_name,
-            e.commit.short,
-            change_text(e),
-        ]
-        for e in result.events
-    ]
-    table(["DATE", "EVENT", "REF", "PR", "BY", "COMMIT", "CHANGE"], rows, stream)
+    table(HEADERS, rows, stream)
 
 
 def render_json(result: AuditTrail, stream: TextIO) -> None:

@@ -12,6 +12,9 @@ MODELS_DIR = "models"
 SCHEMAS_DIR = "schemas"
 WORKFLOW_FILE = ".github/workflows/modelreg.yml"
 CODEOWNERS_FILE = ".github/CODEOWNERS"
+# What a model name and a stage name may be (the schemas say the same: modelreg.models).
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}$"
+STAGE_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"
 
 
 # Names Windows cannot give a file or folder (with any extension), and characters it refuses:

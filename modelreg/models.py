@@ -10,10 +10,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
+from modelreg.layout import NAME_PATTERN, STAGE_PATTERN
 from modelreg.semver import SEMVER_PATTERN
 
-NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}$"
-STAGE_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"
 DEFAULT_MODEL_NAMING = r"^[a-z][a-z0-9-]{0,62}$"
 
 ModelName = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]

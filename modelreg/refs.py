@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 from modelreg import semver
 from modelreg.errors import InvalidInputError
-from modelreg.layout import RESERVED_NAMES
-from modelreg.models import NAME_PATTERN, STAGE_PATTERN
+from modelreg.layout import NAME_PATTERN, RESERVED_NAMES, STAGE_PATTERN
 
 _NAME = re.compile(NAME_PATTERN)
 _STAGE = re.compile(STAGE_PATTERN)

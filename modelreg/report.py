@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from pydantic import BaseModel
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 def to_json(obj: BaseModel | Sequence[BaseModel] | dict[str, Any], stream: TextIO) -> None:
@@ -22,6 +23,8 @@ def to_yaml(obj: BaseModel, stream: TextIO) -> None:
 
 
 def _plain(obj: Any) -> Any:
+    from pydantic import BaseModel
+
     if isinstance(obj, BaseModel):
         return obj.model_dump(mode="json", by_alias=True, exclude_none=True)
     if isinstance(obj, list | tuple):

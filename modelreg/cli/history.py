@@ -37,7 +37,7 @@ def command(
       modelreg history fraud-detector@1.3.0 --format json
       modelreg history --since 2026-01-01 --until 2026-03-31 --format csv
     """
-    from modelreg import audit, git, history_report
+    from modelreg import git, history_report, history_rows, refs
     from modelreg.dates import checked_date
     from modelreg.errors import NotARegistryError
     from modelreg.layout import REGISTRY_FILE
@@ -45,18 +45,24 @@ def command(
     top = git.root(repo)
     if not (top / REGISTRY_FILE).is_file():
         raise NotARegistryError(f"no {REGISTRY_FILE} in {top}: not a modelreg registry; run `modelreg init`")
-    model, version = audit.target(top, target) if target else (None, None)
-    result = audit.trail(
-        top,
+    model: str | None = refs.check_name(target) if target and "@" not in target else None
+    version: str | None = None
+    if target and "@" in target:  # a stage or `latest` needs the registry (and pydantic)
+        from modelreg import audit
+
+        model, version = audit.target(top, target)
+    query = history_rows.Query(
         model=model,
         version=version,
         stage=stage,
         since=checked_date(since) if since else None,
         until=checked_date(until, end_of_day=True) if until else None,
     )
-    render = {
-        "json": history_report.render_json,
-        "csv": history_report.render_csv,
-        "table": history_report.render_table,
-    }[fmt]
+    if fmt == "table":  # from the rows kept for HEAD: no event built
+        history_report.render_rows(history_rows.table_rows(top, query), sys.stdout)
+        return
+    from modelreg import audit
+
+    result = audit.trail(top, **query._asdict())
+    render = history_report.render_json if fmt == "json" else history_report.render_csv
     render(result, sys.stdout)

@@ -1,0 +1,115 @@
+"""The table rows kept beside the history cache: `modelreg history` prints from them what the
+events would print, and a stale or damaged file is rebuilt."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from history_repo import Built
+
+from modelreg import audit, history_report, history_rows
+from modelreg.dates import checked_date
+
+QUERIES = [
+    [],
+    ["fraud"],
+    ["fraud@1.1.0"],
+    ["fraud@production"],
+    ["--stage", "production"],
+    ["fraud", "--stage", "archived"],
+    ["--since", "2026-02-10", "--until", "2026-03-06"],
+    ["churn", "--since", "2026-03-01"],
+    ["--stage", "nowhere"],
+]
+
+
+def promote_directly(built: Built, text: str, message: str) -> str:
+    (built.path / "models/fraud/stages.yaml").write_text(text)
+    built.git("commit", "-q", "-am", message)
+    return built.git("rev-parse", "HEAD").strip()
+
+
+def rows_path(built: Built) -> Path:
+    return built.path / ".git" / "modelreg" / history_rows.ROWS_FILE
+
+
+def from_events(built: Built, args: list[str]) -> str:
+    """What the table is when made from typed events (the way JSON and the API read)."""
+    target = next((a for a in args[:1] if not a.startswith("--")), None)
+    options = dict(zip(args[1 if target else 0 :: 2], args[2 if target else 1 :: 2], strict=True))
+    model, version = audit.target(built.path, target) if target else (None, None)
+    since, until = options.get("--since"), options.get("--until")
+    trail = audit.trail(
+        built.path,
+        model=model,
+        version=version,
+        stage=options.get("--stage"),
+        since=checked_date(since) if since else None,
+        until=checked_date(until, end_of_day=True) if until else None,
+    )
+    out = io.StringIO()
+    history_report.render_table(trail, out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("args", QUERIES, ids=lambda a: " ".join(a) or "all")
+def test_the_kept_rows_print_what_the_events_print(hist: Built, args: list[str]) -> None:
+    first = hist.cli("history", *args)  # builds the history cache and the rows
+    assert first.code == 0, first.err
+    assert rows_path(hist).is_file()
+    warm = hist.cli("history", *args)
+    assert (warm.code, warm.err) == (0, "")
+    assert warm.out == first.out == from_events(hist, args)
+
+
+def test_the_rows_are_what_a_warm_history_reads(hist: Built) -> None:
+    hist.cli("history")
+    head = hist.git("rev-parse", "HEAD").strip()
+    rows = history_rows.read(rows_path(hist), head)
+    assert rows is not None
+    rows[0][-1] = "read from the kept rows"
+    history_rows.write(rows_path(hist), head, rows)
+    assert hist.cli("history").out.splitlines()[1].endswith("read from the kept rows")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],  # torn
+        lambda data: data.replace(b"fraud@1.1.0", b"fraud@9.9.9", 1),  # edited: the digest differs
+        lambda data: b"[]\n" + data.partition(b"\n")[2],  # not a header
+        lambda data: b"",
+    ],
+    ids=["torn", "edited", "no-header", "empty"],
+)
+def test_damaged_rows_are_ignored_and_rebuilt(hist: Built, damage: object) -> None:
+    expected = hist.cli("history").out
+    path = rows_path(hist)
+    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    again = hist.cli("history")
+    assert (again.code, again.err, again.out) == (0, "", expected)
+    head = hist.git("rev-parse", "HEAD").strip()
+    assert history_rows.read(path, head) is not None
+
+
+def test_a_new_commit_makes_new_rows(hist: Built) -> None:
+    hist.cli("history")
+    new = promote_directly(
+        hist, "archived: [1.0.0, 1.1.0]\nproduction: 2.0.0\nstaging: [1.2.0]\n", "stage fraud@1.2.0"
+    )
+    r = hist.cli("history")
+    assert r.code == 0
+    assert new[:8] in r.out.splitlines()[1] and "fraud@1.2.0" in r.out.splitlines()[1]
+    assert r.out == from_events(hist, [])
+
+
+def test_control_characters_from_a_commit_are_escaped(hist: Built) -> None:
+    (hist.path / "models/fraud/stages.yaml").write_text(
+        "archived: [1.0.0, 1.1.0]\nproduction: 2.0.0\nstaging: [1.2.0]\n"
+    )
+    hist.git("commit", "-q", "-am", "stage it", "--author", "Mallory \x1b[31mRed <m@example.com>")
+    r = hist.cli("history", "fraud", "--stage", "staging")
+    assert r.code == 0
+    assert "\x1b" not in r.out and "Mallory \\x1b[31mRed" in r.out.splitlines()[1]
