@@ -35,7 +35,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import metadata, resources, util
+from importlib import resources, util
 from pathlib import Path
 from typing import Any
 
@@ -85,19 +85,48 @@ def code_stamp() -> str:
         digest.update(package.joinpath(name).read_bytes())
     for name in sorted(p.name for p in package.joinpath("schemas").iterdir() if p.name.endswith(".json")):
         digest.update(package.joinpath("schemas", name).read_bytes())
-    import pydantic
-
-    libyaml = util.find_spec("yaml._yaml") is not None  # the C loader, without importing PyYAML
-    versions = f"{_version('PyYAML')} {libyaml} {pydantic.VERSION} {_version('jsonschema')}"
-    digest.update(versions.encode())
+    for distribution, module in _LIBRARIES:
+        digest.update(f"{distribution} {_installed(distribution, module)}\n".encode())
     return digest.hexdigest()
 
 
+# The libraries whose version decides what a document parses to, and their import names.
+_LIBRARIES = [("PyYAML", "yaml"), ("pydantic", "pydantic"), ("jsonschema", "jsonschema")]
+
+
+def _installed(distribution: str, module: str) -> str:
+    """What is installed of ``distribution``: its dist-info folder's name and the files of the
+    package (PyYAML with or without its C loader), found without importing either (importing
+    importlib.metadata and PyYAML took a fifth of a warm `modelreg list`)."""
+    spec = util.find_spec(module)  # a top-level module: found, not imported
+    if spec is None or spec.origin is None:
+        return "?"
+    package = Path(spec.origin).parent
+    prefix = distribution.lower() + "-"
+    try:
+        found = [e.name for e in os.scandir(package.parent) if e.name.lower().startswith(prefix)]
+        files = sorted(e.name for e in os.scandir(package) if e.name.startswith("_"))
+    except OSError:
+        return "?"
+    info = [name for name in found if name.endswith((".dist-info", ".egg-info"))]
+    return f"{sorted(info)} {files}" if info else _version(distribution)
+
+
 def _version(distribution: str) -> str:
+    from importlib import metadata
+
     try:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:
         return "?"
+
+
+def state_key(stamp: str, listed: list[str], documents: list[str], prints: list[Any]) -> str:
+    """The key of the documents' state: the paths at the documents' depth, the documents among
+    them and their ``Tree.fingerprints`` (and the code, by ``stamp``)."""
+    digest = hashlib.sha1(stamp.encode(), usedforsecurity=False)
+    digest.update(repr((listed, documents, prints)).encode())
+    return digest.hexdigest()
 
 
 def is_plain(data: Any) -> bool:
@@ -323,7 +352,7 @@ class Store:
         if self._new_states:
             self._new_states.clear()
             for prefix in ("state", *_COMPANIONS):
-                _keep_newest(self.folder, f"{prefix}-*.json", _STATES_KEPT)
+                keep_newest(self.folder, f"{prefix}-*.json", _STATES_KEPT)
         for name in sorted(self._dirty):
             stamp = None if name.startswith(("files", "folders")) else self.stamp
             if name.endswith(".jsonl"):
@@ -362,7 +391,7 @@ def _companion_file(view: str, key: str) -> str:
     return f"{view}-{key}.json"
 
 
-def _keep_newest(folder: Path, pattern: str, count: int) -> None:
+def keep_newest(folder: Path, pattern: str, count: int) -> None:
     try:
         found = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime_ns, reverse=True)
         for old in found[count:]:
@@ -396,6 +425,17 @@ def _write_json(target: Path, content: dict[str, Any]) -> None:
     except (TypeError, ValueError):
         return
     _write_text(target, text)
+
+
+def write_bytes(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` whole or not at all (temporary file + rename); never fails."""
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(temp, "wb") as f:
+            f.write(data)
+        os.replace(temp, target)
+    except OSError:
+        temp.unlink(missing_ok=True)
 
 
 def _write_text(target: Path, text: str) -> None:

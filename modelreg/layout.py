@@ -102,3 +102,11 @@ def classify(path: str) -> PathKind:
     if path.endswith(".dvc"):
         return PathKind("pointer", model, parts[2])
     return PathKind("other", model, parts[2])
+
+
+def is_document(path: str) -> bool:
+    """Whether ``path`` is registry.yaml or a file directly in a model's folder (what
+    ``classify`` calls facts, stages, manifest or misnamed), cheaply: asked of every file."""
+    if path == REGISTRY_FILE:
+        return True
+    return path.endswith((".yaml", ".yml")) and path.startswith("models/") and path.count("/") == 2

@@ -25,7 +25,9 @@ ParamValue = str | int | float | bool | None
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # defer_build: a core schema is built when a class is first used, not at import (most
+    # commands use few of them; building all took a tenth of a warm `modelreg list`)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 # --- the version manifest: models/<model>/<version>.yaml ---------------------------------
@@ -214,6 +216,8 @@ def default_config(name: str) -> RegistryConfig:
 class ModelVersion(BaseModel):
     """A version as the registry sees it: its manifest and the stage it stands in."""
 
+    model_config = ConfigDict(defer_build=True)
+
     name: str
     version: str
     stage: str
@@ -226,6 +230,8 @@ class ModelVersion(BaseModel):
 
 class ModelSummary(BaseModel):
     """A model with its facts, its versions (oldest first) and who holds each stage."""
+
+    model_config = ConfigDict(defer_build=True)
 
     name: str
     description: str = ""

@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from modelreg import git, refs, semver, snapshot
 from modelreg.errors import DocumentError, NotARegistryError, NotFoundError
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 class ValidationReport(BaseModel):
     """The outcome of validating a registry: every problem found, by file."""
+
+    model_config = ConfigDict(defer_build=True)
 
     ok: bool
     files: int

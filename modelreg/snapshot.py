@@ -16,11 +16,19 @@ from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, M
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from modelreg import cache, proc, schemas, semver
 from modelreg.errors import DocumentError
-from modelreg.layout import REGISTRY_FILE, PathKind, classify, facts_path, manifest_path, stages_path
+from modelreg.layout import (
+    REGISTRY_FILE,
+    PathKind,
+    classify,
+    facts_path,
+    is_document,
+    manifest_path,
+    stages_path,
+)
 from modelreg.models import Manifest, ModelFacts, RegistryConfig
 from modelreg.tree import FileMemo, Tree, WorkTree, blob_id
 
@@ -36,6 +44,8 @@ V = TypeVar("V")
 
 class Problem(BaseModel):
     """One thing wrong with the registry: where, and what."""
+
+    model_config = ConfigDict(defer_build=True)
 
     file: str
     line: int | None = None
@@ -306,6 +316,9 @@ class Snapshot:
         self._fetched: dict[str, bytes] = {}
         self._data: dict[str, Any] = {}  # parsed data of registry.yaml, model.yaml and stages.yaml
         self._state: str | None = None  # the state loaded whole, whose summaries are not read yet
+        # the key of the documents' state when it is kept in the cache (cache.state_key), so
+        # that views of it can be kept too; None when it is not (racy, or not plain data)
+        self.state: str | None = None
         self._initial: str | None = None
 
     # -- what every command reads ---------------------------------------------------------
@@ -487,20 +500,19 @@ class Snapshot:
 
     def _load_documents(self) -> None:
         self.listed = self.tree.document_paths()
-        wanted = [p for p in self.listed if _is_document(p)]
+        wanted = [p for p in self.listed if is_document(p)]
         prints, racy = self.tree.fingerprints(wanted)
-        digest = hashlib.sha1(self.store.stamp.encode(), usedforsecurity=False)
-        digest.update(repr((self.listed, wanted, prints)).encode())
-        key = digest.hexdigest()
+        key = cache.state_key(self.store.stamp, self.listed, wanted, prints)
         record = self.store.state(key) if self.store.folder is not None else None
         if record is not None and self._from_record(record, wanted):
-            self._state = key
+            self._state = self.state = key
             return
         places = {p: classify(p) for p in wanted}
         self._load_each(wanted, places)
         record = self._to_record(wanted)
         if record is not None and not racy:
             self.store.remember_state(key, record, {view: self._to_companion(view) for view in _VIEWS})
+            self.state = key
 
     def _load_each(self, wanted: list[str], places: dict[str, PathKind]) -> None:
         """Load the documents one by one, each from the cache when its content was seen before."""
@@ -803,13 +815,6 @@ def _read_as_text_hint(raw: bytes, location: tuple[Any, ...], message: str) -> s
 
 
 _KIND_OF = {"facts": "model", "stages": "stages", "manifest": "manifest"}  # path kind -> document kind
-
-
-def _is_document(path: str) -> bool:
-    """``path == REGISTRY_FILE or classify(path).kind in _DOCUMENT_KINDS``, cheaper."""
-    if path == REGISTRY_FILE:
-        return True
-    return path.endswith((".yaml", ".yml")) and path.startswith("models/") and path.count("/") == 2
 
 
 def _is_pointer(path: str) -> bool:

@@ -103,7 +103,14 @@ DAMAGES = ["garbage", "truncated", "wrong-shapes", "other-stamp", "empty", "forg
 
 def _damage(path: Path, damage: str) -> None:
     text = path.read_text(errors="replace")
-    if damage == "garbage":
+    if path.name.startswith("list-") and damage in ("wrong-shapes", "forged-summary"):
+        header, _, body = text.partition("\n")  # a header with a digest of the body: edit the body
+        view = json.loads(body)
+        view["models"] = (
+            [[name, [[[], "x"]]] for name, _ in view["models"]] if damage == "forged-summary" else 5
+        )
+        path.write_text(header + "\n" + json.dumps(view))
+    elif damage == "garbage":
         path.write_bytes(os.urandom(200))
     elif damage == "truncated":
         path.write_text(text[: len(text) // 2])
@@ -132,7 +139,7 @@ def test_a_damaged_cache_is_ignored_and_rebuilt(populated: Reg, tmp_path: Path) 
     pristine = tmp_path / "pristine"
     shutil.copytree(_cache_dir(populated), pristine)
     names = {p.name.split("-")[0] for p in pristine.iterdir()}
-    assert {"index.json", "state", "listing", "data", "reports.json", "files.json"} <= names
+    assert {"index.json", "state", "listing", "list", "data", "reports.json", "files.json"} <= names
     for damage in DAMAGES:
         shutil.rmtree(_cache_dir(populated))
         shutil.copytree(pristine, _cache_dir(populated))

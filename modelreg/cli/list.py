@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from modelreg.cli.asof import at_option, registry_for
 from modelreg.cli.options import format_option, repo_option
-from modelreg.registry import ListedVersion
+
+if TYPE_CHECKING:
+    from modelreg.registry import ListedVersion
 
 
 @click.command("list")
@@ -31,42 +34,58 @@ def command(
       modelreg list --tag fraud --format json
       modelreg list --stage production --at 2026-03-01
     """
-    registry = registry_for(repo, at)
-    if stage is not None and stage not in registry.config.stages:
-        from modelreg.errors import NotFoundError
+    if fmt == "table" and at is None:  # the view kept with the documents' state, when there is one
+        from modelreg import git, list_view
+        from modelreg.tree import WorkTree
 
-        raise NotFoundError(
-            f"unknown stage {stage!r}; registry.yaml defines: {', '.join(registry.config.stages)}"
-        )
-    names = [registry.model(model).name] if model else registry.model_names()
+        view = list_view.read(WorkTree(git.root(repo)))
+        if view is not None:
+            _check_filters(
+                view["stages"], stage, model, known=lambda name: any(m == name for m, _ in view["models"])
+            )
+            _table(list_view.rows(view, stage=stage, tag=tag, model=model))
+            return
+    registry = registry_for(repo, at)
+    _check_filters(list(registry.config.stages), stage, model, known=lambda name: bool(registry.model(name)))
+    names = [model] if model else registry.model_names()
     rows = [
         v
         for name in names
         for v in reversed(registry.listing(name))
         if (stage is None or v.stage == stage) and (tag is None or tag in v.summary.tags)
     ]
-    out = sys.stdout
     if fmt == "json":
         from modelreg.report import to_json
 
-        to_json({"versions": [_row(v) for v in rows]}, out)
+        to_json({"versions": [_row(v) for v in rows]}, sys.stdout)
         return
-    from modelreg.report import number, table
+    from modelreg import list_view
 
-    table(
-        ["MODEL", "VERSION", "STAGE", "CREATED", "METRICS"],
-        [
-            [
-                v.name,
-                v.version,
-                v.stage,
-                v.summary.created_date,
-                " ".join(f"{k}={number(x)}" for k, x in list(v.summary.metrics.items())[:4]),
-            ]
-            for v in rows
-        ],
-        out,
-    )
+    _table([list_view.cells(v) for v in rows])
+    if at is None:
+        list_view.write(registry)
+
+
+def _check_filters(
+    stages: list[str], stage: str | None, model: str | None, *, known: Callable[[str], bool]
+) -> None:
+    """NotFoundError for a stage registry.yaml does not define or a model there is not."""
+    from modelreg.errors import NotFoundError
+
+    if stage is not None and stage not in stages:
+        raise NotFoundError(f"unknown stage {stage!r}; registry.yaml defines: {', '.join(stages)}")
+    if model is not None:
+        from modelreg import refs
+
+        if not known(refs.check_name(model)):
+            raise NotFoundError(f"no model {model!r} in the registry; `modelreg list` shows the models")
+
+
+def _table(rows: list[list[str]]) -> None:
+    from modelreg.list_view import HEADERS
+    from modelreg.report import table
+
+    table(HEADERS, rows, sys.stdout)
 
 
 def _row(v: ListedVersion) -> dict[str, Any]:

@@ -1,0 +1,103 @@
+"""`modelreg list` as table cells, kept with the state of the documents they were made from.
+
+A warm `list` used to load the registry (pydantic and all), then build a summary and a stage
+lookup per version, to print cells that depend on nothing but the documents' state. Keyed by
+that state (``cache.state_key``: paths, fingerprints, code), this file holds every model's
+rows, so a warm `list` walks the work tree, finds the key, reads one file and prints.
+
+Written by the slow path, from the same ``cells`` it prints, and only after it read the
+registry without a problem that stops reads (so the fast path has no error to reproduce but
+an unknown stage or model). A header line carries the code stamp and a digest of the body: a
+file that does not read back whole is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modelreg import cache
+from modelreg.report import number, printable
+
+if TYPE_CHECKING:
+    from modelreg.registry import ListedVersion, Registry
+    from modelreg.tree import WorkTree
+
+FORMAT = 1
+HEADERS = ["MODEL", "VERSION", "STAGE", "CREATED", "METRICS"]
+KEPT = 4  # views of this many states are kept
+
+
+def cells(v: ListedVersion) -> list[str]:
+    """The cells `modelreg list` prints for one version (control characters escaped)."""
+    metrics = " ".join(f"{k}={number(x)}" for k, x in list(v.summary.metrics.items())[:4])
+    return [v.name, v.version, v.stage, v.summary.created_date, printable(metrics)]
+
+
+def build(registry: Registry) -> dict[str, Any]:
+    """The view of a registry: its stages, and each model's rows newest first (each row: the
+    version's tags, then its ``cells``)."""
+    models = []
+    for name in registry.model_names():
+        models.append([name, [[v.summary.tags, *cells(v)] for v in reversed(registry.listing(name))]])
+    return {"stages": list(registry.config.stages), "models": models}
+
+
+def _file(folder: Path, key: str) -> Path:
+    return folder / f"list-{key}.json"
+
+
+def write(registry: Registry) -> None:
+    """Keep the view of ``registry`` (its work tree) when its state is kept; failures ignored."""
+    snap = registry.snapshot
+    folder = snap.store.folder
+    if folder is None or snap.state is None:
+        return
+    body = json.dumps(build(registry), separators=(",", ":")).encode()
+    header = {"format": FORMAT, "stamp": snap.store.stamp, "sha1": _digest(body)}
+    target = _file(folder, snap.state)
+    cache.write_bytes(target, json.dumps(header).encode() + b"\n" + body)
+    cache.keep_newest(folder, "list-*.json", KEPT)
+
+
+def _digest(body: bytes) -> str:
+    return hashlib.sha1(body, usedforsecurity=False).hexdigest()
+
+
+def read(tree: WorkTree) -> dict[str, Any] | None:
+    """The view kept for the work tree's state now, or None."""
+    from modelreg.layout import REGISTRY_FILE, is_document
+
+    store = cache.store_for(tree.top)
+    if store.folder is None:
+        return None
+    listed = tree.document_paths()
+    if REGISTRY_FILE not in listed:
+        return None
+    wanted = [p for p in listed if is_document(p)]
+    prints, _ = tree.fingerprints(wanted)
+    key = cache.state_key(store.stamp, listed, wanted, prints)
+    try:
+        header_line, _, body = _file(store.folder, key).read_bytes().partition(b"\n")
+        header = json.loads(header_line)
+        if header != {"format": FORMAT, "stamp": store.stamp, "sha1": _digest(body)}:
+            return None
+        view = json.loads(body)
+    except (OSError, ValueError, RecursionError):
+        return None
+    # The digest says these are the bytes ``write`` wrote: the view is what ``build`` made.
+    return view if isinstance(view, dict) else None
+
+
+def rows(view: dict[str, Any], *, stage: str | None, tag: str | None, model: str | None) -> list[list[str]]:
+    """The cells of the versions `modelreg list` shows with these filters."""
+    found = []
+    for name, held in view["models"]:
+        if model is not None and name != model:
+            continue
+        for tags, *row in held:
+            if (stage is None or row[2] == stage) and (tag is None or tag in tags):
+                found.append(row)
+    return found
