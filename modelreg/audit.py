@@ -27,9 +27,17 @@ class AuditTrail(BaseModel):
     events: list[Event]
 
 
-def events(top: Path, *, tip: str | None = None, warn: Warn = history_cache.stderr_warning) -> list[Event]:
-    """Every event on the first-parent chain of ``tip`` (default HEAD), oldest first."""
-    return events_of(history_cache.records(top, tip=tip, warn=warn))
+def events(
+    top: Path,
+    *,
+    tip: str | None = None,
+    warn: Warn = history_cache.stderr_warning,
+    model: str | None = None,
+) -> list[Event]:
+    """Every event on the first-parent chain of ``tip`` (default HEAD), oldest first; with
+    ``model``, only that model's (which reads only the records that name it)."""
+    found = events_of(history_cache.records(top, tip=tip, warn=warn, model=model))
+    return found if model is None else [e for e in found if e.model == model]
 
 
 def trail(
@@ -50,7 +58,7 @@ def trail(
     """
     if model is not None:
         refs.check_name(model)
-    found = events(top, tip=tip, warn=warn)
+    found = events(top, tip=tip, warn=warn, model=model)
     history_rows.check_known(model, version, [(e.model, e.version) for e in found])
     query = Query(model, version, stage, since, until)
     kept = [

@@ -71,7 +71,7 @@ def check(
     model_changes: list[ModelChange] = []
     if config is not None:
         model_changes, stage_problems = judge_models(
-            config, before, after, changed, history=lambda: audit.events(top, tip=fork)
+            config, before, after, changed, history=lambda name: audit.events(top, tip=fork, model=name)
         )
         problems += stage_problems
     if after.config is not None and codeowners.is_stale(after):
@@ -234,7 +234,7 @@ def judge_models(
     after: Snapshot,
     changed: list[Change],
     *,
-    history: Callable[[], list[Event]] = list,
+    history: Callable[[str], list[Event]] = lambda name: [],
 ) -> tuple[list[ModelChange], list[Problem]]:
     """Each changed model's moves and new versions, and every stage rule the moves break.
 
@@ -269,13 +269,13 @@ def _stage_problems(
     name: str,
     moves: list[policy.Move],
     *,
-    history: Callable[[], list[Event]],
+    history: Callable[[str], list[Event]],
 ) -> list[Problem]:
     current = policy.current_holders(config, before, name, moves)
     verdicts = policy.judge(config, moves, after.manifests, current)
     if any(v.rule == "transition" for v in verdicts):
         # Maybe a rollback: a version may return to a stage it held before (history says).
-        returning = held_before(history(), name, initial=config.initial_stage)
+        returning = held_before(history(name), name, initial=config.initial_stage)
         verdicts = policy.judge(config, moves, after.manifests, current, returning=returning)
     found = [_at(after, stages_path(name), v.message, rule=v.rule, location=(v.stage,)) for v in verdicts]
     if before.config is not None and before.config != after.config:

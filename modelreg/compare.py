@@ -176,7 +176,7 @@ def over_time(registry: Registry, name: str, stage: str, *, tip: str | None = No
     if stage not in config.stages:
         raise NotFoundError(f"unknown stage {stage!r}; registry.yaml defines: {', '.join(config.stages)}")
     registry.model(name)
-    found = audit.events(registry.root, tip=tip)
+    found = audit.events(registry.root, tip=tip, model=name)
     tenures = stage_tenures(found, name, stage, initial=config.initial_stage)
     for tenure in tenures:
         manifest = registry.snapshot.manifests.get((name, tenure.version))

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -366,20 +366,26 @@ def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float | bool) and len(str(value)) <= 60
 
 
+class KnownRecords(Protocol):
+    """Records already computed, by commit id."""
+
+    def get(self, sha: str, /) -> CommitRecord | None: ...
+
+
 def read_records(
     top: Path,
     tip: str,
     *,
     exclude: str | None = None,
     registry_blob: str | None = None,
-    known: dict[str, CommitRecord] | None = None,
+    known: KnownRecords | None = None,
 ) -> list[CommitRecord]:
     """Records of ``tip``'s first-parent chain (after ``exclude``), oldest first.
 
     ``registry_blob`` is registry.yaml as of ``exclude``; ``known`` holds records already
     computed by commit id: they are reused, not read again.
     """
-    known = known or {}
+    known = known if known is not None else {}
     records: list[CommitRecord] = []
     with gitlog.BlobReader(top) as blobs:
         reader = Reader(blobs, registry_blob)

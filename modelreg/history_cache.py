@@ -5,32 +5,49 @@ chain), so records are reused whenever their commit is still on the chain. The c
 remembers the head it was built for: the same head reads nothing from Git; a head that
 moved forward reads only the new commits; a rewritten branch is rebuilt, reusing every
 record whose commit survived, with a warning.
+
+The file is a header line (format, head, branch, registry.yaml's blob, a sha1 of the rest),
+then one line per record, oldest first: ``sha<TAB>registry blob<TAB>models<TAB>record``
+(models as a JSON list, the record as JSON). Records are parsed only when asked for, and a
+question about one model parses only the records that name it: `compare --over-time` at
+20,000 versions no longer builds 40,000 records to keep the 60 about its model.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from modelreg import gitlog
 from modelreg.history import CommitRecord, Warn, read_records
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 CACHE_FILE = "history.json"
 
 
-class HistoryCache(BaseModel):
-    """What ``.git/modelreg/history.json`` holds."""
+@dataclass
+class Kept:
+    """What the cache file holds: the head it was built for and the records' lines."""
 
-    format: int = CACHE_FORMAT
     head: str
-    branch: str | None = None
-    registry_blob: str | None = None
-    records: list[CommitRecord] = []
+    branch: str | None
+    lines: list[str]
+
+    def registry_blob(self) -> str | None:
+        """registry.yaml's blob as of the newest record that changed it."""
+        for line in reversed(self.lines):
+            blob = line[41:].split("\t", 1)[0]
+            if blob:
+                return blob
+        return None
 
 
 def stderr_warning(message: str) -> None:
@@ -41,76 +58,125 @@ def cache_file(top: Path) -> Path:
     return gitlog.git_dir_path(top, "modelreg") / CACHE_FILE
 
 
-def records(top: Path, *, tip: str | None = None, warn: Warn = stderr_warning) -> list[CommitRecord]:
-    """The records of ``tip``'s first-parent chain (default: HEAD's), oldest first.
+def records(
+    top: Path, *, tip: str | None = None, warn: Warn = stderr_warning, model: str | None = None
+) -> list[CommitRecord]:
+    """The records of ``tip``'s first-parent chain (default: HEAD's), oldest first; with
+    ``model``, only those with an event of that model (and maybe a few more: callers filter).
 
     The cache follows HEAD; an older commit on HEAD's chain is answered from it, any other
     tip is read afresh (reusing the records of commits it shares with HEAD).
     """
     head = gitlog.head_commit(top)
-    found = _head_records(top, head, warn)
-    if tip is None or tip == head:
-        return found
-    dropped = gitlog.first_parent_steps(top, tip, head)
-    if dropped is not None:
+    try:
+        return _records(top, head, tip, warn, model)
+    except ValidationError:  # a line that does not read back: rebuild, quietly
+        cache_file(top).unlink(missing_ok=True)
+        return _records(top, head, tip, warn, model)
+
+
+def _records(top: Path, head: str, tip: str | None, warn: Warn, model: str | None) -> list[CommitRecord]:
+    kept = _head_kept(top, head, warn)
+    lines = kept.lines
+    if tip is not None and tip != head:
+        dropped = gitlog.first_parent_steps(top, tip, head)
+        if dropped is None:
+            found = read_records(top, tip, known=_Known(lines))
+            return [r for r in found if model is None or any(c.model == model for c in r.changes)]
         gone = set(dropped)
-        return [r for r in found if r.commit.sha not in gone]
-    return read_records(top, tip, known={r.commit.sha: r for r in found})
+        lines = [line for line in lines if line[:40] not in gone]
+    if model is not None:
+        mark = json.dumps(model)  # the name as the models field spells it (a false match is filtered later)
+        lines = [line for line in lines if mark in line.split("\t", 3)[2]]
+    return [_parse(line) for line in lines]
 
 
-def _head_records(top: Path, head: str, warn: Warn) -> list[CommitRecord]:
+def _parse(line: str) -> CommitRecord:
+    return CommitRecord.model_validate_json(line.split("\t", 3)[3])
+
+
+def _line(record: CommitRecord) -> str:
+    models = sorted({c.model for c in record.changes if c.model is not None})
+    text = record.model_dump_json(by_alias=True)
+    return f"{record.commit.sha}\t{record.registry_blob or ''}\t{json.dumps(models)}\t{text}"
+
+
+class _Known:
+    """Records by commit id, parsed from their lines when asked for (``read_records``'s ``known``)."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = {line[:40]: line for line in lines}
+
+    def get(self, sha: str) -> CommitRecord | None:
+        line = self._lines.get(sha)
+        return _parse(line) if line is not None else None
+
+
+def _head_kept(top: Path, head: str, warn: Warn) -> Kept:
     path = cache_file(top)
-    cache = _read(path)
-    if cache is not None and cache.head == head:
-        return cache.records
-    found: list[CommitRecord] | None = None
-    if cache is not None and gitlog.first_parent_steps(top, cache.head, head) is not None:
-        added = read_records(top, head, exclude=cache.head, registry_blob=cache.registry_blob)
-        found = cache.records + added
-    elif cache is not None:
-        found = _after_rewrite(top, cache, head, warn)
-    if found is None:
-        known = {r.commit.sha: r for r in cache.records} if cache else {}
-        found = read_records(top, head, known=known)
-    _save(top, path, head, found)
-    return found
+    kept = _read(path)
+    if kept is not None and kept.head == head:
+        return kept
+    lines: list[str] | None = None
+    if kept is not None and gitlog.first_parent_steps(top, kept.head, head) is not None:
+        added = read_records(top, head, exclude=kept.head, registry_blob=kept.registry_blob())
+        lines = kept.lines + [_line(r) for r in added]
+    elif kept is not None:
+        lines = _after_rewrite(top, kept, head, warn)
+    if lines is None:
+        found = read_records(top, head, known=_Known(kept.lines if kept else []))
+        lines = [_line(r) for r in found]
+    kept = Kept(head=head, branch=gitlog.current_branch(top), lines=lines)
+    _save(path, kept)
+    return kept
 
 
-def _after_rewrite(top: Path, cache: HistoryCache, head: str, warn: Warn) -> list[CommitRecord] | None:
+def _after_rewrite(top: Path, kept: Kept, head: str, warn: Warn) -> list[str] | None:
     """Warn when the cached branch lost its head; serve HEAD from the cache if it is on its chain."""
     branch = gitlog.current_branch(top)
-    if branch is not None and branch == cache.branch and not gitlog.is_ancestor(top, cache.head, head):
+    if branch is not None and branch == kept.branch and not gitlog.is_ancestor(top, kept.head, head):
         warn(
-            f"the history of {branch} was rewritten: the cached head {cache.head[:8]} is no longer "
+            f"the history of {branch} was rewritten: the cached head {kept.head[:8]} is no longer "
             "an ancestor of HEAD; rebuilding the history cache"
         )
-    dropped = gitlog.first_parent_steps(top, head, cache.head)
+    dropped = gitlog.first_parent_steps(top, head, kept.head)
     if dropped is None:
         return None
     gone = set(dropped)
-    return [r for r in cache.records if r.commit.sha not in gone]
+    return [line for line in kept.lines if line[:40] not in gone]
 
 
-def _read(path: Path) -> HistoryCache | None:
+def _digest(body: bytes) -> str:
+    return hashlib.sha1(body, usedforsecurity=False).hexdigest()
+
+
+def _read(path: Path) -> Kept | None:
     try:
-        cache = HistoryCache.model_validate_json(path.read_bytes())
-    except (OSError, ValidationError, ValueError):
+        header_line, _, body = path.read_bytes().partition(b"\n")
+        header = json.loads(header_line)
+        if not isinstance(header, dict) or header.get("format") != CACHE_FORMAT:
+            return None
+        head, branch = header["head"], header["branch"]
+        if header["sha1"] != _digest(body) or not isinstance(head, str):
+            return None
+        if branch is not None and not isinstance(branch, str):
+            return None
+        lines = body.decode().split("\n") if body else []
+    except (OSError, ValueError, RecursionError, KeyError, TypeError):
         return None
-    return cache if cache.format == CACHE_FORMAT else None
+    return Kept(head=head, branch=branch, lines=lines)
 
 
-def _save(top: Path, path: Path, head: str, found: list[CommitRecord]) -> None:
+def _save(path: Path, kept: Kept) -> None:
     """Write the cache atomically (temporary file + rename); a failure to write is not fatal."""
-    registry_blob = next((r.registry_blob for r in reversed(found) if r.registry_blob), None)
-    cache = HistoryCache(
-        head=head, branch=gitlog.current_branch(top), registry_blob=registry_blob, records=found
-    )
+    body = "\n".join(kept.lines).encode()
+    header = {"format": CACHE_FORMAT, "head": kept.head, "branch": kept.branch, "sha1": _digest(body)}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=".history-", suffix=".json", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(cache.model_dump_json(by_alias=True).encode())
+                out.write(json.dumps(header).encode() + b"\n" + body)
             os.replace(temp, path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)

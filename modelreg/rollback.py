@@ -28,7 +28,9 @@ def plan(path: Path | str, name: str, stage: str, *, base: str | None = None) ->
         from modelreg.errors import NotFoundError
 
         raise NotFoundError(f"unknown stage {stage!r}; registry.yaml defines: {', '.join(config.stages)}")
-    return rollback_target(audit.events(top, tip=commit), name, stage, initial=config.initial_stage)
+    return rollback_target(
+        audit.events(top, tip=commit, model=name), name, stage, initial=config.initial_stage
+    )
 
 
 def rollback(
@@ -39,7 +41,9 @@ def rollback(
     found = plan(top, name, stage, base=request.base)
     commit = git.resolve(top, base_branch(top, request.base))
     config = Registry(top, rev=commit).config
-    returning = sorted(held_before(audit.events(top, tip=commit), name, initial=config.initial_stage))
+    returning = sorted(
+        held_before(audit.events(top, tip=commit, model=name), name, initial=config.initial_stage)
+    )
     why = f"Rolls back {name}@{found.current.version}"
     why += f" (PR #{found.current.pr})" if found.current.pr else f" (commit {found.current.entered.short})"
     why += f" to {found.previous.version}, which held {stage} until {found.previous.until:%Y-%m-%d}."

@@ -86,7 +86,7 @@ def version_as_of(registry: Registry, found: ModelVersion) -> VersionAsOf:
     moment = registry.moment if isinstance(registry, RegistryAsOf) else None
     if moment is None:
         raise InvalidInputError("version_as_of needs a registry from Registry.at(...)")
-    events = audit.events(registry.root, tip=moment.commit)
+    events = audit.events(registry.root, tip=moment.commit, model=found.name)
     held = tenures.held_since(
         events, found.name, found.version, found.stage, initial=registry.config.initial_stage
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 from history_repo import Built
 
@@ -14,15 +16,25 @@ def cache_path(built: Built) -> Path:
     return built.path / ".git" / "modelreg" / "history.json"
 
 
+def read_cache(built: Built) -> tuple[dict[str, Any], list[list[Any]]]:
+    """The cache's header, and its lines as [sha, registry blob, models, record]."""
+    header, _, body = cache_path(built).read_text().partition("\n")
+    lines = [line.split("\t", 3) for line in body.split("\n")]
+    return json.loads(header), [
+        [sha, blob, json.loads(models), json.loads(record)] for sha, blob, models, record in lines
+    ]
+
+
 def tamper(built: Built, sha: str, detail: str) -> None:
     """Mark the cached events of commit ``sha``: if a query shows the mark, it did not re-read them."""
-    path = cache_path(built)
-    data = json.loads(path.read_text())
-    for record in data["records"]:
-        if record["commit"]["sha"] == sha:
-            for change in record["changes"]:
+    header, lines = read_cache(built)
+    for line in lines:
+        if line[0] == sha:
+            for change in line[3]["changes"]:
                 change["detail"] = detail
-    path.write_text(json.dumps(data))
+    body = "\n".join(f"{a}\t{b}\t{json.dumps(m)}\t{json.dumps(r)}" for a, b, m, r in lines).encode()
+    header["sha1"] = hashlib.sha1(body).hexdigest()
+    cache_path(built).write_bytes(json.dumps(header).encode() + b"\n" + body)
 
 
 def details(built: Built, sha: str) -> list[str]:
@@ -56,7 +68,7 @@ def test_a_new_commit_is_read_incrementally(hist: Built) -> None:
     assert [(e.ref, e.from_stage, e.to_stage) for e in events if e.commit.sha == new] == [
         ("fraud@1.2.0", "development", "staging")
     ]
-    assert json.loads(cache_path(hist).read_text())["head"] == new
+    assert read_cache(hist)[0]["head"] == new
 
 
 def test_a_rewritten_history_is_noticed_and_rebuilt(hist: Built) -> None:
@@ -91,7 +103,7 @@ def test_a_branch_reset_backwards_is_a_rewrite_too(hist: Built) -> None:
     events = audit.events(hist.path, warn=warnings.append)
     assert len(warnings) == 1 and "was rewritten" in warnings[0]
     assert events[-1].commit.sha == hist.commits["pr14"]
-    assert json.loads(cache_path(hist).read_text())["head"] == hist.commits["pr14"]
+    assert read_cache(hist)[0]["head"] == hist.commits["pr14"]
 
 
 def test_switching_branches_is_not_a_rewrite(hist: Built) -> None:
@@ -112,7 +124,7 @@ def test_a_damaged_cache_is_rebuilt_quietly(hist: Built) -> None:
     warnings: list[str] = []
     assert [e.model_dump() for e in audit.events(hist.path, warn=warnings.append)] == expected
     assert warnings == []
-    assert json.loads(cache_path(hist).read_text())["format"] == history_cache.CACHE_FORMAT
+    assert read_cache(hist)[0]["format"] == history_cache.CACHE_FORMAT
 
 
 def test_an_older_commit_is_answered_from_the_cache(hist: Built) -> None:
@@ -121,7 +133,7 @@ def test_an_older_commit_is_answered_from_the_cache(hist: Built) -> None:
     old = audit.events(hist.path, tip=hist.commits["pr14"])
     assert old[-1].commit.sha == hist.commits["pr14"]
     assert [e.detail for e in old if e.commit.sha == hist.commits["pr13"]] == ["from the cache"]
-    assert json.loads(cache_path(hist).read_text())["head"] == hist.commits["pr16"]
+    assert read_cache(hist)[0]["head"] == hist.commits["pr16"]
 
 
 def test_a_worktree_keeps_its_own_cache(hist: Built, tmp_path: Path) -> None:
@@ -131,3 +143,29 @@ def test_a_worktree_keeps_its_own_cache(hist: Built, tmp_path: Path) -> None:
     assert events[-1].commit.sha == hist.commits["pr13"]
     assert (hist.path / ".git" / "worktrees" / "other" / "modelreg" / "history.json").is_file()
     assert not cache_path(hist).exists()
+
+
+def test_one_model_reads_only_the_records_that_name_it(hist: Built) -> None:
+    everything = audit.events(hist.path)
+    for model in ("fraud", "churn"):
+        assert audit.events(hist.path, model=model) == [e for e in everything if e.model == model]
+    header, lines = read_cache(hist)
+    churn = next(line for line in lines if line[2] == ["churn"])
+    tamper(hist, churn[0], "churn's, from the cache")
+    assert all(e.detail != "churn's, from the cache" for e in audit.events(hist.path, model="fraud"))
+    assert "churn's, from the cache" in [e.detail for e in audit.events(hist.path, model="churn")]
+
+
+def test_a_record_that_does_not_read_back_is_rebuilt_quietly(hist: Built) -> None:
+    expected = [e.model_dump() for e in audit.events(hist.path)]
+    header, lines = read_cache(hist)
+    body = "\n".join(
+        f"{sha}\t{blob}\t{json.dumps(models)}\t" + ('{"commit": 5}' if i == 3 else json.dumps(record))
+        for i, (sha, blob, models, record) in enumerate(lines)
+    ).encode()
+    header["sha1"] = hashlib.sha1(body).hexdigest()
+    cache_path(hist).write_bytes(json.dumps(header).encode() + b"\n" + body)
+    warnings: list[str] = []
+    assert [e.model_dump() for e in audit.events(hist.path, warn=warnings.append)] == expected
+    assert warnings == []
+    assert read_cache(hist)[1][3][3] != {"commit": 5}
