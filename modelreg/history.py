@@ -35,6 +35,8 @@ _SQUASH_PR = re.compile(r"\(#(\d+)\)\s*$")
 class CommitInfo(BaseModel):
     """Who made a commit, when (with time zones), why, and through which pull request."""
 
+    model_config = ConfigDict(defer_build=True)
+
     sha: str
     parents: list[str] = []
     author_name: str
@@ -55,7 +57,7 @@ class CommitInfo(BaseModel):
 class Change(BaseModel):
     """What one event changed; ``Event`` adds the commit that changed it."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     kind: EventKind
     model: str | None = None
@@ -78,6 +80,8 @@ class Event(Change):
 
 class CommitRecord(BaseModel):
     """One commit of the first-parent chain and its events: a pure function of its id."""
+
+    model_config = ConfigDict(defer_build=True)
 
     commit: CommitInfo
     changes: list[Change] = []

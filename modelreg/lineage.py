@@ -71,6 +71,15 @@ class Graph:
                 self.children.setdefault(found, []).append((key, relation))
 
     @classmethod
+    def upward(cls, snap: Snapshot) -> Graph:
+        """The parent links only, each read when the walk reaches it: walking up from one
+        version reads the facts of its ancestors, not of every version (no child links)."""
+        graph = cls({})
+        graph.manifests = snap.manifests
+        graph.parents = _Parents(snap)  # type: ignore[assignment]
+        return graph
+
+    @classmethod
     def of(cls, snap: Snapshot) -> Graph:
         """The graph of a snapshot's versions, from their cached facts: no manifest is built."""
         return cls(snap.manifests, links={key: f.parents for key, f in snap.all_version_facts().items()})
@@ -99,6 +108,21 @@ class Graph:
         return found
 
 
+class _Parents:
+    """``Graph.parents`` of a snapshot, made for each version when first asked for."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        self._snap = snap
+        self._found: dict[Key, list[tuple[Key, str]]] = {}
+
+    def get(self, key: Key, default: list[tuple[Key, str]]) -> list[tuple[Key, str]]:
+        if key not in self._found:
+            links = self._snap.version_facts(*key).parents if key in self._snap.manifests else []
+            found = [(parent_key(ref), relation) for ref, relation in links]
+            self._found[key] = [(p, r) for p, r in found if p is not None and p != key]
+        return self._found[key] or default
+
+
 def _order(key: Key) -> tuple[str, tuple[int, semver.Version | str]]:
     return key[0], semver.sort_key(key[1])
 
@@ -115,7 +139,7 @@ def lineage(
 
 def build(snap: Snapshot, start: Key, *, depth: int | None, direction: Direction) -> LineageGraph:
     """The lineage of version ``start`` within one snapshot."""
-    graph = Graph.of(snap)
+    graph = Graph.upward(snap) if direction == "up" else Graph.of(snap)
     nodes: dict[Key, int] = {start: 0}
     edges: list[LineageEdge] = []
     for up in [True, False]:

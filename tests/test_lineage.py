@@ -134,3 +134,15 @@ def test_lineage_errors(hist: Built, args: list[str], message: str) -> None:
     r = hist.cli("lineage", *args)
     assert r.code == 1
     assert len(r.lines) == 1 and message in r.lines[0], r.err
+
+
+def test_walking_up_lazily_finds_what_the_whole_graph_finds(hist: Built) -> None:
+    from modelreg.lineage import Graph
+
+    snap = Registry(hist.path).snapshot
+    whole, lazy = Graph.of(snap), Graph.upward(snap)
+    keys = list(snap.manifests)
+    assert len(keys) >= 5
+    for key in [*keys, ("fraud", "9.9.9")]:
+        for depth in (None, 1, 2):
+            assert list(lazy.walk(key, up=True, depth=depth)) == list(whole.walk(key, up=True, depth=depth))
