@@ -10,7 +10,7 @@ reached the branch anyway). ``history_cache`` keeps the result under ``.git/mode
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -389,16 +389,26 @@ def read_records(
     ``registry_blob`` is registry.yaml as of ``exclude``; ``known`` holds records already
     computed by commit id: they are reused, not read again.
     """
+    return list(iter_records(top, tip, exclude=exclude, registry_blob=registry_blob, known=known))
+
+
+def iter_records(
+    top: Path,
+    tip: str,
+    *,
+    exclude: str | None = None,
+    registry_blob: str | None = None,
+    known: KnownRecords | None = None,
+) -> Iterator[CommitRecord]:
+    """``read_records``, one record at a time (so that a caller need not hold them all)."""
     known = known if known is not None else {}
-    records: list[CommitRecord] = []
     with gitlog.BlobReader(top) as blobs:
         reader = Reader(blobs, registry_blob)
         for entry in gitlog.first_parent_log(top, tip, HISTORY_PATHS, exclude=exclude):
             record = known.get(entry.sha) or reader.record(entry)
             if record.registry_blob:
                 reader.registry_blob = record.registry_blob
-            records.append(record)
-    return records
+            yield record
 
 
 def events_of(records: Iterable[CommitRecord]) -> list[Event]:

@@ -27,7 +27,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from modelreg import gitlog
-from modelreg.history import CommitRecord, Warn, read_records
+from modelreg.history import CommitRecord, Warn, iter_records, read_records
 
 CACHE_FORMAT = 2
 CACHE_FILE = "history.json"
@@ -75,6 +75,19 @@ def records(
         return _records(top, head, tip, warn, model)
 
 
+def records_since(top: Path, since: str, *, warn: Warn = stderr_warning) -> list[CommitRecord] | None:
+    """The records of HEAD's first-parent chain newer than commit ``since``, oldest first;
+    None when ``since`` is not on that chain."""
+    head = gitlog.head_commit(top)
+    try:
+        lines = _head_kept(top, head, warn).lines
+        at = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].startswith(since)), None)
+        return None if at is None else [_parse(line) for line in lines[at + 1 :]]
+    except ValidationError:
+        cache_file(top).unlink(missing_ok=True)
+        return None
+
+
 def _records(top: Path, head: str, tip: str | None, warn: Warn, model: str | None) -> list[CommitRecord]:
     kept = _head_kept(top, head, warn)
     lines = kept.lines
@@ -119,13 +132,13 @@ def _head_kept(top: Path, head: str, warn: Warn) -> Kept:
         return kept
     lines: list[str] | None = None
     if kept is not None and gitlog.first_parent_steps(top, kept.head, head) is not None:
-        added = read_records(top, head, exclude=kept.head, registry_blob=kept.registry_blob())
+        added = iter_records(top, head, exclude=kept.head, registry_blob=kept.registry_blob())
         lines = kept.lines + [_line(r) for r in added]
     elif kept is not None:
         lines = _after_rewrite(top, kept, head, warn)
     if lines is None:
-        found = read_records(top, head, known=_Known(kept.lines if kept else []))
-        lines = [_line(r) for r in found]
+        found = iter_records(top, head, known=_Known(kept.lines if kept else []))
+        lines = [_line(r) for r in found]  # one record at a time: 40,000 of them take 150 MB
     kept = Kept(head=head, branch=gitlog.current_branch(top), lines=lines)
     _save(path, kept)
     return kept

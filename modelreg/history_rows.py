@@ -81,18 +81,22 @@ def rows_of(records: list[CommitRecord]) -> list[list[Any]]:
     return found
 
 
-def read(path: Path, head: str) -> list[list[Any]] | None:
-    """The rows kept for ``head``, or None when there are none (or they do not read back)."""
+def read(path: Path, head: str | None = None) -> tuple[str, list[list[Any]]] | None:
+    """The head the rows were kept for and the rows (only for ``head`` when given), or None
+    when there are none (or they do not read back)."""
     try:
         header_line, _, body = path.read_bytes().partition(b"\n")
         header = json.loads(header_line)
-        if header != {"format": FORMAT, "head": head, "stamp": stamp(), "sha1": _digest(body)}:
+        if not isinstance(header, dict) or (head is not None and header.get("head") != head):
+            return None
+        kept = header.get("head")
+        if header != {"format": FORMAT, "head": kept, "stamp": stamp(), "sha1": _digest(body)}:
             return None
         rows = json.loads(body)
     except (OSError, ValueError, RecursionError):
         return None
     # The digest says these are the bytes ``write`` wrote, so the rows are what ``rows_of`` made.
-    return rows if isinstance(rows, list) else None
+    return (kept, rows) if isinstance(kept, str) and isinstance(rows, list) else None
 
 
 def _digest(body: bytes) -> str:
@@ -118,7 +122,7 @@ def write(path: Path, head: str, rows: list[list[Any]]) -> None:
         return
 
 
-def kept(rows: list[list[Any]], query: Query) -> list[list[str]]:
+def matching(rows: list[list[Any]], query: Query) -> list[list[str]]:
     """The table cells of the rows ``query`` asks for, in their order."""
     if query == Query():
         return [row[5:] for row in rows]
@@ -132,16 +136,21 @@ def table_rows(top: Path, query: Query, *, warn: Warn | None = None) -> list[lis
         refs.check_name(query.model)
     head = gitlog.head_commit(top)
     path = gitlog.git_dir_path(top, "modelreg") / ROWS_FILE
-    rows = read(path, head)
+    found = read(path)
+    rows = found[1] if found is not None and found[0] == head else None
     if rows is None:
         from modelreg import history_cache
 
-        records = history_cache.records(top, tip=head, warn=warn or history_cache.stderr_warning)
-        rows = rows_of(records)
+        warn = warn or history_cache.stderr_warning
+        newer = history_cache.records_since(top, found[0], warn=warn) if found is not None else None
+        if found is not None and newer is not None:  # the branch moved on: rows for the new commits only
+            rows = rows_of(newer) + found[1]
+        else:
+            rows = rows_of(history_cache.records(top, tip=head, warn=warn))
         write(path, head, rows)
     if query.model is not None:
         check_known(query.model, query.version, [(r[0], r[1]) for r in rows])
-    return kept(rows, query)
+    return matching(rows, query)
 
 
 def check_known(model: str | None, version: str | None, seen: list[tuple[str | None, str | None]]) -> None:

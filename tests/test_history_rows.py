@@ -67,8 +67,9 @@ def test_the_kept_rows_print_what_the_events_print(hist: Built, args: list[str])
 def test_the_rows_are_what_a_warm_history_reads(hist: Built) -> None:
     hist.cli("history")
     head = hist.git("rev-parse", "HEAD").strip()
-    rows = history_rows.read(rows_path(hist), head)
-    assert rows is not None
+    found = history_rows.read(rows_path(hist), head)
+    assert found is not None
+    rows = found[1]
     rows[0][-1] = "read from the kept rows"
     history_rows.write(rows_path(hist), head, rows)
     assert hist.cli("history").out.splitlines()[1].endswith("read from the kept rows")
@@ -113,3 +114,35 @@ def test_control_characters_from_a_commit_are_escaped(hist: Built) -> None:
     r = hist.cli("history", "fraud", "--stage", "staging")
     assert r.code == 0
     assert "\x1b" not in r.out and "Mallory \\x1b[31mRed" in r.out.splitlines()[1]
+
+
+def mark_oldest_row(built: Built, text: str) -> None:
+    """Write the kept rows back with the oldest row's change cell replaced (digest and all)."""
+    found = history_rows.read(rows_path(built))
+    assert found is not None
+    head, rows = found
+    rows[-1][-1] = text
+    history_rows.write(rows_path(built), head, rows)
+
+
+def test_new_commits_add_rows_to_the_kept_ones(hist: Built) -> None:
+    hist.cli("history")
+    mark_oldest_row(hist, "kept from before")
+    new = promote_directly(
+        hist, "archived: [1.0.0, 1.1.0]\nproduction: 2.0.0\nstaging: [1.2.0]\n", "stage fraud@1.2.0"
+    )
+    r = hist.cli("history")
+    assert (r.code, r.err) == (0, "")
+    lines = r.out.splitlines()
+    assert new[:8] in lines[1] and lines[-1].endswith("kept from before")
+    assert r.out.replace("kept from before", "created") == from_events(hist, [])
+
+
+def test_a_rewritten_branch_rebuilds_the_rows(hist: Built) -> None:
+    hist.cli("history")
+    mark_oldest_row(hist, "kept from before")
+    hist.git("reset", "-q", "--hard", hist.commits["pr14"])
+    r = hist.cli("history")
+    assert r.code == 0 and "was rewritten" in r.err
+    assert "kept from before" not in r.out
+    assert r.out == from_events(hist, [])
