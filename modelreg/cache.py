@@ -427,17 +427,6 @@ def _write_json(target: Path, content: dict[str, Any]) -> None:
     _write_text(target, text)
 
 
-def write_bytes(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` whole or not at all (temporary file + rename); never fails."""
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with open(temp, "wb") as f:
-            f.write(data)
-        os.replace(temp, target)
-    except OSError:
-        temp.unlink(missing_ok=True)
-
-
 def _write_text(target: Path, text: str) -> None:
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:

@@ -15,18 +15,15 @@ question about one model parses only the records that name it: `compare --over-t
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from modelreg import gitlog
+from modelreg import gitlog, sealed
 from modelreg.history import CommitRecord, Warn, iter_records, read_records
 
 CACHE_FORMAT = 2
@@ -159,40 +156,24 @@ def _after_rewrite(top: Path, kept: Kept, head: str, warn: Warn) -> list[str] | 
     return [line for line in kept.lines if line[:40] not in gone]
 
 
-def _digest(body: bytes) -> str:
-    return hashlib.sha1(body, usedforsecurity=False).hexdigest()
-
-
 def _read(path: Path) -> Kept | None:
+    found = sealed.read(path)
+    if found is None:
+        return None
+    header, body = found
+    head, branch = header.get("head"), header.get("branch")
+    if header != {"format": CACHE_FORMAT, "head": head, "branch": branch} or not isinstance(head, str):
+        return None
+    if branch is not None and not isinstance(branch, str):
+        return None
     try:
-        header_line, _, body = path.read_bytes().partition(b"\n")
-        header = json.loads(header_line)
-        if not isinstance(header, dict) or header.get("format") != CACHE_FORMAT:
-            return None
-        head, branch = header["head"], header["branch"]
-        if header["sha1"] != _digest(body) or not isinstance(head, str):
-            return None
-        if branch is not None and not isinstance(branch, str):
-            return None
         lines = body.decode().split("\n") if body else []
-    except (OSError, ValueError, RecursionError, KeyError, TypeError):
+    except UnicodeDecodeError:
         return None
     return Kept(head=head, branch=branch, lines=lines)
 
 
-def _save(path: Path, kept: Kept) -> None:
-    """Write the cache atomically (temporary file + rename); a failure to write is not fatal."""
-    body = "\n".join(kept.lines).encode()
-    header = {"format": CACHE_FORMAT, "head": kept.head, "branch": kept.branch, "sha1": _digest(body)}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".history-", suffix=".json", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(json.dumps(header).encode() + b"\n" + body)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-    except OSError:
-        return
+def _save(path: Path, cache: Kept) -> None:
+    """Write the cache whole or not at all; a failure to write is not fatal."""
+    header = {"format": CACHE_FORMAT, "head": cache.head, "branch": cache.branch}
+    sealed.write(path, header, "\n".join(cache.lines).encode())

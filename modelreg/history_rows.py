@@ -14,25 +14,24 @@ file that is stale (another head, another stamp) or does not read back is ignore
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import os
-import tempfile
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from modelreg import gitlog, refs
+from modelreg import gitlog, refs, sealed
 from modelreg.errors import NotFoundError
 
 if TYPE_CHECKING:
     from modelreg.history import CommitRecord, Warn
 
-FORMAT = 1
+FORMAT = 2
 ROWS_FILE = "history-rows.json"
 HEADERS = ["DATE", "EVENT", "REF", "PR", "BY", "COMMIT", "CHANGE"]
 # Modules whose code decides a row's content.
-_ROW_MODULES = ["history_rows.py", "history_report.py", "report.py"]
+_ROW_MODULES = ["history_rows.py", "history_report.py", "report.py", "sealed.py"]
 
 
 class Query(NamedTuple):
@@ -84,42 +83,43 @@ def rows_of(records: list[CommitRecord]) -> list[list[Any]]:
 def read(path: Path, head: str | None = None) -> tuple[str, list[list[Any]]] | None:
     """The head the rows were kept for and the rows (only for ``head`` when given), or None
     when there are none (or they do not read back)."""
+    found = _kept(path, head)
+    if found is None:
+        return None
     try:
-        header_line, _, body = path.read_bytes().partition(b"\n")
-        header = json.loads(header_line)
-        if not isinstance(header, dict) or (head is not None and header.get("head") != head):
-            return None
-        kept = header.get("head")
-        if header != {"format": FORMAT, "head": kept, "stamp": stamp(), "sha1": _digest(body)}:
-            return None
-        rows = json.loads(body)
-    except (OSError, ValueError, RecursionError):
+        rows = json.loads(found[1].partition(b"\n")[0])
+    except (ValueError, RecursionError):
         return None
     # The digest says these are the bytes ``write`` wrote, so the rows are what ``rows_of`` made.
-    return (kept, rows) if isinstance(kept, str) and isinstance(rows, list) else None
+    return (found[0], rows) if isinstance(rows, list) else None
 
 
-def _digest(body: bytes) -> str:
-    return hashlib.sha1(body, usedforsecurity=False).hexdigest()
+def _kept(path: Path, head: str | None) -> tuple[str, bytes] | None:
+    found = sealed.read(path)
+    if found is None:
+        return None
+    header, body = found
+    written = header.get("head")
+    if header != {"format": FORMAT, "head": written, "stamp": stamp()} or not isinstance(written, str):
+        return None
+    return None if head is not None and written != head else (written, body)
 
 
 def write(path: Path, head: str, rows: list[list[Any]]) -> None:
-    """Keep ``rows`` (``rows_of``) for ``head``: a header line (with a digest of the rest), then
-    the rows as JSON; temporary file + rename, a failure to write is ignored."""
-    body = json.dumps(rows, separators=(",", ":")).encode()
-    header = {"format": FORMAT, "head": head, "stamp": stamp(), "sha1": _digest(body)}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".history-rows-", suffix=".json", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(json.dumps(header).encode() + b"\n" + body)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-    except OSError:
-        return
+    """Keep ``rows`` (``rows_of``) for ``head``: the rows as JSON (one line), then the table
+    of them all as `modelreg history` prints it."""
+    body = (
+        json.dumps(rows, separators=(",", ":")).encode() + b"\n" + _render(matching(rows, Query())).encode()
+    )
+    sealed.write(path, {"format": FORMAT, "head": head, "stamp": stamp()}, body)
+
+
+def _render(cells: list[list[str]]) -> str:
+    from modelreg.history_report import render_rows
+
+    out = io.StringIO()
+    render_rows(cells, out)
+    return out.getvalue()
 
 
 def matching(rows: list[list[Any]], query: Query) -> list[list[str]]:
@@ -129,28 +129,39 @@ def matching(rows: list[list[Any]], query: Query) -> list[list[str]]:
     return [row[5:] for row in rows if query.keeps(row[0], row[1], (row[2], row[3]), row[4])]
 
 
-def table_rows(top: Path, query: Query, *, warn: Warn | None = None) -> list[list[str]]:
-    """``audit.trail(top, ...)`` as the cells `modelreg history` prints, newest first, from the
-    rows kept for HEAD when there are some (no event is built then, nor pydantic imported)."""
+def table(top: Path, query: Query, *, warn: Warn | None = None) -> str:
+    """``audit.trail(top, ...)`` as `modelreg history` prints it, from the rows kept for HEAD
+    when there are some (no event is built then, nor pydantic imported); the whole trail is
+    kept as printed, so asking for all of it reads one file and prints it."""
     if query.model is not None:
         refs.check_name(query.model)
     head = gitlog.head_commit(top)
     path = gitlog.git_dir_path(top, "modelreg") / ROWS_FILE
-    found = read(path)
-    rows = found[1] if found is not None and found[0] == head else None
-    if rows is None:
-        from modelreg import history_cache
-
-        warn = warn or history_cache.stderr_warning
-        newer = history_cache.records_since(top, found[0], warn=warn) if found is not None else None
-        if found is not None and newer is not None:  # the branch moved on: rows for the new commits only
-            rows = rows_of(newer) + found[1]
-        else:
-            rows = rows_of(history_cache.records(top, tip=head, warn=warn))
-        write(path, head, rows)
+    if query == Query():
+        found = _kept(path, head)
+        if found is not None:
+            return found[1].partition(b"\n")[2].decode()
+    rows = _rows(top, head, path, warn)
     if query.model is not None:
         check_known(query.model, query.version, [(r[0], r[1]) for r in rows])
-    return matching(rows, query)
+    return _render(matching(rows, query))
+
+
+def _rows(top: Path, head: str, path: Path, warn: Warn | None) -> list[list[Any]]:
+    """The rows of HEAD: kept, or the kept ones and those of newer commits, or all made anew."""
+    found = read(path)
+    if found is not None and found[0] == head:
+        return found[1]
+    from modelreg import history_cache
+
+    warn = warn or history_cache.stderr_warning
+    newer = history_cache.records_since(top, found[0], warn=warn) if found is not None else None
+    if found is not None and newer is not None:  # the branch moved on: rows for the new commits only
+        rows = rows_of(newer) + found[1]
+    else:
+        rows = rows_of(history_cache.records(top, tip=head, warn=warn))
+    write(path, head, rows)
+    return rows
 
 
 def check_known(model: str | None, version: str | None, seen: list[tuple[str | None, str | None]]) -> None:

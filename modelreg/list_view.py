@@ -7,25 +7,25 @@ rows, so a warm `list` walks the work tree, finds the key, reads one file and pr
 
 Written by the slow path, from the same ``cells`` it prints, and only after it read the
 registry without a problem that stops reads (so the fast path has no error to reproduce but
-an unknown stage or model). A header line carries the code stamp and a digest of the body: a
-file that does not read back whole is ignored.
+an unknown stage or model); it also holds the whole table as printed, so a plain `list` only
+prints it. A sealed file (``modelreg.sealed``): one that does not read back whole is ignored.
 """
 
 from __future__ import annotations
 
-import hashlib
+import io
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelreg import cache
-from modelreg.report import number, printable
+from modelreg import cache, sealed
+from modelreg.report import number, printable, table
 
 if TYPE_CHECKING:
     from modelreg.registry import ListedVersion, Registry
     from modelreg.tree import WorkTree
 
-FORMAT = 1
+FORMAT = 2
 HEADERS = ["MODEL", "VERSION", "STAGE", "CREATED", "METRICS"]
 KEPT = 4  # views of this many states are kept
 
@@ -45,28 +45,50 @@ def build(registry: Registry) -> dict[str, Any]:
     return {"stages": list(registry.config.stages), "models": models}
 
 
+def render(rows: list[list[str]]) -> str:
+    """The table `modelreg list` prints of these rows."""
+    out = io.StringIO()
+    table(HEADERS, rows, out)
+    return out.getvalue()
+
+
 def _file(folder: Path, key: str) -> Path:
     return folder / f"list-{key}.json"
 
 
 def write(registry: Registry) -> None:
-    """Keep the view of ``registry`` (its work tree) when its state is kept; failures ignored."""
+    """Keep the view of ``registry`` (its work tree) when its state is kept: the view as JSON
+    (one line), then the table of every version as `modelreg list` prints it."""
     snap = registry.snapshot
     folder = snap.store.folder
     if folder is None or snap.state is None:
         return
-    body = json.dumps(build(registry), separators=(",", ":")).encode()
-    header = {"format": FORMAT, "stamp": snap.store.stamp, "sha1": _digest(body)}
-    target = _file(folder, snap.state)
-    cache.write_bytes(target, json.dumps(header).encode() + b"\n" + body)
+    view = build(registry)
+    everything = render(rows(view, stage=None, tag=None, model=None))
+    body = json.dumps(view, separators=(",", ":")).encode() + b"\n" + everything.encode()
+    sealed.write(_file(folder, snap.state), {"format": FORMAT, "stamp": snap.store.stamp}, body)
     cache.keep_newest(folder, "list-*.json", KEPT)
 
 
-def _digest(body: bytes) -> str:
-    return hashlib.sha1(body, usedforsecurity=False).hexdigest()
+class View:
+    """A view read back: the whole table as printed, and the data to print less of it."""
+
+    def __init__(self, body: bytes) -> None:
+        self._data, _, self._text = body.partition(b"\n")
+
+    def text(self) -> str:
+        return self._text.decode()
+
+    def data(self) -> dict[str, Any] | None:
+        try:
+            found = json.loads(self._data)
+        except (ValueError, RecursionError):
+            return None
+        # The digest says these are the bytes ``write`` wrote: the view is what ``build`` made.
+        return found if isinstance(found, dict) else None
 
 
-def read(tree: WorkTree) -> dict[str, Any] | None:
+def find(tree: WorkTree) -> View | None:
     """The view kept for the work tree's state now, or None."""
     from modelreg.layout import REGISTRY_FILE, is_document
 
@@ -78,17 +100,10 @@ def read(tree: WorkTree) -> dict[str, Any] | None:
         return None
     wanted = [p for p in listed if is_document(p)]
     prints, _ = tree.fingerprints(wanted)
-    key = cache.state_key(store.stamp, listed, wanted, prints)
-    try:
-        header_line, _, body = _file(store.folder, key).read_bytes().partition(b"\n")
-        header = json.loads(header_line)
-        if header != {"format": FORMAT, "stamp": store.stamp, "sha1": _digest(body)}:
-            return None
-        view = json.loads(body)
-    except (OSError, ValueError, RecursionError):
+    found = sealed.read(_file(store.folder, cache.state_key(store.stamp, listed, wanted, prints)))
+    if found is None or found[0] != {"format": FORMAT, "stamp": store.stamp}:
         return None
-    # The digest says these are the bytes ``write`` wrote: the view is what ``build`` made.
-    return view if isinstance(view, dict) else None
+    return View(found[1])
 
 
 def rows(view: dict[str, Any], *, stage: str | None, tag: str | None, model: str | None) -> list[list[str]]:

@@ -51,13 +51,15 @@ def test_a_warm_list_reads_the_view(populated: Reg) -> None:
     populated.cli("list")
     (path,) = views(populated)
     header, _, body = path.read_bytes().partition(b"\n")
-    view = json.loads(body)
-    view["models"][0][1][0][-1] = "read from the view"
-    body = json.dumps(view).encode()
+    data, _, table = body.partition(b"\n")
+    view = json.loads(data)
+    view["models"][0][1][0][-1] = "filtered from the view"
+    body = json.dumps(view).encode() + b"\n" + table.replace(b"auc=0.93", b"printed from the view")
     fields = json.loads(header)
     fields["sha1"] = hashlib.sha1(body).hexdigest()
     path.write_bytes(json.dumps(fields).encode() + b"\n" + body)
-    assert "read from the view" in populated.cli("list").out
+    assert "printed from the view" in populated.cli("list").out
+    assert "filtered from the view" in populated.cli("list", "--model", view["models"][0][0]).out
 
 
 def test_an_edit_makes_a_new_state(populated: Reg) -> None:

@@ -105,11 +105,12 @@ def _damage(path: Path, damage: str) -> None:
     text = path.read_text(errors="replace")
     if path.name.startswith("list-") and damage in ("wrong-shapes", "forged-summary"):
         header, _, body = text.partition("\n")  # a header with a digest of the body: edit the body
-        view = json.loads(body)
+        data, _, table = body.partition("\n")
+        view = json.loads(data)
         view["models"] = (
             [[name, [[[], "x"]]] for name, _ in view["models"]] if damage == "forged-summary" else 5
         )
-        path.write_text(header + "\n" + json.dumps(view))
+        path.write_text(header + "\n" + json.dumps(view) + "\n" + table.replace("fraud", "forged"))
     elif damage == "garbage":
         path.write_bytes(os.urandom(200))
     elif damage == "truncated":

@@ -59,7 +59,7 @@ def command(
         until=checked_date(until, end_of_day=True) if until else None,
     )
     if fmt == "table":  # from the rows kept for HEAD: no event built
-        history_report.render_rows(history_rows.table_rows(top, query), sys.stdout)
+        sys.stdout.write(history_rows.table(top, query))
         return
     from modelreg import audit
 

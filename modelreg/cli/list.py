@@ -38,12 +38,15 @@ def command(
         from modelreg import git, list_view
         from modelreg.tree import WorkTree
 
-        view = list_view.read(WorkTree(git.root(repo)))
-        if view is not None:
-            _check_filters(
-                view["stages"], stage, model, known=lambda name: any(m == name for m, _ in view["models"])
-            )
-            _table(list_view.rows(view, stage=stage, tag=tag, model=model))
+        view = list_view.find(WorkTree(git.root(repo)))
+        if view is not None and stage is None and tag is None and model is None:
+            sys.stdout.write(view.text())
+            return
+        data = view.data() if view is not None else None
+        if data is not None:
+            models = {name for name, _ in data["models"]}
+            _check_filters(data["stages"], stage, model, known=models.__contains__)
+            sys.stdout.write(list_view.render(list_view.rows(data, stage=stage, tag=tag, model=model)))
             return
     registry = registry_for(repo, at)
     _check_filters(list(registry.config.stages), stage, model, known=lambda name: bool(registry.model(name)))
@@ -61,7 +64,7 @@ def command(
         return
     from modelreg import list_view
 
-    _table([list_view.cells(v) for v in rows])
+    sys.stdout.write(list_view.render([list_view.cells(v) for v in rows]))
     if at is None:
         list_view.write(registry)
 
@@ -79,13 +82,6 @@ def _check_filters(
 
         if not known(refs.check_name(model)):
             raise NotFoundError(f"no model {model!r} in the registry; `modelreg list` shows the models")
-
-
-def _table(rows: list[list[str]]) -> None:
-    from modelreg.list_view import HEADERS
-    from modelreg.report import table
-
-    table(HEADERS, rows, sys.stdout)
 
 
 def _row(v: ListedVersion) -> dict[str, Any]:
