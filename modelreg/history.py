@@ -376,22 +376,6 @@ class KnownRecords(Protocol):
     def get(self, sha: str, /) -> CommitRecord | None: ...
 
 
-def read_records(
-    top: Path,
-    tip: str,
-    *,
-    exclude: str | None = None,
-    registry_blob: str | None = None,
-    known: KnownRecords | None = None,
-) -> list[CommitRecord]:
-    """Records of ``tip``'s first-parent chain (after ``exclude``), oldest first.
-
-    ``registry_blob`` is registry.yaml as of ``exclude``; ``known`` holds records already
-    computed by commit id: they are reused, not read again.
-    """
-    return list(iter_records(top, tip, exclude=exclude, registry_blob=registry_blob, known=known))
-
-
 def iter_records(
     top: Path,
     tip: str,
@@ -400,7 +384,12 @@ def iter_records(
     registry_blob: str | None = None,
     known: KnownRecords | None = None,
 ) -> Iterator[CommitRecord]:
-    """``read_records``, one record at a time (so that a caller need not hold them all)."""
+    """Records of ``tip``'s first-parent chain (after ``exclude``), oldest first, one at a time
+    (so that a caller need not hold them all).
+
+    ``registry_blob`` is registry.yaml as of ``exclude``; ``known`` holds records already
+    computed by commit id: they are reused, not read again.
+    """
     known = known if known is not None else {}
     with gitlog.BlobReader(top) as blobs:
         reader = Reader(blobs, registry_blob)

@@ -24,7 +24,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from modelreg import gitlog, sealed
-from modelreg.history import CommitRecord, Warn, iter_records, read_records
+from modelreg.history import CommitRecord, Warn, iter_records
 
 CACHE_FORMAT = 2
 CACHE_FILE = "history.json"
@@ -91,7 +91,7 @@ def _records(top: Path, head: str, tip: str | None, warn: Warn, model: str | Non
     if tip is not None and tip != head:
         dropped = gitlog.first_parent_steps(top, tip, head)
         if dropped is None:
-            found = read_records(top, tip, known=_Known(lines))
+            found = list(iter_records(top, tip, known=_Known(lines)))
             return [r for r in found if model is None or any(c.model == model for c in r.changes)]
         gone = set(dropped)
         lines = [line for line in lines if line[:40] not in gone]
@@ -112,7 +112,7 @@ def _line(record: CommitRecord) -> str:
 
 
 class _Known:
-    """Records by commit id, parsed from their lines when asked for (``read_records``'s ``known``)."""
+    """Records by commit id, parsed from their lines when asked for (``iter_records``'s ``known``)."""
 
     def __init__(self, lines: Iterable[str]) -> None:
         self._lines = {line[:40]: line for line in lines}
