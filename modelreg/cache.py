@@ -39,6 +39,7 @@ from importlib import resources, util
 from pathlib import Path
 from typing import Any
 
+from modelreg import sealed
 from modelreg.tree import FileMemo, FolderMemo
 
 FORMAT = 1
@@ -58,6 +59,7 @@ _OUTCOME_MODULES = [
 _KINDS = {"registry": "r", "model": "f", "stages": "s", "manifest": "m", "pointer": "p"}
 _REPORTS_KEPT = 8
 _STATES_KEPT = 4
+_LISTINGS_KEPT = 8
 _COMPANIONS = ("listing", "facts")
 
 
@@ -265,6 +267,30 @@ class Store:
             self._companions[(view, key)] = self._read(_companion_file(view, key))
         return self._companions[(view, key)]
 
+    # -- commits ----------------------------------------------------------------------------
+
+    def commit_listing(self, state: str) -> tuple[dict[str, str], list[str]] | None:
+        """The documents' listing (``GitTree.documents_listing``) of a commit whose registry
+        folders have the tree ids ``state`` (``GitTree.state_id``): trees never change, so
+        neither does their listing."""
+        if self.folder is None:
+            return None
+        found = sealed.read(self.folder / _listing_file(state))
+        if found is None or found[0] != {"format": FORMAT, "state": state}:
+            return None
+        try:
+            blobs, links = json.loads(found[1])
+        except (ValueError, TypeError):
+            return None
+        return blobs, links  # sealed: what remember_commit_listing wrote
+
+    def remember_commit_listing(self, state: str, listing: tuple[dict[str, str], list[str]]) -> None:
+        if self.folder is None:
+            return
+        body = json.dumps(listing, separators=(",", ":")).encode()
+        sealed.write(self.folder / _listing_file(state), {"format": FORMAT, "state": state}, body)
+        keep_newest(self.folder, "commit-*.json", _LISTINGS_KEPT)
+
     # -- validation reports ---------------------------------------------------------------
 
     def report(self, key: str) -> dict[str, Any] | None:
@@ -381,6 +407,10 @@ class Store:
                 shard = self._sections[name]
                 for key in [k for k in shard if k not in index]:
                     del shard[key]
+
+
+def _listing_file(state: str) -> str:
+    return f"commit-{hashlib.sha1(state.encode(), usedforsecurity=False).hexdigest()}.json"
 
 
 def _state_file(key: str) -> str:

@@ -30,7 +30,7 @@ from modelreg.layout import (
     stages_path,
 )
 from modelreg.models import Manifest, ModelFacts, RegistryConfig
-from modelreg.tree import FileMemo, Tree, WorkTree, blob_id
+from modelreg.tree import FileMemo, GitTree, Tree, WorkTree, blob_id
 
 if TYPE_CHECKING:
     from modelreg import dvcfile
@@ -499,6 +499,13 @@ class Snapshot:
     # -- loading --------------------------------------------------------------------------
 
     def _load_documents(self) -> None:
+        if isinstance(self.tree, GitTree):  # a commit: its listing may be known by its trees' ids
+            state = self.tree.state_id()
+            known = self.store.commit_listing(state)
+            if known is not None:
+                self.tree.adopt(known)
+            else:
+                self.store.remember_commit_listing(state, self.tree.documents_listing())
         self.listed = self.tree.document_paths()
         wanted = [p for p in self.listed if is_document(p)]
         prints, racy = self.tree.fingerprints(wanted)

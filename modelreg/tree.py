@@ -290,6 +290,7 @@ class GitTree:
         self.label = rev
         self._shallow: tuple[dict[str, str], list[str]] | None = None
         self._deep: tuple[dict[str, str], list[str]] | None = None
+        self._state_id: str | None = None
 
     def _listing(self, *, deep: bool) -> tuple[dict[str, str], list[str]]:
         # A symlink's blob is its target's name: never read it as a registry file.
@@ -300,6 +301,15 @@ class GitTree:
         if self._shallow is None:
             self._shallow = git.ls_tree_shallow(self.top, self.commit, REGISTRY_PATHS, depth=DOCUMENT_DEPTH)
         return self._shallow
+
+    def documents_listing(self) -> tuple[dict[str, str], list[str]]:
+        """The blob id of each file at the documents' depth or above, and the symlinks there."""
+        return self._listing(deep=False)
+
+    def adopt(self, listing: tuple[dict[str, str], list[str]]) -> None:
+        """Take ``documents_listing`` as it was read before for a commit with these tree ids."""
+        if self._shallow is None and self._deep is None:
+            self._shallow = listing
 
     def _blobs_for(self, paths: list[str]) -> dict[str, str]:
         deep = any(p.count("/") >= DOCUMENT_DEPTH for p in paths)
@@ -323,7 +333,9 @@ class GitTree:
 
     def state_id(self) -> str:
         """The ids of the registry's folders and files in this commit: equal ids, equal content."""
-        return " ".join(git.tree_ids(self.top, self.commit, REGISTRY_PATHS))
+        if self._state_id is None:
+            self._state_id = " ".join(git.tree_ids(self.top, self.commit, REGISTRY_PATHS))
+        return self._state_id
 
     def read(self, path: str) -> bytes | None:
         return self.read_all([path]).get(path)

@@ -111,6 +111,11 @@ def _damage(path: Path, damage: str) -> None:
             [[name, [[[], "x"]]] for name, _ in view["models"]] if damage == "forged-summary" else 5
         )
         path.write_text(header + "\n" + json.dumps(view) + "\n" + table.replace("fraud", "forged"))
+    elif path.name.startswith("commit-") and damage in ("wrong-shapes", "forged-summary"):
+        header, _, body = text.partition("\n")  # sealed too: edit the body
+        blobs, links = json.loads(body)
+        forged = {p: "0" * 40 for p in blobs} if damage == "forged-summary" else [1]
+        path.write_text(header + "\n" + json.dumps([forged, links]))
     elif damage == "garbage":
         path.write_bytes(os.urandom(200))
     elif damage == "truncated":
@@ -137,10 +142,12 @@ def _damage(path: Path, damage: str) -> None:
 def test_a_damaged_cache_is_ignored_and_rebuilt(populated: Reg, tmp_path: Path) -> None:
     time.sleep(FileMemo.RACY_NS / 1e9 + 0.2)  # so that whole states and listings are kept too
     cold = _answers(populated)
+    at_head = populated.cli("list", "--at", "HEAD")  # a commit's listing is kept too
     pristine = tmp_path / "pristine"
     shutil.copytree(_cache_dir(populated), pristine)
     names = {p.name.split("-")[0] for p in pristine.iterdir()}
     assert {"index.json", "state", "listing", "list", "data", "reports.json", "files.json"} <= names
+    assert "commit" in names
     for damage in DAMAGES:
         shutil.rmtree(_cache_dir(populated))
         shutil.copytree(pristine, _cache_dir(populated))
@@ -148,6 +155,7 @@ def test_a_damaged_cache_is_ignored_and_rebuilt(populated: Reg, tmp_path: Path) 
             _damage(path, damage)
         assert _answers(populated) == cold, damage
         assert _answers(populated) == cold, damage
+        assert populated.cli("list", "--at", "HEAD") == at_head, damage
 
 
 def test_reads_at_a_revision_use_the_cache_and_agree(populated: Reg) -> None:
@@ -256,3 +264,21 @@ def test_a_large_registry_parsed_on_every_core_answers_the_same(tmp_path: Path) 
     assert len(json.loads(parallel[0][1:])["versions"]) == 40 * 26
     assert read({"MODELREG_WORKERS": "1"}) == parallel
     assert read({"MODELREG_NO_CACHE": "1"}) == parallel
+
+
+def test_a_commit_read_again_takes_its_listing_from_the_cache(populated: Reg) -> None:
+    from modelreg import snapshot
+    from modelreg.tree import GitTree
+
+    first = snapshot.load(GitTree(populated.path, "HEAD"))
+    listings = list(_cache_dir(populated).glob("commit-*.json"))
+    assert len(listings) == 1
+    cache._stores.clear()
+    tree = GitTree(populated.path, "HEAD")
+    again = snapshot.load(tree)
+    assert tree._shallow is not None and tree._deep is None  # adopted: nothing listed from Git
+    assert (again.listed, again.ids, again.stages) == (first.listed, first.ids, first.stages)
+    populated.write("models/fraud/stages.yaml", "production: 1.2.0\n")
+    populated.commit("promote 1.2.0")
+    assert snapshot.load(GitTree(populated.path, "HEAD")).stages["fraud"] == {"production": ["1.2.0"]}
+    assert len(list(_cache_dir(populated).glob("commit-*.json"))) == 2
