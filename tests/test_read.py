@@ -70,6 +70,15 @@ def test_show_text_and_yaml(populated: Reg) -> None:
     assert data["manifest"]["lineage"]["parents"] == [{"ref": "fraud@1.0.0", "relation": "retrain"}]
 
 
+def test_show_text_escapes_control_characters(populated: Reg) -> None:
+    populated.register("fraud", "1.3.0", description="line one\nline two \x1b[2J", metrics={"auc\x07": 0.5})
+    r = populated.cli("show", "fraud@1.3.0")
+    assert r.code == 0, r.err
+    assert "\x1b" not in r.out and "\x07" not in r.out
+    assert "  description:  line one\\nline two \\x1b[2J" in r.out.splitlines()
+    assert "  metrics:      auc\\x07=0.5" in r.out.splitlines()
+
+
 @pytest.mark.parametrize(
     ("ref", "message"),
     [

@@ -47,7 +47,7 @@ def command(ref: str, at: str | None, repo: str, fmt: str) -> None:
 
 
 def render_text(found: ModelVersion) -> str:
-    from modelreg.report import number
+    from modelreg.report import number, printable
 
     m = found.manifest
     lines = [
@@ -71,4 +71,4 @@ def render_text(found: ModelVersion) -> str:
         lines.append(f"  parent:       {parent.ref} ({parent.relation})")
     for a in m.artifacts:
         lines.append(f"  artifact:     {a.path}  md5 {a.md5}  {a.size} bytes")
-    return "\n".join(lines) + "\n"
+    return "".join(printable(line) + "\n" for line in lines)  # one line per field, escapes shown
