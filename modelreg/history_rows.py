@@ -6,9 +6,11 @@ second. This file holds, for the same head, each event newest first as the seven
 ``history`` prints plus what its filters read (model, version, both stages, commit time), so
 a warm `modelreg history` reads one file of strings and builds no event.
 
-Written whenever the history cache is, from the same records, by the same ``table_cells``
-the slow path renders with; stamped with a digest of the code that decides its content. A
-file that is stale (another head, another stamp) or does not read back is ignored.
+Written by `history` when HEAD has none: from the records, by the same ``table_cells`` the
+event path renders with, plus the whole trail as printed (so a plain `history` prints one
+file); rows of new commits are added to those of an older head on the same branch. Stamped
+with a digest of the code that decides its content; a sealed file (``modelreg.sealed``), so
+one that is stale (another head, another stamp) or does not read back whole is ignored.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ FORMAT = 2
 ROWS_FILE = "history-rows.json"
 HEADERS = ["DATE", "EVENT", "REF", "PR", "BY", "COMMIT", "CHANGE"]
 # Modules whose code decides a row's content.
-_ROW_MODULES = ["history_rows.py", "history_report.py", "report.py", "sealed.py"]
+_ROW_MODULES = ["history.py", "history_rows.py", "history_report.py", "report.py", "sealed.py"]
 
 
 class Query(NamedTuple):

@@ -56,15 +56,16 @@ def _file(folder: Path, key: str) -> Path:
     return folder / f"list-{key}.json"
 
 
-def write(registry: Registry) -> None:
-    """Keep the view of ``registry`` (its work tree) when its state is kept: the view as JSON
-    (one line), then the table of every version as `modelreg list` prints it."""
+def write(registry: Registry, view: dict[str, Any], everything: str | None = None) -> None:
+    """Keep ``view`` (``build(registry)``) when the state of ``registry`` (its work tree) is
+    kept: the view as JSON (one line), then ``everything``, the table of every version as
+    `modelreg list` prints it (made here when not given)."""
     snap = registry.snapshot
     folder = snap.store.folder
     if folder is None or snap.state is None:
         return
-    view = build(registry)
-    everything = render(rows(view, stage=None, tag=None, model=None))
+    if everything is None:
+        everything = render(rows(view, stage=None, tag=None, model=None))
     body = json.dumps(view, separators=(",", ":")).encode() + b"\n" + everything.encode()
     sealed.write(_file(folder, snap.state), {"format": FORMAT, "stamp": snap.store.stamp}, body)
     cache.keep_newest(folder, "list-*.json", KEPT)

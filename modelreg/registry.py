@@ -48,9 +48,12 @@ class ListedVersion(NamedTuple):
 class Registry:
     """A model registry: the Git repository at ``path`` (its work tree, or commit ``rev``)."""
 
-    def __init__(self, path: str | Path = ".", *, rev: str | None = None) -> None:
+    def __init__(self, path: str | Path = ".", *, rev: str | None = None, tree: Tree | None = None) -> None:
+        """``tree``: the files to read when the caller has listed them already (its work tree's
+        or ``rev``'s); by default they are listed afresh."""
         self.root = git.root(path)
-        tree: Tree = GitTree(self.root, rev) if rev else WorkTree(self.root)
+        if tree is None:
+            tree = GitTree(self.root, rev) if rev else WorkTree(self.root)
         self.rev = rev
         self._snap = snapshot.load(tree)
         if REGISTRY_FILE not in self._snap.listed:

@@ -34,20 +34,9 @@ def command(
       modelreg list --tag fraud --format json
       modelreg list --stage production --at 2026-03-01
     """
-    if fmt == "table" and at is None:  # the view kept with the documents' state, when there is one
-        from modelreg import git, list_view
-        from modelreg.tree import WorkTree
-
-        view = list_view.find(WorkTree(git.root(repo)))
-        if view is not None and stage is None and tag is None and model is None:
-            sys.stdout.write(view.text())
-            return
-        data = view.data() if view is not None else None
-        if data is not None:
-            models = {name for name, _ in data["models"]}
-            _check_filters(data["stages"], stage, model, known=models.__contains__)
-            sys.stdout.write(list_view.render(list_view.rows(data, stage=stage, tag=tag, model=model)))
-            return
+    if fmt == "table" and at is None:
+        _table(repo, stage, tag, model)
+        return
     registry = registry_for(repo, at)
     _check_filters(list(registry.config.stages), stage, model, known=lambda name: bool(registry.model(name)))
     names = [model] if model else registry.model_names()
@@ -65,8 +54,37 @@ def command(
     from modelreg import list_view
 
     sys.stdout.write(list_view.render([list_view.cells(v) for v in rows]))
-    if at is None:
-        list_view.write(registry)
+
+
+def _table(repo: str, stage: str | None, tag: str | None, model: str | None) -> None:
+    """The table of the work tree: from the view kept with the documents' state when there is
+    one, else from the registry (keeping its view for the next time)."""
+    from modelreg import git, list_view
+    from modelreg.tree import WorkTree
+
+    tree = WorkTree(git.root(repo))
+    found = list_view.find(tree)
+    if found is not None and stage is None and tag is None and model is None:
+        sys.stdout.write(found.text())
+        return
+    view = found.data() if found is not None else None
+    registry = None
+    if view is None:
+        from modelreg.registry import Registry
+
+        registry = Registry(tree.top, tree=tree)  # the files listed by find(): not listed again
+        _check_filters(
+            list(registry.config.stages), stage, model, known=lambda name: bool(registry.model(name))
+        )
+        view = list_view.build(registry)
+    else:
+        models = {name for name, _ in view["models"]}
+        _check_filters(view["stages"], stage, model, known=models.__contains__)
+    filtered = stage is not None or tag is not None or model is not None
+    text = list_view.render(list_view.rows(view, stage=stage, tag=tag, model=model))
+    sys.stdout.write(text)
+    if registry is not None:
+        list_view.write(registry, view, None if filtered else text)
 
 
 def _check_filters(
