@@ -6,8 +6,8 @@ remembers the head it was built for: the same head reads nothing from Git; a hea
 moved forward reads only the new commits; a rewritten branch is rebuilt, reusing every
 record whose commit survived, with a warning.
 
-The file is a header line (format, head, branch, registry.yaml's blob, a sha1 of the rest),
-then one line per record, oldest first: ``sha<TAB>registry blob<TAB>models<TAB>record``
+The file is sealed (``modelreg.sealed``): a header line (format, head, branch, a sha1 of the
+rest), then one line per record, oldest first: ``sha<TAB>registry blob<TAB>models<TAB>record``
 (models as a JSON list, the record as JSON). Records are parsed only when asked for, and a
 question about one model parses only the records that name it: `compare --over-time` at
 20,000 versions no longer builds 40,000 records to keep the 60 about its model.
