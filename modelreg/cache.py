@@ -37,10 +37,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources, util
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from modelreg import sealed
-from modelreg.tree import FileMemo, FolderMemo
+from modelreg.layout import is_document
+from modelreg.tree import FileMemo, FolderMemo, Tree
 
 FORMAT = 1
 FOLDER = "documents"
@@ -123,12 +124,26 @@ def _version(distribution: str) -> str:
         return "?"
 
 
-def state_key(stamp: str, listed: list[str], documents: list[str], prints: list[Any]) -> str:
-    """The key of the documents' state: the paths at the documents' depth, the documents among
-    them and their ``Tree.fingerprints`` (and the code, by ``stamp``)."""
+class DocumentsState(NamedTuple):
+    """What a tree's documents are now: the paths at the documents' depth (``listed``), the
+    documents among them, whether one changed too recently to be trusted (``racy``), and the
+    key of that state (the code's stamp, the paths and the documents' fingerprints)."""
+
+    key: str
+    listed: list[str]
+    documents: list[str]
+    racy: bool
+
+
+def documents_state(tree: Tree, stamp: str) -> DocumentsState:
+    """The state of ``tree``'s documents: what the document cache and the views kept with a
+    state are found by."""
+    listed = tree.document_paths()
+    documents = [p for p in listed if is_document(p)]
+    prints, racy = tree.fingerprints(documents)
     digest = hashlib.sha1(stamp.encode(), usedforsecurity=False)
     digest.update(repr((listed, documents, prints)).encode())
-    return digest.hexdigest()
+    return DocumentsState(digest.hexdigest(), listed, documents, racy)
 
 
 def is_plain(data: Any) -> bool:

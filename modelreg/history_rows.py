@@ -86,14 +86,17 @@ def read(path: Path, head: str | None = None) -> tuple[str, list[list[Any]]] | N
     """The head the rows were kept for and the rows (only for ``head`` when given), or None
     when there are none (or they do not read back)."""
     found = _kept(path, head)
-    if found is None:
-        return None
+    rows = _rows_in(found[1]) if found is not None else None
+    return (found[0], rows) if found is not None and rows is not None else None
+
+
+def _rows_in(body: bytes) -> list[list[Any]] | None:
     try:
-        rows = json.loads(found[1].partition(b"\n")[0])
+        rows = json.loads(body.partition(b"\n")[0])
     except (ValueError, RecursionError):
         return None
     # The digest says these are the bytes ``write`` wrote, so the rows are what ``rows_of`` made.
-    return (found[0], rows) if isinstance(rows, list) else None
+    return rows if isinstance(rows, list) else None
 
 
 def _kept(path: Path, head: str | None) -> tuple[str, bytes] | None:
@@ -139,19 +142,22 @@ def table(top: Path, query: Query, *, warn: Warn | None = None) -> str:
         refs.check_name(query.model)
     head = gitlog.head_commit(top)
     path = gitlog.git_dir_path(top, "modelreg") / ROWS_FILE
-    if query == Query():
-        found = _kept(path, head)
-        if found is not None:
-            return found[1].partition(b"\n")[2].decode()
-    rows = _rows(top, head, path, warn)
+    found = _kept(path, None)
+    if found is not None and found[0] == head and query == Query():
+        return found[1].partition(b"\n")[2].decode()
+    kept_rows = _rows_in(found[1]) if found is not None else None
+    kept = (found[0], kept_rows) if found is not None and kept_rows is not None else None
+    rows = _rows(top, head, path, kept, warn)
     if query.model is not None:
         check_known(query.model, query.version, [(r[0], r[1]) for r in rows])
     return _render(matching(rows, query))
 
 
-def _rows(top: Path, head: str, path: Path, warn: Warn | None) -> list[list[Any]]:
-    """The rows of HEAD: kept, or the kept ones and those of newer commits, or all made anew."""
-    found = read(path)
+def _rows(
+    top: Path, head: str, path: Path, found: tuple[str, list[list[Any]]] | None, warn: Warn | None
+) -> list[list[Any]]:
+    """The rows of HEAD: ``found`` (the kept ones) when kept for it, or the kept ones and those
+    of newer commits, or all made anew."""
     if found is not None and found[0] == head:
         return found[1]
     from modelreg import history_cache

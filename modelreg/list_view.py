@@ -91,17 +91,15 @@ class View:
 
 def find(tree: WorkTree) -> View | None:
     """The view kept for the work tree's state now, or None."""
-    from modelreg.layout import REGISTRY_FILE, is_document
+    from modelreg.layout import REGISTRY_FILE
 
     store = cache.store_for(tree.top)
     if store.folder is None:
         return None
-    listed = tree.document_paths()
-    if REGISTRY_FILE not in listed:
+    state = cache.documents_state(tree, store.stamp)
+    if REGISTRY_FILE not in state.listed:
         return None
-    wanted = [p for p in listed if is_document(p)]
-    prints, _ = tree.fingerprints(wanted)
-    found = sealed.read(_file(store.folder, cache.state_key(store.stamp, listed, wanted, prints)))
+    found = sealed.read(_file(store.folder, state.key))
     if found is None or found[0] != {"format": FORMAT, "stamp": store.stamp}:
         return None
     return View(found[1])

@@ -25,7 +25,6 @@ from modelreg.layout import (
     PathKind,
     classify,
     facts_path,
-    is_document,
     manifest_path,
     stages_path,
 )
@@ -506,10 +505,7 @@ class Snapshot:
                 self.tree.adopt(known)
             else:
                 self.store.remember_commit_listing(state, self.tree.documents_listing())
-        self.listed = self.tree.document_paths()
-        wanted = [p for p in self.listed if is_document(p)]
-        prints, racy = self.tree.fingerprints(wanted)
-        key = cache.state_key(self.store.stamp, self.listed, wanted, prints)
+        key, self.listed, wanted, racy = cache.documents_state(self.tree, self.store.stamp)
         record = self.store.state(key) if self.store.folder is not None else None
         if record is not None and self._from_record(record, wanted):
             self._state = self.state = key
