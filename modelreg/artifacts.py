@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from modelreg import dvc, dvcfile
 from modelreg.errors import DocumentError, InvalidInputError, ModelregError, NotFoundError
-from modelreg.layout import artifacts_dir, check_no_symlinks
+from modelreg.layout import artifacts_dir, check_no_symlinks, unsafe_path
 from modelreg.models import Artifact, ModelVersion
 
 if TYPE_CHECKING:
@@ -43,6 +43,10 @@ _MD5 = re.compile(r"^[0-9a-f]{32}$")
 
 class ArtifactError(ModelregError):
     """Artifact bytes that are missing, damaged, or cannot be written."""
+
+
+class UnsafeListingError(ArtifactError):
+    """A folder artifact's DVC listing names a path that may not be written (layout.unsafe_path)."""
 
 
 class Progress(Protocol):
@@ -124,7 +128,7 @@ def select(store: dvc.ObjectStore, version: ModelVersion, file: str | None) -> l
     by_rel: dict[str, Artifact] = {}
     for artifact in version.manifest.artifacts:
         rel = artifact.path.removeprefix(folder)
-        if rel == artifact.path or not _safe_relpath(rel):
+        if rel == artifact.path or unsafe_path(rel):
             raise ArtifactError(
                 f"{version.ref}: artifact {artifact.path!r} does not lie under {folder}; "
                 "run `modelreg validate`"
@@ -144,16 +148,6 @@ def select(store: dvc.ObjectStore, version: ModelVersion, file: str | None) -> l
                     return [Selected(version, artifact, wanted, entry.md5)]
             raise NotFoundError(f"folder artifact {artifact.path} of {version.ref} has no file {inner!r}")
     raise NotFoundError(f"{version.ref} has no artifact {file!r}; it has: {', '.join(by_rel)}")
-
-
-def _safe_relpath(rel: str) -> bool:
-    """A relative path that stays inside its folder: no leading /, no .., nothing to normalize."""
-    return (
-        bool(rel)
-        and not rel.startswith("/")
-        and posixpath.normpath(rel) == rel
-        and ".." not in rel.split("/")
-    )
 
 
 # --- reading objects -----------------------------------------------------------------------
@@ -182,13 +176,21 @@ def _parse_listing(raw: bytes, md5: str) -> list[Entry]:
     except (ValueError, RecursionError) as e:  # RecursionError: nested deeper than Python's stack
         raise ArtifactError(f"folder listing {md5} is not a JSON list of files: {e}") from e
     entries = []
+    seen: dict[str, str] = {}
     for item in data if isinstance(data, list) else [None]:
         entry_md5 = item.get("md5") if isinstance(item, dict) else None
         relpath = item.get("relpath") if isinstance(item, dict) else None
         if not isinstance(entry_md5, str) or not _MD5.fullmatch(entry_md5):
             raise ArtifactError(f"folder listing {md5} has an entry without a valid md5")
-        if not isinstance(relpath, str) or not _safe_relpath(relpath):
-            raise ArtifactError(f"folder listing {md5} has an unsafe path {str(relpath)[:80]!r}")
+        why = unsafe_path(relpath) if isinstance(relpath, str) else "is not text"
+        if why is not None:
+            raise UnsafeListingError(f"folder listing {md5}: path {str(relpath)[:80]!r} {why}; refused")
+        assert isinstance(relpath, str)
+        other = seen.setdefault(relpath.lower(), relpath)
+        if other != relpath:
+            raise UnsafeListingError(
+                f"folder listing {md5}: {relpath[:80]!r} and {other[:80]!r} differ only by case; refused"
+            )
         entries.append(Entry(relpath, entry_md5))
     return entries
 

@@ -2,8 +2,11 @@
 change from ``base`` to ``head`` (DESIGN.md, "What `modelreg check` enforces").
 
 The change is what ``head`` did since it forked from ``base`` (their merge base), as a pull
-request's diff is; on CI's merge commit the fork point is the base itself. Stage moves are
-judged by the base's registry.yaml, so a change cannot relax the rules it is judged by.
+request's diff is; on CI's merge commit the fork point is the base itself. Everything in the
+head is the author's to write, so the base's registry.yaml judges, and the invariant is: if
+check accepts, every version's effective stage on the head is reachable from the base by moves
+the base's policy allows, no registered version's files differ, and (with remote checks on)
+every version in a stage past the initial one has its bytes in the remote.
 """
 
 from __future__ import annotations
@@ -14,17 +17,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from modelreg import audit, codeowners, git, policy, semver, snapshot, yamlio
+from modelreg import audit, codeowners, git, policy, semver, snapshot, writeonce, yamlio
 from modelreg.changes import ModelChange, model_change
 from modelreg.errors import DocumentError, InvalidInputError
 from modelreg.git import Change
-from modelreg.history import Event
-from modelreg.layout import CODEOWNERS_FILE, MODELS_DIR, classify, stages_path
+from modelreg.layout import CODEOWNERS_FILE, MODELS_DIR, REGISTRY_FILE, SCHEMAS_DIR, classify, stages_path
 from modelreg.models import RegistryConfig
 from modelreg.registry import Registry
 from modelreg.remote import DVC_CONFIG
 from modelreg.snapshot import Problem, Snapshot
-from modelreg.tenures import held_before
+from modelreg.tenures import earned_stages
 from modelreg.tree import GitTree
 
 DEFAULT_BASES = ["origin/HEAD", "origin/main", "main", "master"]
@@ -49,8 +51,10 @@ def check(
 ) -> CheckReport:
     """Validate the registry at ``head`` and judge what it changed since ``base``.
 
-    With ``remote`` (default: registry.yaml's ``check.remote``), the artifacts of the
-    versions the change registers must also be in the default DVC remote."""
+    The base's registry.yaml judges (the built-in lifecycle when the base has none), its
+    ``check:`` settings included: with ``remote`` (default: the base's ``check.remote``), every
+    version the change registers or moves into a stage past the initial one must have its
+    artifacts in the default DVC remote."""
     top = git.root(path)
     base = base or default_base(top)
     base_commit, head_commit = git.resolve(top, base), git.resolve(top, head)
@@ -60,24 +64,25 @@ def check(
     registry = Registry(top, rev=head_commit)
     validation = registry.validate()
     after, before = registry.snapshot, snapshot.load(GitTree(top, fork))
-    changed = git.changed_files(top, fork, head_commit, [MODELS_DIR])
+    tip = before if base_commit == fork else snapshot.load(GitTree(top, base_commit))
+    config = base_policy(tip)
+    changed = git.changed_files(top, fork, head_commit, [MODELS_DIR], renames=False)
     problems = [*validation.problems, *write_once(before, after, changed)]
     if base_commit != fork:
         problems += collisions(GitTree(top, base_commit), before, after, changed, base=base)
     dvc_config = git.changed_files(top, fork, head_commit, [DVC_CONFIG])
     if changed and any(c.status != "A" for c in dvc_config):  # adding it is adopting DVC
         problems.append(_remote_moved_with_models())
-    config = before.config or after.config
-    model_changes: list[ModelChange] = []
     if config is not None:
-        model_changes, stage_problems = judge_models(
-            config, before, after, changed, history=lambda name: audit.events(top, tip=fork, model=name)
-        )
-        problems += stage_problems
+        problems += policy_changes(top, fork, head_commit, config, after, models_changed=bool(changed))
+    in_force = config or after.config
+    earned = _earned_on(top, base_commit, config, tip) if config is not None else None
+    model_changes, stage_problems = judge_models(in_force, before, after, changed, earned=earned)
+    problems += stage_problems
     if after.config is not None and codeowners.is_stale(after):
         problems.append(_stale_codeowners())
-    if remote if remote is not None else bool(after.config and after.config.check.remote):
-        problems += _missing_in_remote(registry, model_changes)
+    if in_force is not None and (remote if remote is not None else in_force.check.remote):
+        problems += _missing_in_remote(registry, in_force, model_changes)
     problems = sorted(set_of(problems), key=lambda p: (p.file, p.line or 0, p.message))
     return CheckReport(
         ok=not problems,
@@ -90,6 +95,28 @@ def check(
         changes=model_changes,
         problems=problems,
     )
+
+
+def _earned_on(
+    top: Path, base_commit: str, config: RegistryConfig, tip: Snapshot
+) -> Callable[[str], set[tuple[str, str, str]]]:
+    """The stages a model's versions earned on the base branch, read from its history when asked
+    (only a move the transition rule refuses asks)."""
+    return lambda name: earned_stages(
+        config, audit.events(top, tip=base_commit, model=name), name, tip.manifests
+    )
+
+
+def base_policy(tip: Snapshot) -> RegistryConfig | None:
+    """The rules in force: the base's registry.yaml. None when the base has none: the change
+    introduces the registry, and is validated but not judged (no rules were in force to
+    break). A base whose registry.yaml is not valid cannot judge anything."""
+    if tip.config is None and REGISTRY_FILE in tip.ids:
+        raise InvalidInputError(
+            f"the base's {REGISTRY_FILE} is not valid, so no change can be judged against it; "
+            "fix it on the base branch first (modelreg validate)"
+        )
+    return tip.config
 
 
 def default_base(top: Path) -> str:
@@ -116,30 +143,78 @@ def _at(snap: Snapshot, path: str, message: str, *, rule: str, location: tuple[A
     return Problem(file=path, line=line, message=message, rule=rule)
 
 
-# --- rule 2: registered versions are written once ----------------------------------------------
+# --- policy: registry.yaml and schemas/ change alone, and move no version ---------------------
+
+
+def policy_changes(
+    top: Path, fork: str, head: str, config: RegistryConfig, after: Snapshot, *, models_changed: bool
+) -> list[Problem]:
+    """A change to the registry's policy (registry.yaml, schemas/) goes in a pull request of its
+    own, and by itself it moves no version: a version's effective stage under the head's policy
+    must be the one it has under the base's (moving ``initial:`` would move every unlisted one)."""
+    changed = git.changed_files(top, fork, head, [REGISTRY_FILE, SCHEMAS_DIR])
+    if not changed:
+        return []
+    where = REGISTRY_FILE if any(c.path == REGISTRY_FILE for c in changed) else changed[0].path
+    if models_changed:
+        message = (
+            "changes the registry's policy (registry.yaml, schemas/) in the same change as models/; "
+            "a policy change goes in a pull request of its own, reviewed by the owners of registry.yaml"
+        )
+        return [Problem(file=where, message=message, rule="policy")]
+    if after.config is None:
+        return []  # validation reports what is wrong with the head's registry.yaml
+    moved = [
+        f"{name}@{version} ({was} -> {now})"
+        for name in after.model_names()
+        for version, was, now in _restaged(config, after.config, after, name)
+    ]
+    if not moved:
+        return []
+    shown = ", ".join(moved[:10]) + (f" and {len(moved) - 10} more" if len(moved) > 10 else "")
+    message = (
+        f"this policy change would move {len(moved)} version(s) without a move being judged: {shown}; "
+        "list them in their stages.yaml under their current stage first, in a pull request of its own"
+    )
+    return [Problem(file=REGISTRY_FILE, message=message, rule="policy")]
+
+
+def _restaged(
+    old: RegistryConfig, new: RegistryConfig, snap: Snapshot, name: str
+) -> list[tuple[str, str, str]]:
+    """(version, stage under ``old``, stage under ``new``) for each version of ``name`` whose
+    effective stage the two policies put in different places."""
+    stages, versions = snap.stages.get(name, {}), snap.versions(name)
+    was, now = policy.effective_stages(old, stages, versions), policy.effective_stages(new, stages, versions)
+    return [(v, was[v], now[v]) for v in versions if was[v] != now[v]]
+
+
+# --- write-once: a registered version is its whole folder, forever -------------------------------
 
 
 def write_once(before: Snapshot, after: Snapshot, changed: list[Change]) -> list[Problem]:
-    """A manifest or DVC pointer that exists at the base is never modified, renamed or deleted
-    (appending to a manifest's ``evaluations`` is the one allowed change)."""
+    """Nothing of a version registered at the base changes, appears or disappears: its manifest
+    (appending to ``evaluations`` is the one allowed change) and every path under
+    ``models/NAME/VERSION/``. ``changed`` lists the change's files without rename pairing."""
     found: list[Problem] = []
     for change in changed:
-        old_path = change.old_path or change.path
-        old = classify(old_path)
-        if change.status in {"A", "C"} or old.kind not in {"manifest", "pointer"}:
+        where = classify(change.path)
+        if not where.version or (where.model, where.version) not in before.present:
             continue
-        if old.kind == "pointer" and (old.model, old.version) not in before.manifests:
-            continue
-        ref = f"{old.model}@{old.version}"
-        if old.kind == "manifest" and change.status in "MT":
+        ref = f"{where.model}@{where.version}"
+        if where.kind == "manifest" and change.status == "M":
             found.extend(_modified_manifest(before, after, change.path, ref))
-        elif old.kind == "manifest":
+        elif where.kind == "manifest":
             found.append(_gone_manifest(change, ref))
         else:
-            how = {"D": "deleted", "R": "renamed"}.get(change.status, "modified")
+            how = {"A": "added", "D": "deleted", "T": "changed into another kind of file"}.get(
+                change.status, "modified"
+            )
+            what = "DVC pointer" if where.kind == "pointer" else "file"
             message = (
-                f"DVC pointer {old_path} of registered version {ref} was {how}; the artifacts of a "
-                "registered version never change: register a new version instead"
+                f"{what} {change.path} of registered version {ref} was {how}; everything under "
+                f"models/{where.model}/{where.version}/ is written once with the version: "
+                "register a new version instead"
             )
             found.append(Problem(file=change.path, message=message, rule="write-once"))
     return found
@@ -153,8 +228,8 @@ def _gone_manifest(change: Change, ref: str) -> Problem:
         )
     else:
         message = (
-            f"renamed from {change.old_path}; the manifest of registered version {ref} is written "
-            "once: restore it and register a new version instead"
+            f"the manifest of registered version {ref} was changed into another kind of file; it is "
+            "written once: restore it and register a new version instead"
         )
     return Problem(file=change.path, message=message, rule="write-once")
 
@@ -177,16 +252,8 @@ def changed_fields(old_raw: bytes | None, new_raw: bytes | None, path: str) -> l
         old = yamlio.load(old_raw or b"", path)
         new = yamlio.load(new_raw or b"", path)
     except DocumentError:
-        return ["the whole file"]
-    if not isinstance(old, dict) or not isinstance(new, dict):
-        return ["the whole file"] if old != new else []
-    keys = list(dict.fromkeys([*old, *new]))
-    fields = [k for k in keys if k != "evaluations" and old.get(k) != new.get(k)]
-    before_evals, after_evals = old.get("evaluations") or [], new.get("evaluations") or []
-    appended = isinstance(after_evals, list) and after_evals[: len(before_evals)] == before_evals
-    if not appended:
-        fields.append("evaluations")
-    return [str(f) for f in fields]
+        return [writeonce.WHOLE_FILE]
+    return writeonce.edited_fields(old, new)
 
 
 # --- rule 3: a new version is new ----------------------------------------------------------------
@@ -199,13 +266,13 @@ def collisions(
     on_tip: dict[tuple[str, semver.Version], str] = {}
     for path in tip.paths():
         where = classify(path)
-        core = _core(where.version) if where.kind == "manifest" else None
+        core = semver.core(where.version) if where.kind == "manifest" else None
         if core is not None:
             on_tip[(where.model, core)] = where.version
     found = []
     for change in changed:
         where = classify(change.path)
-        core = _core(where.version) if where.kind == "manifest" else None
+        core = semver.core(where.version) if where.kind == "manifest" else None
         if change.status == "D" or core is None or (where.model, where.version) in before.manifests:
             continue
         theirs = on_tip.get((where.model, core))
@@ -219,34 +286,34 @@ def collisions(
     return found
 
 
-def _core(version: str) -> semver.Version | None:
-    """The version without build metadata: what makes two versions the same."""
-    v = semver.parse(version)
-    return semver.Version(v.major, v.minor, v.patch, v.prerelease) if v else None
-
-
-# --- rule 4: stage changes -----------------------------------------------------------------------
+# --- stage moves: every difference of an effective stage is a judged move ---------------------
 
 
 def judge_models(
-    config: RegistryConfig,
+    config: RegistryConfig | None,
     before: Snapshot,
     after: Snapshot,
     changed: list[Change],
     *,
-    history: Callable[[str], list[Event]] = lambda name: [],
+    earned: Callable[[str], set[tuple[str, str, str]]] | None = None,
 ) -> tuple[list[ModelChange], list[Problem]]:
-    """Each changed model's moves and new versions, and every stage rule the moves break.
+    """Each changed model's moves and new versions, and every stage rule they break.
 
-    A base without a registry.yaml has no rules in force: the change that introduces the
-    registry is validated, but its moves are not judged."""
+    Every version of a touched model stands in a stage on each side (where its stages.yaml
+    lists it, else ``config``'s initial stage), and every difference is a move judged by
+    ``config``: the transition, the stage's requirements, its capacity. ``earned(name)`` gives
+    the stages ``name``'s versions entered by allowed moves on the base branch: a version may
+    return to one of them (a rollback) where the transition alone would refuse it. Without
+    ``earned`` nothing is judged: the moves are only described (no rules were in force)."""
+    if config is None:
+        return [], []
     names = {classify(p).model for c in changed for p in (c.path, c.old_path) if p}
     changes, problems = [], []
     for name in sorted(n for n in names if n):
         registered = sorted(set(after.versions(name)) - set(before.versions(name)), key=semver.sort_key)
         moves = _moves(config, before, after, name)
-        if before.config is not None:
-            problems.extend(_stage_problems(config, before, after, name, moves, history=history))
+        if earned is not None:
+            problems.extend(_stage_problems(config, before, after, name, moves, earned=earned))
         if moves or registered:
             changes.append(
                 model_change(
@@ -269,55 +336,42 @@ def _stage_problems(
     name: str,
     moves: list[policy.Move],
     *,
-    history: Callable[[str], list[Event]],
+    earned: Callable[[str], set[tuple[str, str, str]]],
 ) -> list[Problem]:
     current = policy.current_holders(config, before, name, moves)
     verdicts = policy.judge(config, moves, after.manifests, current)
     if any(v.rule == "transition" for v in verdicts):
-        # Maybe a rollback: a version may return to a stage it held before (history says).
-        returning = held_before(history(name), name, initial=config.initial_stage)
-        verdicts = policy.judge(config, moves, after.manifests, current, returning=returning)
-    found = [_at(after, stages_path(name), v.message, rule=v.rule, location=(v.stage,)) for v in verdicts]
-    if before.config is not None and before.config != after.config:
-        found.extend(_over_base_capacity(before.config, after, name))
-    return found
+        verdicts = policy.judge(config, moves, after.manifests, current, returning=earned(name))
+    if name not in after.stage_files or name in after.stages:  # one that does not parse is reported
+        verdicts += policy.over_capacity(config, name, after.stages.get(name, {}), after.versions(name))
+    return [_at(after, stages_path(name), v.message, rule=v.rule, location=(v.stage,)) for v in verdicts]
 
 
 def _moves(config: RegistryConfig, before: Snapshot, after: Snapshot, name: str) -> list[policy.Move]:
-    """Versions of ``name`` whose stage differs between the two snapshots. Moves into a stage
-    the head does not define, or read from a stages.yaml that does not parse, are left to
-    validation, which already reports them."""
+    """Versions of ``name`` whose effective stage differs between the two snapshots, both read
+    under ``config``. A stages.yaml that does not parse moves nothing: validation reports it."""
     if name in after.stage_files and name not in after.stages:
         return []
-    known = after.config.stages if after.config else config.stages
-    moves = policy.moves_between(
+    return policy.moves_between(
         config, name, before.stages.get(name, {}), after.stages.get(name, {}), after.versions(name)
     )
-    return [m for m in moves if m.to_stage in known]
 
 
-def _over_base_capacity(config: RegistryConfig, after: Snapshot, name: str) -> list[Problem]:
-    """max_versions as the base's registry.yaml sets it, for a change that also edits it."""
-    found = []
-    for stage, held in after.stages.get(name, {}).items():
-        policy = config.stages.get(stage)
-        if policy is not None and policy.max_versions is not None and len(held) > policy.max_versions:
-            message = (
-                f"{stage} holds {len(held)} versions, more than the base's max_versions of "
-                f"{policy.max_versions}; change registry.yaml in a pull request of its own first"
-            )
-            found.append(_at(after, stages_path(name), message, rule="stages", location=(stage,)))
-    return found
-
-
-def _missing_in_remote(registry: Registry, changes: list[ModelChange]) -> list[Problem]:
-    """Artifacts of the versions registered by the change that the default remote lacks."""
+def _missing_in_remote(
+    registry: Registry, config: RegistryConfig, changes: list[ModelChange]
+) -> list[Problem]:
+    """Artifacts the default remote lacks, of every version the change registers or moves into
+    a stage past the initial one: a consumer of that stage must be able to pull it."""
     from modelreg.remote import missing_in_remote
 
-    new = [
-        f"{c.model}@{v}" for c in changes for v in c.registered if (c.model, v) in registry.snapshot.manifests
+    wanted = [
+        *(f"{c.model}@{v}" for c in changes for v in c.registered),
+        *(m.ref for c in changes for m in c.moves if m.to_stage != config.initial_stage),
     ]
-    return missing_in_remote(registry, new)
+    snap = registry.snapshot
+    return missing_in_remote(
+        registry, sorted({ref for ref in wanted if tuple(ref.split("@", 1)) in snap.manifests})
+    )
 
 
 def _remote_moved_with_models() -> Problem:

@@ -230,9 +230,13 @@ class Change:
     old_path: str | None = None
 
 
-def changed_files(top: Path, base: str, head_rev: str, paths: list[str]) -> list[Change]:
-    """Files under ``paths`` that differ between commits ``base`` and ``head_rev``."""
-    out = _git(top, "diff", "--name-status", "-z", "-M", base, head_rev, "--", *paths)
+def changed_files(
+    top: Path, base: str, head_rev: str, paths: list[str], *, renames: bool = True
+) -> list[Change]:
+    """Files under ``paths`` that differ between commits ``base`` and ``head_rev``; without
+    ``renames``, a renamed file is its deletion and its addition."""
+    pairing = "-M" if renames else "--no-renames"
+    out = _git(top, "diff", "--name-status", "-z", pairing, base, head_rev, "--", *paths)
     fields = out.split("\0")
     changes = []
     i = 0

@@ -15,11 +15,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelreg import gitlog
 from modelreg.errors import DocumentError
 from modelreg.layout import MODELS_DIR, REGISTRY_FILE, classify
+from modelreg.models import RegistryConfig
+from modelreg.policy import Move, transition_violation
+from modelreg.writeonce import appended_evaluations
 
 HISTORY_PATHS = [MODELS_DIR, REGISTRY_FILE]
 TRAILER_PREFIX = "Modelreg-"
@@ -97,31 +100,6 @@ def pr_number(subject: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-class Policy:
-    """What the engine needs from registry.yaml at one point: the initial stage and transitions."""
-
-    def __init__(self, data: Any = None) -> None:
-        stages = data.get("stages") if isinstance(data, dict) else None
-        self.stages: dict[str, Any] = stages if isinstance(stages, dict) else {}
-        self.initial = DEFAULT_INITIAL_STAGE
-        for name, policy in self.stages.items():
-            if isinstance(policy, dict) and policy.get("initial") is True:
-                self.initial = str(name)
-                break
-        else:
-            if self.stages:
-                self.initial = str(next(iter(self.stages)))
-
-    def refused(self, source: str, target: str) -> str | None:
-        """Why moving from ``source`` to ``target`` is not allowed, or None when it is."""
-        policy = self.stages.get(target)
-        allowed = policy.get("from") if isinstance(policy, dict) else None
-        # A stage without a `from` list restricts nothing here; `modelreg check` judges the rest.
-        if not self.stages or not isinstance(allowed, list) or not allowed or source in allowed:
-            return None
-        return f"{target} accepts versions from {', '.join(map(str, allowed))}, not from {source}"
-
-
 class Reader:
     """Turns log commits into records, reading each needed blob once through one cat-file."""
 
@@ -129,18 +107,20 @@ class Reader:
         self._blobs = blobs
         self._parsed: dict[str, Any] = {}
         self._raw: dict[str, bytes] = {}
-        self._policy: tuple[str | None, Policy] | None = None
+        self._policy: tuple[str | None, RegistryConfig | None] | None = None
         self.registry_blob = registry_blob
 
     @property
-    def policy(self) -> Policy:
-        """registry.yaml as of the commit being read, parsed when first needed."""
+    def policy(self) -> RegistryConfig | None:
+        """registry.yaml as of the commit being read, parsed when first needed; None when there
+        is none or it is not valid (then no move is marked: nothing was in force to break)."""
         if self._policy is None or self._policy[0] != self.registry_blob:
             try:
                 data = self._load(self.registry_blob, REGISTRY_FILE) if self.registry_blob else None
-            except DocumentError:
-                data = None
-            self._policy = (self.registry_blob, Policy(data))
+                config = RegistryConfig.model_validate(data) if data is not None else None
+            except (DocumentError, ValidationError):
+                config = None
+            self._policy = (self.registry_blob, config)
         return self._policy[1]
 
     def record(self, entry: gitlog.LogCommit) -> CommitRecord:
@@ -245,7 +225,7 @@ class Reader:
             new = self._load(change.new_blob, change.path)
         except DocumentError as e:
             return [_violation(model, version, f"manifest edited in place and unreadable: {e}")]
-        appended = _appended_evaluations(old, new)
+        appended = appended_evaluations(old, new)
         if appended is None:
             edited = _describe_diff(old, new) or "formatting"
             return [_violation(model, version, f"manifest edited in place: {edited}")]
@@ -262,7 +242,8 @@ class Reader:
             new = _placement(self._load(change.new_blob, change.path))
         except DocumentError as e:
             return [Change(kind="violation", model=model, rule="yaml", detail=str(e))]
-        initial = self.policy.initial
+        config = self.policy
+        initial = config.initial_stage if config else DEFAULT_INITIAL_STAGE
         found = []
         for version in sorted(set(old) | set(new), key=_version_key):
             source, target = old.get(version, initial), new.get(version, initial)
@@ -271,10 +252,17 @@ class Reader:
             found.append(
                 Change(kind="stage_changed", model=model, version=version, from_stage=source, to_stage=target)
             )
-            why = self.policy.refused(source, target)
-            if why:
+            move = Move(name=model, version=version, from_stage=source, to_stage=target)
+            refused = transition_violation(config, move) if config else None
+            if refused:
                 found.append(
-                    Change(kind="violation", model=model, version=version, rule="transition", detail=why)
+                    Change(
+                        kind="violation",
+                        model=model,
+                        version=version,
+                        rule="transition",
+                        detail=refused.detail,
+                    )
                 )
         return found
 
@@ -326,18 +314,6 @@ def _placement(data: Any) -> dict[str, str]:
         for version in [held] if isinstance(held, str) else held if isinstance(held, list) else []:
             placed.setdefault(str(version), str(stage))
     return placed
-
-
-def _appended_evaluations(old: Any, new: Any) -> list[Any] | None:
-    """Evaluations ``new`` appends to ``old``, or None when anything else changed."""
-    if not isinstance(old, dict) or not isinstance(new, dict):
-        return None
-    before, after = old.get("evaluations") or [], new.get("evaluations") or []
-    rest_old = {k: v for k, v in old.items() if k != "evaluations"}
-    rest_new = {k: v for k, v in new.items() if k != "evaluations"}
-    if rest_old != rest_new or not isinstance(after, list) or after[: len(before)] != before:
-        return None
-    return list(after[len(before) :])
 
 
 def _evaluation_text(evaluation: Any) -> str:

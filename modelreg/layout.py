@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +41,29 @@ def check_file_name(name: str, *, what: str) -> str:
             '<>:"|?*\\, no trailing space or dot, at most 200 characters; rename it'
         )
     return name
+
+
+_RESERVED_PARTS = frozenset([".git", ".dvc", "..", "."])
+# C0 and C1 controls, DEL, and the bidirectional overrides that make a name read as another
+_HIDDEN_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def unsafe_path(rel: str) -> str | None:
+    """Why the relative path ``rel`` (from a DVC listing or pointer, a manifest's artifact)
+    may not be written below a folder, or None when it may: it must stay inside (not absolute,
+    no ``..``), be spelled one way (nothing to normalize, no backslash), and name no ``.git``
+    or ``.dvc`` folder (one would configure Git or DVC wherever the bytes land; Git and
+    Windows ignore case and trailing dots and spaces)."""
+    if not rel or rel.startswith("/") or "\\" in rel:
+        return "is empty, absolute or has a backslash"
+    if _HIDDEN_CHARACTERS.search(rel):
+        return "holds a control or bidirectional character"
+    for part in rel.split("/"):
+        if part.rstrip(". ").lower() in {".git", ".dvc", "", "git~1"} or part in _RESERVED_PARTS:
+            return f"has the path component {part!r}"
+    if posixpath.normpath(rel) != rel:
+        return "is not in normal form"
+    return None
 
 
 def check_no_symlinks(top: Path, rel: str) -> None:

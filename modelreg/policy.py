@@ -6,7 +6,7 @@ asks it before touching anything; ``check`` asks it about every move between two
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -38,7 +38,7 @@ class Move(BaseModel):
 class Violation(BaseModel):
     """A move that breaks a rule: which rule, which stage it concerns, and what is wrong."""
 
-    rule: str  # transition | requirement
+    rule: str  # transition | requirement | capacity
     ref: str
     stage: str
     message: str  # names the version: for check's list of problems
@@ -62,12 +62,35 @@ def stage_of(config: RegistryConfig, stages: StageLists, version: str) -> str:
 
 def holders(config: RegistryConfig, snap: Snapshot, name: str, stage: str) -> list[str]:
     """Versions of ``name`` in ``stage`` according to ``snap``, highest first."""
-    lists = snap.stages.get(name, {})
-    if stage == config.initial_stage:
-        held = [v for v in snap.versions(name) if stage_of(config, lists, v) == stage]
-    else:
-        held = list(lists.get(stage, []))
+    return holders_in(config, snap.stages.get(name, {}), snap.versions(name), stage)
+
+
+def holders_in(config: RegistryConfig, stages: StageLists, versions: list[str], stage: str) -> list[str]:
+    """Versions of ``versions`` whose effective stage in ``stages`` is ``stage``, highest first:
+    the listed ones, and for the initial stage every version listed nowhere."""
+    held = [v for v in versions if stage_of(config, stages, v) == stage]
     return sorted(held, key=semver.sort_key, reverse=True)
+
+
+def effective_stages(config: RegistryConfig, stages: StageLists, versions: list[str]) -> dict[str, str]:
+    """version -> the stage it stands in under ``config`` (unlisted: the initial stage)."""
+    return {v: stage_of(config, stages, v) for v in versions}
+
+
+def over_capacity(
+    config: RegistryConfig, name: str, stages: StageLists, versions: list[str]
+) -> list[Violation]:
+    """Every stage that holds more of ``name``'s versions than its ``max_versions``, counting
+    each version where it effectively stands (unlisted versions in the initial stage)."""
+    found = []
+    placed = effective_stages(config, stages, versions)
+    for stage, rules in config.stages.items():
+        limit = rules.max_versions
+        held = [v for v, s in placed.items() if s == stage]
+        if limit is not None and len(held) > limit:
+            detail = f"{stage} holds {len(held)} versions, more than its max_versions of {limit}"
+            found.append(Violation(rule="capacity", ref=name, stage=stage, message=detail, detail=detail))
+    return found
 
 
 def moves_between(
@@ -210,8 +233,8 @@ def verdict(goal: str | None, delta: float) -> str | None:
 def judge(
     config: RegistryConfig,
     moves: list[Move],
-    manifests: dict[tuple[str, str], Manifest],
-    current: dict[str, Manifest | None],
+    manifests: Mapping[tuple[str, str], Manifest],
+    current: Mapping[str, Manifest | None],
     *,
     returning: Collection[tuple[str, str, str]] = (),
 ) -> list[Violation]:

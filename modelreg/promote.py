@@ -215,12 +215,7 @@ def violations(
         v.detail if v.ref == moves[0].ref else v.message
         for v in policy.judge(config, moves, snap.manifests, current, returning=set(returning or []))
     ]
-    for stage, held in lists.items():
-        limit = config.stages[stage].max_versions if stage in config.stages else None
-        if limit is not None and len(held) > limit:
-            messages.append(
-                f"{stage} would hold {len(held)} versions of {name}, over its max_versions of {limit}"
-            )
+    messages += [v.detail for v in policy.over_capacity(config, name, lists, snap.versions(name))]
     return messages
 
 

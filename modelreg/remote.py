@@ -178,17 +178,26 @@ def missing_in_remote(registry: Registry, versions: Iterable[ModelVersion | str]
     chosen = [v if isinstance(v, ModelVersion) else registry.get(v) for v in versions]
     if not chosen:
         return []
+    refused: list[Problem] = []
     with dvc.object_store(registry.root) as store:
         wanted: list[_Wanted] = []
         for version in chosen:
             for artifact in version.manifest.artifacts:
                 wanted.append(_Wanted(version, artifact, artifact.md5))
-                if artifact.md5.endswith(".dir"):
+                if not artifact.md5.endswith(".dir"):
+                    continue
+                try:
                     entries = artifacts.read_listing(store, artifact.md5, missing_ok=True) or []
-                    wanted += [_Wanted(version, artifact, e.md5, e.relpath) for e in entries]
+                except artifacts.ArtifactError as e:  # a listing no consumer could pull
+                    rule = "unsafe-path" if isinstance(e, artifacts.UnsafeListingError) else "remote"
+                    refused.append(
+                        Problem(file=artifact.path + ".dvc", message=f"{version.ref}: {e}", rule=rule)
+                    )
+                    continue
+                wanted += [_Wanted(version, artifact, e.md5, e.relpath) for e in entries]
         present = store.remote_has_all(sorted({w.md5 for w in wanted}))
         label = store.remote_label
-    return [_missing_problem(w, label) for w in wanted if not present[w.md5]]
+    return [*refused, *(_missing_problem(w, label) for w in wanted if not present[w.md5])]
 
 
 def _missing_problem(wanted: _Wanted, remote_label: str) -> Problem:

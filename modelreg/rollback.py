@@ -14,7 +14,7 @@ from pathlib import Path
 from modelreg import audit, git
 from modelreg.promote import PromoteRequest, PromoteResult, base_branch, promote
 from modelreg.registry import Registry
-from modelreg.tenures import RollbackPlan, held_before, rollback_target
+from modelreg.tenures import RollbackPlan, earned_stages, rollback_target
 
 
 def plan(path: Path | str, name: str, stage: str, *, base: str | None = None) -> RollbackPlan:
@@ -40,10 +40,9 @@ def rollback(
     top = git.root(path)
     found = plan(top, name, stage, base=request.base)
     commit = git.resolve(top, base_branch(top, request.base))
-    config = Registry(top, rev=commit).config
-    returning = sorted(
-        held_before(audit.events(top, tip=commit, model=name), name, initial=config.initial_stage)
-    )
+    registry = Registry(top, rev=commit)
+    events = audit.events(top, tip=commit, model=name)
+    returning = sorted(earned_stages(registry.config, events, name, registry.snapshot.manifests))
     why = f"Rolls back {name}@{found.current.version}"
     why += f" (PR #{found.current.pr})" if found.current.pr else f" (commit {found.current.entered.short})"
     why += f" to {found.previous.version}, which held {stage} until {found.previous.until:%Y-%m-%d}."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from modelreg import naming, refs, remote, semver
+from modelreg import naming, policy, refs, remote, semver
 from modelreg.errors import DocumentError, InvalidInputError
 from modelreg.layout import (
     MODELS_DIR,
@@ -14,9 +14,11 @@ from modelreg.layout import (
     facts_path,
     manifest_path,
     stages_path,
+    unsafe_path,
 )
 from modelreg.models import Manifest, RegistryConfig
-from modelreg.snapshot import Problem, Snapshot
+from modelreg.snapshot import Problem, Snapshot, VersionFacts
+from modelreg.tree import WorkTree
 
 
 def check_snapshot(snap: Snapshot) -> None:
@@ -37,6 +39,7 @@ def check_snapshot(snap: Snapshot) -> None:
         _check_parents(snap, name, version, [ref for ref, _ in facts.parents])
     _check_cycles(snap)
     _check_orphan_pointers(snap)
+    _check_version_folders(snap, every)
     _check_portable_paths(snap)
     if MODELS_DIR in snap.paths:
         snap.problem(
@@ -58,8 +61,8 @@ def _check_config(snap: Snapshot, config: RegistryConfig) -> None:
             rule="config",
             location=("stages", "latest"),
         )
-    for stage, policy in config.stages.items():
-        for source in policy.from_:
+    for stage, stage_policy in config.stages.items():
+        for source in stage_policy.from_:
             if source not in stages:
                 snap.problem(
                     REGISTRY_FILE,
@@ -67,7 +70,7 @@ def _check_config(snap: Snapshot, config: RegistryConfig) -> None:
                     rule="config",
                     location=("stages", stage, "from"),
                 )
-        for metric in policy.requires.not_worse_than_current:
+        for metric in stage_policy.requires.not_worse_than_current:
             if metric not in config.metrics:
                 snap.problem(
                     REGISTRY_FILE,
@@ -75,10 +78,10 @@ def _check_config(snap: Snapshot, config: RegistryConfig) -> None:
                     rule="config",
                     location=("stages", stage, "requires"),
                 )
-        if policy.displace_to and policy.displace_to not in stages:
+        if stage_policy.displace_to and stage_policy.displace_to not in stages:
             snap.problem(
                 REGISTRY_FILE,
-                f"stage {stage!r} displaces to unknown stage {policy.displace_to!r}",
+                f"stage {stage!r} displaces to unknown stage {stage_policy.displace_to!r}",
                 rule="config",
                 location=("stages", stage, "displace_to"),
             )
@@ -175,6 +178,10 @@ def _check_artifacts(snap: Snapshot, name: str, version: str, artifacts: list[tu
                 rule="artifact",
                 location=where,
             )
+            continue
+        why = unsafe_path(artifact_path.removeprefix(folder))
+        if why is not None:
+            snap.problem(path, f"artifact {artifact_path!r} {why}", rule="unsafe-path", location=where)
             continue
         pointer_path = artifact_path + ".dvc"
         if pointer_path not in snap.pointers:
@@ -304,6 +311,30 @@ def _check_orphan_pointers(snap: Snapshot) -> None:
             )
 
 
+def _check_version_folders(snap: Snapshot, every: dict[tuple[str, str], VersionFacts]) -> None:
+    """A version's folder holds its artifacts' DVC pointers and DVC's .gitignore files, nothing
+    else: another file there (a second pointer DVC would act on, a config a loader would read,
+    a symlink where an artifact belongs) is not what the manifest describes. In the work tree
+    the artifacts themselves lie there too, ignored by Git; in a commit they never do."""
+    on_disk = isinstance(snap.tree, WorkTree)
+    for path in snap.paths:
+        parts = path.split("/")
+        facts = every.get((parts[1], parts[2])) if len(parts) > 3 and parts[0] == MODELS_DIR else None
+        if facts is None or parts[-1] == ".gitignore":
+            continue
+        artifacts = [a for a, _, _ in facts.artifacts]
+        if path in {a + ".dvc" for a in artifacts}:
+            continue
+        if on_disk and any(path == a or path.startswith(a + "/") for a in artifacts):
+            continue
+        snap.problem(
+            path,
+            f"is not the DVC pointer of an artifact of {parts[1]}@{parts[2]}; a version's folder holds "
+            "only its artifacts' pointers: remove it",
+            rule="artifact",
+        )
+
+
 def _check_portable_paths(snap: Snapshot) -> None:
     """Every file must check out on every system: no two paths that differ only by case
     (macOS and Windows would keep one), no names Windows cannot hold (NUL.bin, CON, a:b)."""
@@ -355,11 +386,5 @@ def _check_stages(snap: Snapshot, config: RegistryConfig, name: str) -> None:
             placed[version] = stage
         if len(set(held)) != len(held):
             snap.problem(path, f"{stage} lists a version twice", rule="stages", location=(stage,))
-        limit = config.stages[stage].max_versions
-        if limit is not None and len(held) > limit:
-            snap.problem(
-                path,
-                f"{stage} holds {len(held)} versions, more than its max_versions of {limit}",
-                rule="stages",
-                location=(stage,),
-            )
+    for violation in policy.over_capacity(config, name, snap.stages[name], snap.versions(name)):
+        snap.problem(path, violation.detail, rule=violation.rule, location=(violation.stage,))

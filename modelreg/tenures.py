@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 
 from pydantic import BaseModel
 
+from modelreg import policy
 from modelreg.errors import NotFoundError
 from modelreg.history import CommitInfo, Event
+from modelreg.models import Manifest, RegistryConfig
 
 
 class Tenure(BaseModel):
@@ -108,14 +111,69 @@ def rollback_target(events: list[Event], model: str, stage: str, *, initial: str
     return RollbackPlan(model=model, stage=stage, current=latest, previous=previous)
 
 
-def held_before(events: list[Event], model: str, *, initial: str) -> set[tuple[str, str, str]]:
-    """(model, version, stage) for every stage each version of ``model`` has stood in."""
-    found = set()
-    for event in events:
-        if event.model != model or event.version is None:
+def earned_stages(
+    config: RegistryConfig,
+    events: list[Event],
+    name: str,
+    manifests: Mapping[tuple[str, str], Manifest],
+) -> set[tuple[str, str, str]]:
+    """(name, version, stage) for every stage a version of ``name`` entered, on the branch whose
+    ``events`` (oldest first) these are, by a move ``config``'s rules allow: the transition,
+    the stage's requirements against the holder it replaced, and the stage's capacity. These
+    are the stages a version may return to (a rollback).
+
+    A move that history flags as a violation, or that the rules refuse now, earns nothing: a
+    stage cannot be earned by a commit that skipped the gate and was reverted. The initial
+    stage is never earned: every version stands there before it is judged at all.
+    """
+    flagged = {(e.commit.sha, e.version) for e in events if e.kind == "violation" and e.model == name}
+    lists: dict[str, list[str]] = {}
+    versions: list[str] = []
+    found: set[tuple[str, str, str]] = set()
+    for sha, group in _by_commit(e for e in events if e.model == name and e.version):
+        versions += [e.version for e in group if e.kind == "registered" and e.version]
+        moves = [
+            policy.Move(name=name, version=e.version, from_stage=e.from_stage, to_stage=e.to_stage)
+            for e in group
+            if e.kind == "stage_changed" and e.version and e.from_stage and e.to_stage
+        ]
+        if not moves:
             continue
-        if event.kind == "registered":
-            found.add((model, event.version, initial))
-        elif event.kind == "stage_changed" and event.to_stage:
-            found.add((model, event.version, event.to_stage))
+        current = {
+            m.to_stage: manifests.get((name, held[0]))
+            for m in moves
+            if (held := policy.holders_in(config, lists, versions, m.to_stage))
+        }
+        refused = {v.ref for v in policy.judge(config, moves, manifests, current)}
+        lists = _applied(lists, moves)
+        full = {v.stage for v in policy.over_capacity(config, name, lists, versions)}
+        for move in moves:
+            if (
+                move.to_stage != config.initial_stage
+                and move.ref not in refused
+                and move.to_stage not in full
+                and (sha, move.version) not in flagged
+            ):
+                found.add((name, move.version, move.to_stage))
     return found
+
+
+def _by_commit(events: Iterable[Event]) -> Iterator[tuple[str, list[Event]]]:
+    """Consecutive events grouped by the commit that made them."""
+    group: list[Event] = []
+    for event in events:
+        if group and group[0].commit.sha != event.commit.sha:
+            yield group[0].commit.sha, group
+            group = []
+        group.append(event)
+    if group:
+        yield group[0].commit.sha, group
+
+
+def _applied(lists: dict[str, list[str]], moves: list[policy.Move]) -> dict[str, list[str]]:
+    """Stage lists after ``moves`` (a version leaves its old list and joins the new one)."""
+    moved = {m.version: m.to_stage for m in moves}
+    result = {s: [v for v in held if v not in moved] for s, held in lists.items()}
+    for version, stage in moved.items():
+        result.setdefault(stage, []).append(version)
+    return result

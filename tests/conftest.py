@@ -167,6 +167,8 @@ def populated(reg: Reg) -> Reg:
         tags=["tabular"],
     )
     reg.register("churn", "0.1.0", owner="@acme/growth", description="churn", metrics={"f1": 0.7})
+    reg.write("models/fraud/stages.yaml", "staging: [1.1.0]\narchived: [1.0.0]\n")
+    reg.commit("stage fraud@1.1.0")
     reg.write("models/fraud/stages.yaml", "production: 1.1.0\narchived: [1.0.0]\n")
-    reg.commit("promote fraud@1.1.0 to production")
+    reg.commit("promote fraud@1.1.0 to production")  # by allowed moves: a rollback may return it
     return reg
