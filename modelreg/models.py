@@ -180,6 +180,14 @@ class RegistryConfig(Strict):
                 return name
         return next(iter(self.stages))
 
+    def stage_of(self, stages: dict[str, list[str]], version: str) -> str:
+        """The stage ``version`` effectively stands in: where ``stages`` (a model's stages.yaml)
+        lists it, else the initial stage. The one definition every rule and read uses."""
+        for stage, held in stages.items():
+            if version in held:
+                return stage
+        return self.initial_stage
+
     def displace_target(self, stage: str) -> str:
         """Where a holder goes when ``stage`` is full: the stage's setting, else ``archived``."""
         policy = self.stages[stage]

@@ -54,10 +54,7 @@ class Placement(BaseModel):
 
 def stage_of(config: RegistryConfig, stages: StageLists, version: str) -> str:
     """The stage ``version`` stands in: where ``stages`` lists it, else the initial stage."""
-    for stage, held in stages.items():
-        if version in held:
-            return stage
-    return config.initial_stage
+    return config.stage_of(stages, version)
 
 
 def holders(config: RegistryConfig, snap: Snapshot, name: str, stage: str) -> list[str]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from modelreg import git, refs, semver, snapshot
+from modelreg import git, policy, refs, semver, snapshot
 from modelreg.errors import DocumentError, NotARegistryError, NotFoundError
 from modelreg.layout import REGISTRY_FILE
 from modelreg.models import ModelSummary, ModelVersion, RegistryConfig
@@ -168,11 +168,7 @@ class Registry:
 
     def holders(self, name: str, stage: str) -> list[str]:
         """Versions of ``name`` in ``stage``, highest first."""
-        if stage == self.config.initial_stage:
-            held = [v for v in self._snap.versions(name) if self._snap.stage_of(name, v) == stage]
-        else:
-            held = list(self._snap.stages.get(name, {}).get(stage, []))
-        return sorted(held, key=semver.sort_key, reverse=True)
+        return policy.holders(self.config, self._snap, name, stage)
 
     # --- history: modelreg.audit, timetravel, lineage, compare ------------------------------
 

@@ -11,6 +11,7 @@ fewer commands need comes on first use: every path (``paths``), the DVC pointers
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from modelreg.layout import (
     manifest_path,
     stages_path,
 )
-from modelreg.models import Manifest, ModelFacts, RegistryConfig
+from modelreg.models import Manifest, ModelFacts, RegistryConfig, default_config
 from modelreg.tree import FileMemo, GitTree, Tree, WorkTree, blob_id
 
 if TYPE_CHECKING:
@@ -318,7 +319,6 @@ class Snapshot:
         # the key of the documents' state when it is kept in the cache (cache.state_key), so
         # that views of it can be kept too; None when it is not (racy, or not plain data)
         self.state: str | None = None
-        self._initial: str | None = None
 
     # -- what every command reads ---------------------------------------------------------
 
@@ -338,12 +338,10 @@ class Snapshot:
         return list(found)
 
     def stage_of(self, name: str, version: str) -> str:
-        for stage, held in self.stages.get(name, {}).items():
-            if version in held:
-                return stage
-        if self._initial is None:
-            self._initial = self.config.initial_stage if self.config else "development"
-        return self._initial
+        """Where ``version`` of ``name`` stands (RegistryConfig.stage_of; the usual initial
+        stage when registry.yaml is missing or broken)."""
+        config = self.config or _fallback_policy()
+        return config.stage_of(self.stages.get(name, {}), version)
 
     def summary(self, name: str, version: str) -> VersionSummary:
         """The facts `modelreg list` shows of a valid version, without building its manifest."""
@@ -765,6 +763,11 @@ class Snapshot:
 
 def _stage_lists(data: dict[str, Any]) -> dict[str, list[str]]:
     return {stage: [held] if isinstance(held, str) else list(held) for stage, held in data.items()}
+
+
+@functools.cache
+def _fallback_policy() -> RegistryConfig:
+    return default_config("registry")
 
 
 def load(tree: Tree) -> Snapshot:
