@@ -54,6 +54,12 @@ metrics: {auc: maximize, latency_ms: minimize}
 naming: {model: "^[a-z][a-z0-9-]{0,62}$"}
 """
 TRAINING = {"training": {"name": "transactions", "version": "2026-10"}}
+# A folder artifact whose listing delivers a Git repository that runs a command on `git status`.
+GIT_FOLDER_FILES = {
+    ".git/config": b"[core]\n\tfsmonitor = touch /tmp/modelreg-pwned\n",
+    ".git/HEAD": b"ref: refs/heads/main\n",
+    "weights.bin": b"real weights",
+}
 
 
 # --- git ------------------------------------------------------------------------------------
@@ -413,13 +419,19 @@ class View:
 class Oracle:
     """Judges an accepted (base, head) pair against the soundness invariant.
 
+    Clause (a) is checked as DESIGN.md's rule 2 states it, one judged transition per version
+    per change; a difference that only a path of several transitions explains is reported
+    as (a1), apart from (a), the invariant's own reachability.
+
     ``held`` is every (model, version, stage) a version entered by a move this oracle itself
     judged legitimate and saw land on main; the initial stage is never in it."""
 
     held: set[tuple[str, str, str]] = field(default_factory=set)
 
-    def violations(self, path: Path, base: str, head: str, remote_dir: Path) -> list[str]:
+    def violations(self, path: Path, base: str, head: str) -> list[str]:
+        """Every way the accepted change from ``base`` to ``head`` breaks the invariant."""
         b = View.at(path, base)
+        remote_dir = base_remote(path, base)
         h_policy = Policy.at(path, head)
         h = View.at(path, head, h_policy)
         found = [*self._moves(b, h), *self._capacity(b, h), *self._write_once(b, h)]
@@ -441,15 +453,15 @@ class Oracle:
         found = []
         for name, version, old, new in self.moves(b, h):
             manifest = b.manifests.get((name, version), h.manifests.get((name, version)))
-            if b.policy.reachable(old, new, manifest):
-                continue
-            if (
-                new != b.policy.initial
-                and (name, version, new) in self.held
-                and b.policy.meets(new, manifest)
-            ):
-                continue
-            found.append(f"(a) {name}@{version}: {old} -> {new} is not reachable under the base's policy")
+            if old in b.policy.sources(new) and b.policy.meets(new, manifest):
+                continue  # one allowed transition
+            held = (name, version, new) in self.held
+            if new != b.policy.initial and held and b.policy.meets(new, manifest):
+                continue  # a return to a stage it entered legitimately on main
+            if b.policy.reachable(old, new, manifest):  # the invariant holds; rule 2 does not
+                found.append(f"(a1) {name}@{version}: {old} -> {new} takes several transitions in one change")
+            else:
+                found.append(f"(a) {name}@{version}: {old} -> {new} is not reachable under the base's policy")
         return found
 
     def _capacity(self, b: View, h: View) -> list[str]:
@@ -502,9 +514,12 @@ class Oracle:
                     if isinstance(target, str) and not safe_relpath(target):
                         found.append(f"(e) {rel} points at {target!r}")
                     oid = out.get("md5") if isinstance(out, dict) else None
-                    for entry in _listing(h.path, oid):
+                    entries = _listing(h.path, oid)
+                    for entry in entries:
                         if not safe_relpath(entry):
                             found.append(f"(e) {rel}: folder listing names {entry!r}")
+                    if len({e.lower() for e in entries}) != len(entries):
+                        found.append(f"(e) {rel}: folder listing names that collide by case")
         return found
 
     def land(self, b: View, h: View) -> None:
@@ -512,6 +527,17 @@ class Oracle:
         for name, version, _old, new in self.moves(b, h):
             if new != b.policy.initial and new in b.policy.stages:
                 self.held.add((name, version, new))
+
+
+def base_remote(path: Path, commit: str) -> Path:
+    """The folder of the default remote that ``commit``'s .dvc/config names (a local path,
+    relative to .dvc/ as DVC reads it)."""
+    text = (show(path, commit, ".dvc/config") or b"").decode(errors="replace")
+    default = re.search(r"(?m)^\s*remote\s*=\s*(\S+)", text)
+    section = re.escape(default[1]) if default else r"[^\"']+"
+    url = re.search(rf"(?ms)^\[\s*['\"]remote \"{section}\"['\"]\s*\].*?^\s*url\s*=\s*(\S+)", text)
+    assert url, f"no default remote in {commit}'s .dvc/config"
+    return (path / ".dvc" / url[1]).resolve()
 
 
 def _same_manifest(old: Any, new: Any) -> bool:

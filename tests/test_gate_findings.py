@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import Reg, git
 from gate_attacks import (
+    GIT_FOLDER_FILES,
     POLICY,
     Sandbox,
     hand_register,
@@ -268,19 +269,13 @@ def test_twin_6_appending_an_evaluation_passes(sandbox: Sandbox) -> None:
 
 # --- 7: a folder artifact delivers a .git directory ----------------------------------------------
 
-GIT_FOLDER = {
-    ".git/config": b"[core]\n\tfsmonitor = touch /tmp/modelreg-pwned\n",
-    ".git/HEAD": b"ref: refs/heads/main\n",
-    "weights.bin": b"real weights",
-}
-
 
 def test_finding_7_a_folder_listing_naming_git_is_refused_and_never_pulled(
     remote_sandbox: Sandbox, tmp_path: Path
 ) -> None:
     sandbox = remote_sandbox
     sandbox.branch()
-    sandbox.register("fraud", "2.0.0", pushed=True, folder=GIT_FOLDER)
+    sandbox.register("fraud", "2.0.0", pushed=True, folder=GIT_FOLDER_FILES)
     sandbox.commit("register fraud@2.0.0")
     pointer, manifest = "models/fraud/2.0.0/weights.dvc", "models/fraud/2.0.0.yaml"
     refused(sandbox, "unsafe-path", {pointer, manifest})
