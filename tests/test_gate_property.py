@@ -61,7 +61,7 @@ from gate_attacks import (
     rev,
     run_check,
 )
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, example, settings
 from hypothesis import given as given_
 from hypothesis import strategies as st
 
@@ -385,8 +385,38 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("gate-examples")
 
 
+FRAUD_WITH_1_4_0_IN_PRODUCTION = [
+    (4, "production"),
+    (3, "staging"),
+    (0, "archived"),
+    (1, "archived"),
+    (2, "archived"),
+]
+
+
 @settings(PROFILE, suppress_health_check=RELAXED)
 @given_(remote_on=st.booleans(), ops=SEQUENCES)
+# Issue 11's findings, so that every run tries them (8, a fork point before init, is not a
+# branch edit: see test_gate_findings).
+@example(remote_on=False, ops=[("policy", "initial", "production", [], 0)])  # 1
+@example(  # 2: a direct move and its revert land by fast-forward; then the move "returns"
+    remote_on=False,
+    ops=[
+        ("rewrite", "fraud", FRAUD_WITH_1_4_0_IN_PRODUCTION),
+        ("revert", 0),
+        ("land", "ff"),
+        ("rewrite", "fraud", FRAUD_WITH_1_4_0_IN_PRODUCTION),
+    ],
+)
+@example(remote_on=False, ops=[("move", "fraud", 2, "development", False)])  # 3
+@example(  # 4
+    remote_on=True,
+    ops=[("register", "fraud", False, "good", "file", None), ("policy", "remote", "staging", [], 0)],
+)
+@example(remote_on=True, ops=[("move", "fraud", 4, "staging", False)])  # 5
+@example(remote_on=False, ops=[("folder", "fraud", 2, "config")])  # 6
+@example(remote_on=False, ops=[("folder", "fraud", 2, "symlink")])  # 6
+@example(remote_on=True, ops=[("register", "fraud", True, "good", "git", None)])  # 7
 def test_check_accepts_only_sound_changes(
     gate_bases: dict[bool, Base], scratch: Path, remote_on: bool, ops: list[tuple[Any, ...]]
 ) -> None:
