@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest_plugins = ["history_repo"]  # the registry with a known history (fixtures: built_history, hist)
+pytest_plugins = ["history_repo", "gate_attacks"]  # built_history, hist; gate_bases, sandbox
 
 
 @pytest.fixture(autouse=True)
