@@ -70,8 +70,10 @@ def check(
     problems = [*validation.problems, *write_once(before, after, changed)]
     if base_commit != fork:
         problems += collisions(GitTree(top, base_commit), before, after, changed, base=base)
-    dvc_config = git.changed_files(top, fork, head_commit, [DVC_CONFIG])
-    if changed and any(c.status != "A" for c in dvc_config):  # adding it is adopting DVC
+    remote_moved = bool(changed) and any(
+        c.status != "A" for c in git.changed_files(top, fork, head_commit, [DVC_CONFIG])
+    )  # adding it is adopting DVC
+    if remote_moved:
         problems.append(_remote_moved_with_models())
     if config is not None:
         problems += policy_changes(top, fork, head_commit, config, after, models_changed=bool(changed))
@@ -81,7 +83,12 @@ def check(
     problems += stage_problems
     if after.config is not None and codeowners.is_stale(after):
         problems.append(_stale_codeowners())
-    if in_force is not None and (remote if remote is not None else in_force.check.remote):
+    # the remote the change names is not asked (nor sent CI's credentials): the change is refused
+    if (
+        not remote_moved
+        and in_force is not None
+        and (remote if remote is not None else in_force.check.remote)
+    ):
         problems += _missing_in_remote(registry, in_force, model_changes)
     problems = sorted(set_of(problems), key=lambda p: (p.file, p.line or 0, p.message))
     return CheckReport(
