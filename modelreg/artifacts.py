@@ -184,7 +184,9 @@ def _parse_listing(raw: bytes, md5: str) -> list[Entry]:
             raise ArtifactError(f"folder listing {md5} has an entry without a valid md5")
         why = unsafe_path(relpath) if isinstance(relpath, str) else "is not text"
         if why is not None:
-            raise UnsafeListingError(f"folder listing {md5}: path {str(relpath)[:80]!r} {why}; refused")
+            raise UnsafeListingError(
+                f"folder listing {md5} has an unsafe path {str(relpath)[:80]!r}: it {why}"
+            )
         assert isinstance(relpath, str)
         other = seen.setdefault(relpath.lower(), relpath)
         if other != relpath:

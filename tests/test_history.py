@@ -83,7 +83,8 @@ def test_violations_name_what_the_rules_forbid(hist: Built) -> None:
         (
             "churn@0.1.0",
             "transition",
-            "production accepts versions from staging, not from development",
+            "development -> production is not an allowed transition; production accepts versions from "
+            "staging (registry.yaml)",
             "Eve Example",
         ),
     ]

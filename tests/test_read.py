@@ -130,7 +130,8 @@ def test_python_api(populated: Reg) -> None:
 
 def test_python_api_at_a_revision(populated: Reg) -> None:
     before_promotion = Registry(populated.path, rev="HEAD~1")
-    assert before_promotion.get("fraud@1.1.0").stage == "development"
+    assert before_promotion.get("fraud@1.1.0").stage == "staging"
+    assert Registry(populated.path, rev="HEAD~2").get("fraud@1.1.0").stage == "development"
     assert Registry(populated.path).get("fraud@1.1.0").stage == "production"
 
 

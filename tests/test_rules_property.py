@@ -54,7 +54,9 @@ class Model:
 
     versions: dict[str, dict[str, bool]] = field(default_factory=dict)  # name -> version -> described
     stage: dict[tuple[str, str], str] = field(default_factory=dict)
-    held: set[tuple[str, str, str]] = field(default_factory=set)  # stages each version stood in
+    # stages each version entered by an allowed move that landed within its stage's capacity:
+    # the ones a rollback may return it to (never the initial stage)
+    held: set[tuple[str, str, str]] = field(default_factory=set)
 
     def stage_of(self, name: str, version: str) -> str:
         return self.stage.get((name, version), INITIAL)
@@ -76,9 +78,12 @@ class Model:
         described = self.versions[name][version] or not STAGES[to].get("requires_description")
         return follows and described
 
-    def move(self, name: str, version: str, to: str) -> None:
+    def move(self, name: str, version: str, to: str, *, allowed: bool) -> None:
         self.stage[(name, version)] = to
-        self.held.add((name, version, to))
+        limit = STAGES[to]["max"]
+        within = limit is None or len(self.holders(name, to)) <= limit
+        if allowed and within and to != INITIAL:
+            self.held.add((name, version, to))
 
     def placement(self, name: str, version: str, to: str) -> list[tuple[str, str]]:
         """The moves ``promote`` makes: the version, then the oldest holders it displaces."""
@@ -160,7 +165,6 @@ class Run:
         version = register(self.path, request).ref.split("@")[1]
         assert version not in self.model.versions.get(name, {})
         self.model.versions.setdefault(name, {})[version] = described
-        self.model.held.add((name, version, INITIAL))
         self.expect_check(allowed=True)
 
     def promote(self, name: str, index: int, to: str) -> None:
@@ -192,9 +196,10 @@ class Run:
             git("branch", "-D", pr.branch, cwd=self.path)
             return
         git("merge", "-q", "--no-ff", "-m", f"Merge {pr.branch}", pr.branch, cwd=self.path)
-        allowed = all(self.model.allowed(pr.name, v, to) for v, to in pr.moves)
-        for version, to in pr.moves:
-            self.model.move(pr.name, version, to)
+        each = [self.model.allowed(pr.name, v, to) for v, to in pr.moves]
+        for (version, to), ok in zip(pr.moves, each, strict=True):
+            self.model.move(pr.name, version, to, allowed=ok)
+        allowed = all(each)
         self.expect_check(allowed=allowed)
 
     def edit(self, name: str, index: int, to: str) -> None:
@@ -203,7 +208,7 @@ class Run:
         if version is None or self.model.stage_of(name, version) == to:
             return
         allowed = self.model.allowed(name, version, to)
-        self.model.move(name, version, to)
+        self.model.move(name, version, to, allowed=allowed)
         target = self.path / "models" / name / "stages.yaml"
         target.write_text(yaml.safe_dump(self.model.lists(name), sort_keys=False))
         git("add", "-A", cwd=self.path)
