@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from modelreg.compare import Comparison, MetricComparison, StageTimeline
+from modelreg.escape import markdown_text, terminal
 from modelreg.history_report import when
 from modelreg.report import number, table, to_json
 
@@ -50,12 +51,12 @@ def render_table(result: Comparison, stream: TextIO) -> None:
             stream.write("\n")
         if rows or i < 2:
             table(headers, rows or [["(no metrics)", *[""] * (len(headers) - 1)]], stream)
-    stream.write("\nLINEAGE\n" + "".join(f"  {line}\n" for line in _lineage_lines(result)))
+    stream.write("\nLINEAGE\n" + "".join(f"  {terminal(line)}\n" for line in _lineage_lines(result)))
 
 
 def _markdown_table(headers: list[str], rows: list[list[str]]) -> str:
     def cells(row: list[str]) -> str:
-        return "| " + " | ".join(c.replace("|", "\\|") or " " for c in row) + " |"
+        return "| " + " | ".join(markdown_text(c) or " " for c in row) + " |"
 
     return "\n".join([cells(headers), "|" + "---|" * len(headers), *(cells(r) for r in rows)]) + "\n"
 
@@ -65,7 +66,7 @@ def render_markdown(result: Comparison, stream: TextIO) -> None:
     for headers, rows in _sections(result):
         if rows:
             parts.append(_markdown_table([h.title() if h.isupper() else h for h in headers], rows))
-    parts.append("**Lineage**\n\n" + "".join(f"- {line}\n" for line in _lineage_lines(result)))
+    parts.append("**Lineage**\n\n" + "".join(f"- {markdown_text(line)}\n" for line in _lineage_lines(result)))
     stream.write("\n".join(parts))
 
 
@@ -95,9 +96,10 @@ def _metric_names(result: StageTimeline, chosen: list[str] | None) -> list[str]:
 
 
 def render_timeline_table(result: StageTimeline, stream: TextIO, *, metrics: list[str] | None = None) -> None:
-    stream.write(f"{result.model}: {result.stage} over time, oldest first\n")
+    model, stage = terminal(result.model), terminal(result.stage)
+    stream.write(f"{model}: {stage} over time, oldest first\n")
     if not result.tenures:
-        stream.write(f"no version of {result.model} has held {result.stage}\n")
+        stream.write(f"no version of {model} has held {stage}\n")
         return
     table(*_timeline_rows(result, _metric_names(result, metrics)), stream)
 
@@ -105,9 +107,10 @@ def render_timeline_table(result: StageTimeline, stream: TextIO, *, metrics: lis
 def render_timeline_markdown(
     result: StageTimeline, stream: TextIO, *, metrics: list[str] | None = None
 ) -> None:
-    stream.write(f"**{result.model}: {result.stage} over time**\n\n")
+    model, stage = markdown_text(result.model), markdown_text(result.stage)
+    stream.write(f"**{model}: {stage} over time**\n\n")
     if not result.tenures:
-        stream.write(f"No version of {result.model} has held {result.stage}.\n")
+        stream.write(f"No version of {model} has held {stage}.\n")
         return
     headers, rows = _timeline_rows(result, _metric_names(result, metrics))
     stream.write(_markdown_table([h.title() if h.isupper() else h for h in headers], rows))

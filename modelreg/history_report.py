@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
-from modelreg.report import printable, table, to_json
+from modelreg.escape import csv_cell, terminal
+from modelreg.report import table, to_json
 
 if TYPE_CHECKING:  # keeps `modelreg history` from importing the registry core (and pydantic)
     from modelreg.audit import AuditTrail
@@ -62,7 +63,7 @@ def table_cells(event: Event) -> list[str]:
     control characters escaped: names, subjects and details come from whoever committed."""
     c = event.commit
     cells = [when(c.commit_date), event.kind, event.ref or "(registry)", pr_text(c), c.author_name, c.short]
-    return [printable(x) for x in [*cells, change_text(event)]]
+    return [terminal(x) for x in [*cells, change_text(event)]]
 
 
 def render_table(result: AuditTrail, stream: TextIO) -> None:
@@ -89,32 +90,31 @@ def render_csv(result: AuditTrail, stream: TextIO) -> None:
     writer.writerow(CSV_COLUMNS)
     for e in result.events:
         c = e.commit
-        writer.writerow(
-            [
-                c.commit_date.isoformat(),
-                e.kind,
-                e.model or "",
-                e.version or "",
-                e.from_stage or "",
-                e.to_stage or "",
-                e.rule or "",
-                e.detail,
-                c.pr or "",
-                c.sha,
-                c.subject,
-                c.author_name,
-                c.author_email,
-                c.author_date.isoformat(),
-                c.committer_name,
-                c.committer_email,
-                "; ".join(f"{k}: {v}" for k, v in c.trailers.items()),
-            ]
-        )
+        cells = [
+            c.commit_date.isoformat(),
+            e.kind,
+            e.model or "",
+            e.version or "",
+            e.from_stage or "",
+            e.to_stage or "",
+            e.rule or "",
+            e.detail,
+            c.pr or "",
+            c.sha,
+            c.subject,
+            c.author_name,
+            c.author_email,
+            c.author_date.isoformat(),
+            c.committer_name,
+            c.committer_email,
+            "; ".join(f"{k}: {v}" for k, v in c.trailers.items()),
+        ]
+        writer.writerow([csv_cell(str(x)) for x in cells])
 
 
 def moment_line(moment: Moment) -> str:
     """What ``--at`` resolved to, for stderr."""
-    return f"modelreg: {moment.describe()}" + (f"; {moment.note}" if moment.note else "")
+    return terminal(f"modelreg: {moment.describe()}" + (f"; {moment.note}" if moment.note else ""))
 
 
 def since_text(tenure: Tenure) -> str:
@@ -138,7 +138,7 @@ def render_version_as_of(
             f"  as of:        {result.as_of.requested} (commit {result.as_of.commit[:8]}, "
             f"{when(result.as_of.commit_date)})\n"
         )
-        stream.write(f"  held:         {held}\n")
+        stream.write(f"  held:         {terminal(held)}\n")
         return
     data = {
         **result.version.model_dump(mode="json", by_alias=True, exclude_none=True),

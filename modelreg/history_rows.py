@@ -33,7 +33,7 @@ FORMAT = 2
 ROWS_FILE = "history-rows.json"
 HEADERS = ["DATE", "EVENT", "REF", "PR", "BY", "COMMIT", "CHANGE"]
 # Modules whose code decides a row's content.
-_ROW_MODULES = ["history.py", "history_rows.py", "history_report.py", "report.py", "sealed.py"]
+_ROW_MODULES = ["history.py", "history_rows.py", "history_report.py", "report.py", "escape.py", "sealed.py"]
 
 
 class Query(NamedTuple):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from modelreg.escape import dot_string, mermaid_label, terminal
 from modelreg.lineage import DatasetImpact, LineageGraph, LineageNode
 from modelreg.report import number, table, to_json
 
@@ -16,7 +17,7 @@ def _label(node: LineageNode) -> str:
 
 def render_tree(graph: LineageGraph, stream: TextIO) -> None:
     """The root, then its ancestors (derived from) and descendants (derived into) as trees."""
-    stream.write(_label(graph.node(graph.root)) + "\n")
+    stream.write(terminal(_label(graph.node(graph.root))) + "\n")
     for up, title in [(True, "derived from"), (False, "derived into")]:
         if graph.direction == ("down" if up else "up"):
             continue
@@ -36,7 +37,8 @@ def _branch(graph: LineageGraph, ref: str, *, up: bool, prefix: str, seen: set[s
         last = i == len(links) - 1
         repeated = other in seen
         suffix = "  (see above)" if repeated else ""
-        out.append(f"{prefix}{'└── ' if last else '├── '}{relation}: {_label(graph.node(other))}{suffix}")
+        label = terminal(f"{relation}: {_label(graph.node(other))}")
+        out.append(f"{prefix}{'└── ' if last else '├── '}{label}{suffix}")
         if not repeated:
             seen.add(other)
             _branch(graph, other, up=up, prefix=prefix + ("    " if last else "│   "), seen=seen, out=out)
@@ -44,10 +46,6 @@ def _branch(graph: LineageGraph, ref: str, *, up: bool, prefix: str, seen: set[s
 
 def render_json(graph: LineageGraph | DatasetImpact, stream: TextIO) -> None:
     to_json(graph, stream)
-
-
-def _mermaid_text(text: str) -> str:
-    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
 
 
 def render_mermaid(graph: LineageGraph, stream: TextIO) -> None:
@@ -59,23 +57,18 @@ def render_mermaid(graph: LineageGraph, stream: TextIO) -> None:
     lines = ["flowchart TD"]
     for node in graph.nodes:
         lines.append(
-            f'    {ids[node.ref]}["{_mermaid_text(node.ref)}<br/>{_mermaid_text(node.stage or "missing")}"]'
+            f'    {ids[node.ref]}["{mermaid_label(node.ref)}<br/>{mermaid_label(node.stage or "missing")}"]'
         )
     for ds, key in datasets.items():
-        lines.append(f'    {key}[("{_mermaid_text(ds)}")]')
+        lines.append(f'    {key}[("{mermaid_label(ds)}")]')
     for edge in graph.edges:
-        lines.append(f'    {ids[edge.parent]} -->|"{_mermaid_text(edge.relation)}"| {ids[edge.child]}')
+        lines.append(f'    {ids[edge.parent]} -->|"{mermaid_label(edge.relation)}"| {ids[edge.child]}')
     for node in graph.nodes:
         for role, ds in node.data.items():
-            lines.append(f'    {datasets[ds]} -.->|"{_mermaid_text(role)}"| {ids[node.ref]}')
+            lines.append(f'    {datasets[ds]} -.->|"{mermaid_label(role)}"| {ids[node.ref]}')
     lines.append("    classDef root stroke-width:3px")
     lines.append(f"    class {ids[graph.root]} root")
     stream.write("\n".join(lines) + "\n")
-
-
-def _dot(*lines: str) -> str:
-    """A quoted DOT string; several lines are joined with DOT's ``\\n``."""
-    return '"' + "\\n".join(x.replace("\\", "\\\\").replace('"', '\\"') for x in lines) + '"'
 
 
 def render_dot(graph: LineageGraph, stream: TextIO) -> None:
@@ -83,14 +76,21 @@ def render_dot(graph: LineageGraph, stream: TextIO) -> None:
     lines = ["digraph lineage {", "    rankdir=TB;", "    node [shape=box];"]
     for node in graph.nodes:
         style = ", penwidth=2" if node.ref == graph.root else ""
-        lines.append(f"    {_dot(node.ref)} [label={_dot(node.ref, node.stage or 'missing')}{style}];")
+        lines.append(
+            f"    {dot_string(node.ref)} [label={dot_string(node.ref, node.stage or 'missing')}{style}];"
+        )
     for ds in dict.fromkeys(d for n in graph.nodes for d in n.data.values()):
-        lines.append(f"    {_dot('data:' + ds)} [shape=cylinder, label={_dot(ds)}];")
+        lines.append(f"    {dot_string('data:' + ds)} [shape=cylinder, label={dot_string(ds)}];")
     for edge in graph.edges:
-        lines.append(f"    {_dot(edge.parent)} -> {_dot(edge.child)} [label={_dot(edge.relation)}];")
+        lines.append(
+            f"    {dot_string(edge.parent)} -> {dot_string(edge.child)} [label={dot_string(edge.relation)}];"
+        )
     for node in graph.nodes:
         for role, ds in node.data.items():
-            lines.append(f"    {_dot('data:' + ds)} -> {_dot(node.ref)} [style=dashed, label={_dot(role)}];")
+            lines.append(
+                f"    {dot_string('data:' + ds)} -> {dot_string(node.ref)} "
+                f"[style=dashed, label={dot_string(role)}];"
+            )
     lines.append("}")
     stream.write("\n".join(lines) + "\n")
 
@@ -110,22 +110,23 @@ def render_impact_mermaid(impact: DatasetImpact, stream: TextIO) -> None:
     datasets = {ds: f"d{i}" for i, ds in enumerate(dict.fromkeys(u.dataset for u in impact.uses))}
     ids = {ref: f"v{i}" for i, ref in enumerate(impact.refs)}
     lines = ["flowchart LR"]
-    lines += [f'    {key}[("{_mermaid_text(ds)}")]' for ds, key in datasets.items()]
+    lines += [f'    {key}[("{mermaid_label(ds)}")]' for ds, key in datasets.items()]
     stages = {u.ref: u.stage for u in impact.uses}
     lines += [
-        f'    {key}["{_mermaid_text(ref)}<br/>{_mermaid_text(stages[ref])}"]' for ref, key in ids.items()
+        f'    {key}["{mermaid_label(ref)}<br/>{mermaid_label(stages[ref])}"]' for ref, key in ids.items()
     ]
-    lines += [f'    {datasets[u.dataset]} -.->|"{_mermaid_text(u.role)}"| {ids[u.ref]}' for u in impact.uses]
+    lines += [f'    {datasets[u.dataset]} -.->|"{mermaid_label(u.role)}"| {ids[u.ref]}' for u in impact.uses]
     stream.write("\n".join(lines) + "\n")
 
 
 def render_impact_dot(impact: DatasetImpact, stream: TextIO) -> None:
     lines = ["digraph dataset_impact {", "    rankdir=LR;", "    node [shape=box];"]
     for ds in dict.fromkeys(u.dataset for u in impact.uses):
-        lines.append(f"    {_dot('data:' + ds)} [shape=cylinder, label={_dot(ds)}];")
+        lines.append(f"    {dot_string('data:' + ds)} [shape=cylinder, label={dot_string(ds)}];")
     for u in impact.uses:
         lines.append(
-            f"    {_dot('data:' + u.dataset)} -> {_dot(u.ref)} [style=dashed, label={_dot(u.role)}];"
+            f"    {dot_string('data:' + u.dataset)} -> {dot_string(u.ref)} "
+            f"[style=dashed, label={dot_string(u.role)}];"
         )
     lines.append("}")
     stream.write("\n".join(lines) + "\n")

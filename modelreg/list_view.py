@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelreg import cache, sealed
-from modelreg.report import number, printable, table
+from modelreg.escape import terminal
+from modelreg.report import number, table
 
 if TYPE_CHECKING:
     from modelreg.registry import ListedVersion, Registry
@@ -33,7 +34,7 @@ KEPT = 4  # views of this many states are kept
 def cells(v: ListedVersion) -> list[str]:
     """The cells `modelreg list` prints for one version (control characters escaped)."""
     metrics = " ".join(f"{k}={number(x)}" for k, x in list(v.summary.metrics.items())[:4])
-    return [v.name, v.version, v.stage, v.summary.created_date, printable(metrics)]
+    return [v.name, v.version, v.stage, v.summary.created_date, terminal(metrics)]
 
 
 def build(registry: Registry) -> dict[str, Any]:

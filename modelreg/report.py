@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
+
+from modelreg.escape import terminal
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -35,21 +36,12 @@ def _plain(obj: Any) -> Any:
 
 
 def table(headers: list[str], rows: list[list[str]], stream: TextIO) -> None:
-    """A plain aligned table; the last column is not padded."""
-    lines = [headers, *rows]
+    """A plain aligned table; the last column is not padded. Every cell is shown as
+    ``escape.terminal`` shows it, so none can start a line or move the cursor."""
+    lines = [[terminal(cell) for cell in row] for row in [headers, *rows]]
     widths = [max(map(len, column)) for column in zip(*lines, strict=True)]
     layout = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"])
     stream.write("".join(layout.format(*row).rstrip() + "\n" for row in lines))
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters shown as escapes (``\\n``, ``\\x1b``): one line, so a
-    name or key from a pull request can neither start a line of its own in CI's log (where
-    ``::command::`` lines are workflow commands) nor send escape sequences to a terminal."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def number(value: float) -> str:

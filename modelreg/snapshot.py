@@ -53,10 +53,10 @@ class Problem(BaseModel):
     rule: str = "schema"
 
     def __str__(self) -> str:
-        from modelreg.report import printable
+        from modelreg.escape import terminal
 
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return printable(f"{where}: {self.message}")
+        return terminal(f"{where}: {self.message}")
 
 
 class VersionSummary(NamedTuple):

@@ -8,9 +8,17 @@ from typing import TextIO
 
 from modelreg.changes import Comparison, MetricRow, ModelChange
 from modelreg.check import CheckReport
+from modelreg.escape import (
+    html,
+    markdown_code,
+    markdown_text,
+    terminal,
+    workflow_command_data,
+    workflow_command_property,
+)
 from modelreg.lineage import LineageGraph
 from modelreg.policy import Move
-from modelreg.report import number, printable
+from modelreg.report import number
 from modelreg.snapshot import Problem
 
 ARROW = "→"
@@ -37,12 +45,12 @@ def check_markdown(report: CheckReport) -> str:
     verdict = "passed" if report.ok else f"{len(report.problems)} problem(s)"
     lines = [
         f"## modelreg check: {verdict}\n",
-        f"`{_md(report.base)}` ({report.fork_point[:8]}) {ARROW} `{_md(report.head)}` "
+        f"{markdown_code(report.base)} ({report.fork_point[:8]}) {ARROW} {markdown_code(report.head)} "
         f"({report.head_commit[:8]}), {report.files} registry files.\n",
     ]
     if report.problems:
         lines.append("### Problems\n")
-        lines.extend(f"- `{_where(p)}`: {_md(p.message)}" for p in report.problems)
+        lines.extend(f"- {markdown_code(_where(p))}: {_md(p.message)}" for p in report.problems)
         lines.append("")
     if report.changes:
         lines.append(markdown_changes(report.changes))
@@ -52,16 +60,16 @@ def check_markdown(report: CheckReport) -> str:
 
 
 def _md_comparison(c: Comparison) -> str:
-    head = f"**{_md(c.model)}@{_md(c.version)}**: "
+    head = f"**{_md(f'{c.model}@{c.version}')}**: "
     if c.from_stage is None:
         head += "newly registered"
         head += f", compared with its parent {_md(c.against)}" if c.against else ""
     else:
-        head += f"{c.from_stage} {ARROW} {c.to_stage}"
+        head += f"{_md(c.from_stage)} {ARROW} {_md(c.to_stage)}"
         head += (
-            f", replacing {_md(c.model)}@{_md(c.against)}"
+            f", replacing {_md(f'{c.model}@{c.against}')}"
             if c.against
-            else f" (no version in {c.to_stage} now)"
+            else f" (no version in {_md(c.to_stage)} now)"
         )
     lines = [head + "\n"]
     if c.metrics:
@@ -81,7 +89,7 @@ def _md_lineage(graph: LineageGraph) -> str:
 
     chart = io.StringIO()
     render_mermaid(graph, chart)
-    title = f"<details><summary>Lineage of {_md(graph.root)}</summary>"
+    title = f"<details><summary>Lineage of {html(graph.root)}</summary>"
     return f"{title}\n\n```mermaid\n{chart.getvalue()}```\n</details>\n"
 
 
@@ -115,20 +123,11 @@ def _value(value: float | None) -> str:
 
 
 def _md_move(m: Move) -> str:
-    return f"{_md(m.ref)} {m.from_stage} {ARROW} {m.to_stage}"
+    return f"{_md(m.ref)} {_md(m.from_stage)} {ARROW} {_md(m.to_stage)}"
 
 
 def _md(text: str | None) -> str:
-    """Text safe inside Markdown tables and lines: no pipes, no raw HTML, one line."""
-    if text is None:
-        return ""
-    return (
-        text.replace("\\", "\\\\")
-        .replace("|", "\\|")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("\n", " ")
-    )
+    return "" if text is None else markdown_text(text)
 
 
 def _where(p: Problem) -> str:
@@ -140,10 +139,13 @@ def _where(p: Problem) -> str:
 
 def check_text(report: CheckReport, out: TextIO) -> None:
     """What changed, one line per move or new version, then every problem, then the verdict."""
-    out.write(f"check {report.base} ({report.fork_point[:8]}) -> {report.head} ({report.head_commit[:8]})\n")
+    out.write(
+        f"check {terminal(report.base)} ({report.fork_point[:8]}) -> {terminal(report.head)} "
+        f"({report.head_commit[:8]})\n"
+    )
     for change in report.changes:
         for line in change_lines(change):
-            out.write(f"  {printable(line)}\n")
+            out.write(f"  {terminal(line)}\n")
     for problem in report.problems:
         out.write(f"{problem}\n")
     verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"
@@ -176,16 +178,8 @@ def _text_detail(c: Comparison | None) -> str:
 def github_annotations(report: CheckReport, out: TextIO) -> None:
     """One ``::error`` workflow command per problem, so GitHub marks the file and line."""
     for p in report.problems:
-        props = f"file={_prop(p.file)}"
+        props = f"file={workflow_command_property(p.file)}"
         if p.line:
             props += f",line={p.line}"
-        props += f",title={_prop(f'modelreg check ({p.rule})')}"
-        out.write(f"::error {props}::{_data(p.message)}\n")
-
-
-def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _prop(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
+        props += f",title={workflow_command_property(f'modelreg check ({p.rule})')}"
+        out.write(f"::error {props}::{workflow_command_data(p.message)}\n")

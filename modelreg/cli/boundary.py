@@ -9,6 +9,7 @@ from typing import NoReturn
 import click
 
 from modelreg.errors import ModelregError
+from modelreg.escape import terminal
 
 EXIT_USER = 1
 EXIT_BUG = 3
@@ -34,7 +35,7 @@ def run(group: click.Group, argv: list[str] | None) -> NoReturn:
     except ModelregError as e:
         if "--traceback" in args:
             tb.print_exc()
-        _fail(str(e).replace("\n", " "), e.exit_code)
+        _fail(terminal(str(e).replace("\n", " ")), e.exit_code)
     except BrokenPipeError:
         sys.exit(0)
     except Exception as e:

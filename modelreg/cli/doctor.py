@@ -9,6 +9,7 @@ import click
 
 from modelreg.cli.options import format_option, repo_option
 from modelreg.doctor import doctor
+from modelreg.escape import terminal
 
 
 @click.command("doctor")
@@ -33,7 +34,7 @@ def command(repo: str, fmt: str) -> None:
     else:
         click.echo(report.recovered or "no interrupted command to recover")
         for path in report.untracked:
-            click.echo(f"untracked: {path}")
+            click.echo(f"untracked: {terminal(str(path))}")
         if report.untracked:
             click.echo("remove them with `git clean -n -- models/` (dry run) then `git clean -f -- models/`")
     if not report.healthy:

@@ -47,7 +47,8 @@ def command(ref: str, at: str | None, repo: str, fmt: str) -> None:
 
 
 def render_text(found: ModelVersion) -> str:
-    from modelreg.report import number, printable
+    from modelreg.escape import terminal
+    from modelreg.report import number
 
     m = found.manifest
     lines = [
@@ -71,4 +72,4 @@ def render_text(found: ModelVersion) -> str:
         lines.append(f"  parent:       {parent.ref} ({parent.relation})")
     for a in m.artifacts:
         lines.append(f"  artifact:     {a.path}  md5 {a.md5}  {a.size} bytes")
-    return "".join(printable(line) + "\n" for line in lines)  # one line per field, escapes shown
+    return "".join(terminal(line) + "\n" for line in lines)  # one line per field, escapes shown

@@ -1,0 +1,138 @@
+"""One escaping function per output format, for every string an author controls.
+
+Names, versions, stage names, descriptions, tags, metric and param keys and values, dataset
+names, commit authors and subjects, file paths and messages all come from whoever wrote a
+commit, and ``check`` prints them into CI logs, workflow commands and pull-request comments.
+Each reporter passes such a string through the one function below for the format it writes
+into, so a newline cannot start a log line, a table row or a Mermaid statement, a backtick
+cannot close a code span, and a bidi or escape character cannot hide what a reviewer reads.
+
+Every function here turns a control character (C0, DEL, C1, the Unicode line and paragraph
+separators, bidi controls) into the visible escape ``terminal`` shows (``\\n``, ``\\x1b``,
+``\\u202e``), then applies its format's own rules. Ordinary text comes out unchanged, apart
+from the characters a format reserves.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls and DEL, C1 controls (U+0085 NEXT LINE among them), the line and paragraph
+# separators, and the bidi controls: embeddings and overrides, isolates, marks, the Arabic mark.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_SHORT = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _visible(char: str) -> str:
+    code = ord(char)
+    return _SHORT.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def terminal(text: str) -> str:
+    """``text`` on one line with control characters shown as escapes (``\\n``, ``\\x1b``,
+    ``\\u202e``): a name from a pull request can neither start a line of its own in CI's log
+    (where ``::command::`` lines are workflow commands), nor send escape sequences to a
+    terminal, nor reorder what a reader sees. Idempotent."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: _visible(m.group()), text)
+
+
+# --- Markdown (GitHub Flavored) --------------------------------------------------------------------
+
+# Backslash-escaped: what could open emphasis, a link, an image, strikethrough or a code span,
+# and the pipe that splits a table cell (GFM splits at a pipe even inside a code span).
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*\[\]|~])")
+_HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# GitHub pings @user and @org/team where the @ does not follow a letter or digit.
+_MENTION = re.compile(r"(?<![0-9A-Za-z])@")
+_NO_PING = "@\u200d"  # a zero-width joiner after the @: rendered the same, pings nobody
+
+
+def _no_mentions(text: str) -> str:
+    return _MENTION.sub(_NO_PING, text) if "@" in text else text
+
+
+def markdown_text(text: str) -> str:
+    """``text`` as literal inline Markdown: one line, safe in a table cell, a list item or a
+    heading. Markdown punctuation is backslash-escaped, ``& < >`` become entities (so no raw
+    HTML and no entity that decodes to a control), and ``@mentions`` ping nobody."""
+    text = _MARKDOWN_PUNCTUATION.sub(r"\\\1", terminal(text))
+    text = re.sub("[&<>]", lambda m: _HTML_ENTITIES[m.group()], text)
+    return _no_mentions(text)
+
+
+def markdown_code(text: str) -> str:
+    """``text`` as a Markdown code span: fenced by one more backtick than its longest run of
+    backticks, padded with a space where it starts or ends with a backtick or a space (which
+    CommonMark strips again; text of spaces only it keeps whole). Not for table cells: GFM
+    splits a cell at ``|`` even inside a code span."""
+    text = terminal(text)
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    if text.strip(" ") and (text[0] in "` " or text[-1] in "` "):
+        text = f" {text} "
+    return f"{fence}{text or ' '}{fence}"  # `` is no code span; ` ` is one
+
+
+def html(text: str) -> str:
+    """``text`` as HTML character data or an attribute value (``<summary>`` in Markdown):
+    ``& < > " '`` as entities, one line, ``@mentions`` that ping nobody."""
+    text = terminal(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _no_mentions(text.replace('"', "&quot;").replace("'", "&#x27;"))
+
+
+# --- diagrams --------------------------------------------------------------------------------------
+
+# Mermaid's entity codes (#name; or #decimal;) stand for what could end a quoted label, open a
+# Markdown string or a directive, or start HTML; '#' itself is one, so "#quot;" stays literal.
+_MERMAID = {
+    "#": "#35;",
+    '"': "#quot;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "&": "#amp;",
+    "`": "#96;",
+    "%": "#37;",
+}
+_MERMAID_SPECIAL = re.compile('[#"<>&`%]')
+
+
+def mermaid_label(text: str) -> str:
+    """``text`` inside a quoted Mermaid label (``["..."]``, ``|"..."|``): one line, and no
+    character that ends the quotes, starts a ``%%{directive}%%`` or closes a Markdown fence."""
+    return _MERMAID_SPECIAL.sub(lambda m: _MERMAID[m.group()], terminal(text))
+
+
+def dot_string(*lines: str) -> str:
+    """A quoted Graphviz DOT string of ``lines`` joined by DOT's ``\\n`` line break: each
+    backslash and double quote escaped, so no text ends the string or reads as ``\\N``-style
+    escapes, and control characters shown as ``terminal`` shows them."""
+    escaped = (terminal(x).replace("\\", "\\\\").replace('"', '\\"') for x in lines)
+    return '"' + "\\n".join(escaped) + '"'
+
+
+# --- data and CI -----------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(text: str) -> str:
+    """``text`` as a CSV cell a spreadsheet shows as text: one line, and a leading
+    ``'`` where it would start with ``= + - @`` (or a tab or carriage return) and be read as
+    a formula. The ``csv`` module still does the quoting."""
+    if text.startswith(_FORMULA_START):
+        return "'" + terminal(text)
+    return terminal(text)
+
+
+def workflow_command_data(text: str) -> str:
+    """``text`` as the message of a GitHub workflow command (``::error ...::MESSAGE``):
+    ``%``, CR and LF percent-encoded as the runner decodes them, other controls shown."""
+    return terminal(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
+
+
+def workflow_command_property(text: str) -> str:
+    """``text`` as a property value of a workflow command (``file=...,title=...``): as
+    ``workflow_command_data``, and ``:`` and ``,`` encoded so it cannot end the property."""
+    return workflow_command_data(text).replace(":", "%3A").replace(",", "%2C")
