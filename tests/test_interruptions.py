@@ -97,7 +97,12 @@ def test_a_journal_naming_a_live_process_that_holds_no_lock_is_recovered(reg: Re
     reg.write("models/m/1.0.0.yaml", "half written\n")
     journal = journal_path(reg.path)
     journal.parent.mkdir(parents=True, exist_ok=True)
-    record = {"pid": pid, "command": "register m@1.0.0", "head": before[0].strip(), "saved": {"models/m": None}}
+    record = {
+        "pid": pid,
+        "command": "register m@1.0.0",
+        "head": before[0].strip(),
+        "saved": {"models/m": None},
+    }
     journal.write_text(json.dumps(record))
     doctor = reg.cli("doctor")
     assert doctor.out.startswith("rolled back an interrupted `register m@1.0.0`: models/m"), doctor.err
@@ -168,7 +173,8 @@ def test_a_killed_writer_leaves_its_journal_and_no_lock(reg: Reg) -> None:
     holder.stdin.close()
     assert journal_path(reg.path).exists()
     doctor = reg.cli("doctor")
-    assert (doctor.code, doctor.out) == (0, "rolled back an interrupted `register m@1.0.0`: models/m\n"), doctor.err
+    rolled_back = "rolled back an interrupted `register m@1.0.0`: models/m\n"
+    assert (doctor.code, doctor.out) == (0, rolled_back), doctor.err
     assert not journal_path(reg.path).exists()
 
 
