@@ -5,8 +5,12 @@ anything: the paths it will change, their previous bytes, HEAD, and its process 
 journal is removed when the change is committed or rolled back. If the process dies
 in between (SIGKILL, power loss), the next transaction, or ``modelreg doctor``, finds the
 journal of a dead process and rolls the work tree back, unless HEAD moved, which means
-the commit landed and only the clean-up was lost. The journal is also a lock: a second
-command that finds a live owner refuses to start.
+the commit landed and only the clean-up was lost.
+
+Writers hold a lock (``flock`` on ``.git/modelreg/transaction.lock``) while they recover,
+journal and write; the kernel releases it when the process dies, however it dies. A second
+writer does not wait: it says who holds the lock and stops. So a journal found while holding
+the lock is always a dead command's, whatever process now has the pid it recorded.
 
 A command that publishes a branch rather than editing files (promote) keeps the same journal
 through ``publishing``: it notes the branch before creating it and the remote before pushing
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import json
 import os
 import shutil
@@ -30,6 +35,9 @@ from modelreg import git, proc
 from modelreg.errors import ModelregError
 
 JOURNAL = "transaction.json"
+LOCK = "transaction.lock"
+
+_held: set[Path] = set()  # the lock files this process holds (a writer recovers under its own lock)
 
 
 class BusyError(ModelregError):
@@ -40,6 +48,42 @@ def journal_path(top: Path) -> Path:
     return git.state_dir(top) / JOURNAL
 
 
+def lock_path(top: Path) -> Path:
+    return git.state_dir(top) / LOCK
+
+
+@contextmanager
+def writing(top: Path) -> Iterator[None]:
+    """Hold the repository's writer lock (this process may already hold it); BusyError at once
+    when another process does. The lock file stays: removing it would let two writers lock two
+    different files."""
+    path = lock_path(top)
+    if path in _held:
+        yield
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise ModelregError(f"cannot open the writer lock {path}: {e.strerror or e}") from e
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            pid = f" (pid {holder})" if holder.isdigit() else ""
+            raise BusyError(f"another modelreg is writing this repository{pid}; wait for it") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _held.add(path)
+        try:
+            yield
+        finally:
+            _held.discard(path)
+    finally:
+        os.close(fd)  # releases the lock
+
+
 @contextmanager
 def restoring(top: Path, paths: list[str], *, command: str = "modelreg") -> Iterator[None]:
     """Snapshot ``paths`` (files or folders, existing or not); restore them if the body fails.
@@ -47,21 +91,22 @@ def restoring(top: Path, paths: list[str], *, command: str = "modelreg") -> Iter
     Files that existed get their bytes back; anything created under a path is removed and
     unstaged. Ctrl-C (KeyboardInterrupt) restores too; SIGKILL is recovered on the next run.
     """
-    recover(top)
-    saved: dict[str, bytes | None] = {}
-    for rel in paths:
-        target = top / rel
-        if target.is_dir() and not target.is_symlink():
-            raise ModelregError(f"{rel} already exists as a folder; remove it or pick another name")
-        saved[rel] = target.read_bytes() if target.is_file() and not target.is_symlink() else None
-    journal = _write_journal(top, command, saved)
-    try:
-        yield
-    except BaseException:
-        _restore(top, saved)
-        raise
-    finally:
-        journal.unlink(missing_ok=True)
+    with writing(top):
+        recover(top)
+        saved: dict[str, bytes | None] = {}
+        for rel in paths:
+            target = top / rel
+            if target.is_dir() and not target.is_symlink():
+                raise ModelregError(f"{rel} already exists as a folder; remove it or pick another name")
+            saved[rel] = target.read_bytes() if target.is_file() and not target.is_symlink() else None
+        journal = _write_journal(top, command, saved)
+        try:
+            yield
+        except BaseException:
+            _restore(top, saved)
+            raise
+        finally:
+            journal.unlink(missing_ok=True)
 
 
 class Journal:
@@ -84,32 +129,34 @@ class Journal:
 
 @contextmanager
 def publishing(top: Path, *, command: str) -> Iterator[Journal]:
-    """Hold the journal (and so the lock) while ``command`` creates and pushes a branch."""
-    recover(top)
-    journal = Journal(_write_journal(top, command, {}))
-    try:
-        yield journal
-    finally:
-        journal.path.unlink(missing_ok=True)
+    """Hold the lock and a journal while ``command`` creates and pushes a branch."""
+    with writing(top):
+        recover(top)
+        journal = Journal(_write_journal(top, command, {}))
+        try:
+            yield journal
+        finally:
+            journal.path.unlink(missing_ok=True)
 
 
 def recover(top: Path) -> str | None:
-    """Roll back what a killed command left; return what was done, or None if nothing was."""
+    """Roll back what a killed command left; return what was done, or None if nothing was.
+    BusyError when another process holds the writer lock (its journal is not a dead one's)."""
+    with writing(top):
+        return _recover(top)
+
+
+def _recover(top: Path) -> str | None:
     journal = journal_path(top)
     try:
         record = json.loads(journal.read_text())
-        pid = int(record.get("pid", 0))
+        int(record.get("pid", 0))  # a journal without a number here is not one modelreg wrote
         saved = _saved(record)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError, binascii.Error):  # torn, tampered
         journal.unlink(missing_ok=True)
         return "removed an unreadable transaction journal"
-    if pid != os.getpid() and _alive(pid):
-        raise BusyError(
-            f"another modelreg command ({record.get('command', '?')}, pid {pid}) is changing this "
-            "repository; wait for it to finish"
-        )
     if "branch" in record or record.get("done"):
         done = _drop_branch(top, record)
         journal.unlink(missing_ok=True)
@@ -161,29 +208,12 @@ def _write_journal(top: Path, command: str, saved: dict[str, bytes | None]) -> P
         "head": git.head(top),
         "saved": {k: base64.b64encode(v).decode() if v is not None else None for k, v in saved.items()},
     }
-    try:
-        fd = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        raise BusyError(
-            "another modelreg command is changing this repository; wait for it to finish"
-        ) from None
+    fd = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)  # under the lock
     with os.fdopen(fd, "w") as handle:
         json.dump(record, handle)
         handle.flush()
         os.fsync(handle.fileno())
     return journal
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _restore(top: Path, saved: dict[str, bytes | None]) -> None:

@@ -27,16 +27,31 @@ class Request:
 
 
 @dataclass
+class Answer:
+    """One scripted answer: status, body (JSON unless bytes) and extra headers."""
+
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class FakeGitHub:
-    """What the server received, and what it answers next (status and JSON body)."""
+    """What the server received, and what it answers: the scripted ``answers`` in order (each
+    used once), then ``status`` with the JSON ``answer`` and ``headers``."""
 
     url: str = ""
     token: str = TOKEN
     requests: list[Request] = field(default_factory=list)
     status: int = 201
-    answer: dict[str, Any] = field(
+    answer: Any = field(
         default_factory=lambda: {"number": 42, "html_url": "https://github.com/acme/models/pull/42"}
     )
+    headers: dict[str, str] = field(default_factory=dict)
+    answers: list[Answer] = field(default_factory=list)
+
+    def next_answer(self) -> Answer:
+        return self.answers.pop(0) if self.answers else Answer(self.status, self.answer, self.headers)
 
     @property
     def env(self) -> dict[str, str]:
@@ -51,10 +66,13 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length)
             headers = {k.lower(): v for k, v in self.headers.items()}
             fake.requests.append(Request("POST", self.path, headers, json.loads(raw or b"null")))
-            body = json.dumps(fake.answer).encode()
-            self.send_response(fake.status)
+            answer = fake.next_answer()
+            body = answer.body if isinstance(answer.body, bytes) else json.dumps(answer.body).encode()
+            self.send_response(answer.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
 

@@ -4,7 +4,11 @@ change, and the next run (or ``modelreg doctor``) cleans up what a killed run le
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import pytest
@@ -84,23 +88,94 @@ def test_kill_after_commit_keeps_the_complete_change(reg: Reg) -> None:
     assert git("status", "--porcelain", cwd=reg.path) == ""
 
 
-def test_a_live_transaction_blocks_a_second_command(reg: Reg) -> None:
-    import os
-
+@pytest.mark.parametrize("pid", [os.getpid(), 1])
+def test_a_journal_naming_a_live_process_that_holds_no_lock_is_recovered(reg: Reg, pid: int) -> None:
+    """A recorded pid proves nothing (pids are reused): only the lock says a writer is alive."""
     from modelreg.transaction import journal_path
 
+    before = reg.state()
+    reg.write("models/m/1.0.0.yaml", "half written\n")
     journal = journal_path(reg.path)
     journal.parent.mkdir(parents=True, exist_ok=True)
-    journal.write_text(
-        json.dumps({"pid": os.getpid(), "command": "register x@1.0.0", "head": None, "saved": {}})
-    )
-    before = reg.state()
-    result = reg.cli("register", "m", str(reg.artifact("m.bin")), "--version", "1.0.0")
-    assert result.code == 1
-    assert result.lines == [
-        f"modelreg: error: another modelreg command (register x@1.0.0, pid {os.getpid()}) is changing this repository; wait for it to finish"
-    ]
+    record = {
+        "pid": pid,
+        "command": "register m@1.0.0",
+        "head": before[0].strip(),
+        "saved": {"models/m": None},
+    }
+    journal.write_text(json.dumps(record))
+    doctor = reg.cli("doctor")
+    assert doctor.out.startswith("rolled back an interrupted `register m@1.0.0`: models/m"), doctor.err
     assert reg.state() == before
+    again = reg.cli("register", "m", str(reg.artifact("m.bin")), "--version", "1.0.0")
+    assert again.code == 0, again.err
+
+
+HOLD = """
+import sys
+from pathlib import Path
+from modelreg import transaction
+with transaction.restoring(Path(sys.argv[1]), ["models/m"], command=sys.argv[2]):
+    print("holding", flush=True)
+    sys.stdin.read()  # until the test closes the pipe
+"""
+
+
+@contextmanager
+def _writer(reg: Reg, command: str) -> Iterator[int]:
+    """Another process inside a transaction on ``reg`` until the block ends; yields its pid."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(reg.path), command],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline() == "holding\n"
+        yield holder.pid
+    finally:
+        holder.stdin.close()
+        assert holder.wait(timeout=60) == 0
+        holder.stdout.close()
+
+
+def test_a_running_writer_blocks_register_promote_and_doctor(populated: Reg) -> None:
+    busy = "modelreg: error: another modelreg is writing this repository (pid {}); wait for it"
+    before = populated.state()
+    with _writer(populated, "promote fraud@1.2.0 to staging") as pid:
+        r = populated.cli("register", "fraud", str(populated.artifact("m.bin")), "--bump", "patch")
+        assert (r.code, r.lines) == (1, [busy.format(pid)])
+        r = populated.cli("promote", "fraud@1.2.0", "--to", "staging", "--no-push")
+        assert (r.code, r.lines) == (1, [busy.format(pid)])
+        r = populated.cli("doctor")
+        assert (r.code, r.lines) == (1, [busy.format(pid)])
+        assert populated.state() == before
+    after = populated.cli("register", "fraud", str(populated.artifact("m.bin")), "--bump", "patch")
+    assert after.code == 0, after.err
+
+
+def test_a_killed_writer_leaves_its_journal_and_no_lock(reg: Reg) -> None:
+    """The lock dies with its process; the journal it left is recovered by the next writer."""
+    from modelreg.transaction import journal_path
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(reg.path), "register m@1.0.0"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+    holder.kill()
+    assert holder.wait(timeout=60) == -9
+    holder.stdout.close()
+    assert holder.stdin is not None
+    holder.stdin.close()
+    assert journal_path(reg.path).exists()
+    doctor = reg.cli("doctor")
+    rolled_back = "rolled back an interrupted `register m@1.0.0`: models/m\n"
+    assert (doctor.code, doctor.out) == (0, rolled_back), doctor.err
+    assert not journal_path(reg.path).exists()
 
 
 def test_doctor_lists_untracked_files(reg: Reg) -> None:
@@ -185,22 +260,6 @@ def test_kill_after_the_pull_request_keeps_the_complete_change(
     again = _promote(populated, github_api)
     assert again.lines == [
         f"modelreg: error: branch {BRANCH} already exists; delete it or name another with --branch"
-    ]
-
-
-def test_a_running_promote_blocks_register(populated: Reg) -> None:
-    """The journal is the lock for promote as for register: a live owner keeps others out."""
-    import os
-
-    from modelreg.transaction import journal_path
-
-    journal_path(populated.path).write_text(
-        json.dumps({"pid": os.getpid(), "command": "promote fraud@1.2.0 to staging", "saved": {}})
-    )
-    r = populated.cli("register", "fraud", str(populated.artifact("m.bin")), "--bump", "patch")
-    assert r.lines == [
-        f"modelreg: error: another modelreg command (promote fraud@1.2.0 to staging, pid {os.getpid()}) "
-        "is changing this repository; wait for it to finish"
     ]
 
 

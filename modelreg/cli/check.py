@@ -76,6 +76,8 @@ def command(base: str | None, head: str, fmt: str | None, remote: bool | None, r
 
 
 def _append_step_summary(markdown: str) -> None:
+    """Append to $GITHUB_STEP_SUMMARY; a summary that cannot be written is a warning, never the
+    verdict (the annotations and the exit code carry that)."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
         return
@@ -83,6 +85,8 @@ def _append_step_summary(markdown: str) -> None:
         with open(target, "a", encoding="utf-8") as f:
             f.write(markdown + "\n")
     except OSError as e:
-        from modelreg.errors import ModelregError
-
-        raise ModelregError(f"could not append to GITHUB_STEP_SUMMARY {target}: {e.strerror or e}") from e
+        click.echo(
+            f"modelreg: warning: could not append the step summary to GITHUB_STEP_SUMMARY {target}: "
+            f"{e.strerror or e}",
+            err=True,
+        )

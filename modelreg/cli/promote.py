@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from modelreg.github import PullRequest
     from modelreg.promote import PromoteRequest, PromoteResult
 
 from modelreg.cli.options import format_option, repo_option, say
@@ -142,14 +143,28 @@ def report(result: PromoteResult, fmt: str) -> None:
     for out in result.displaced:
         click.echo(f"{out.ref}: {out.from_stage} -> {out.to_stage} (displaced)")
     click.echo(f"branch {result.branch} ({result.commit[:12]}) from {result.base}")
-    if result.pull_request:
-        click.echo(f"pull request #{result.pull_request.number}: {result.pull_request.url}")
+    if result.pull_request is not None:
+        click.echo(_pull_request_line(result.pull_request, result))
     elif result.compare_url:
         click.echo(f"open the pull request at {result.compare_url}")
     elif result.pushed:
         click.echo(f"pushed to origin; open a pull request from {result.branch} into {result.base}")
     else:
         click.echo(f"not pushed; when ready: git push origin {result.branch}")
+
+
+def _pull_request_line(pr: PullRequest, result: PromoteResult) -> str:
+    """The pull request, as far as GitHub's answer named it (it exists either way)."""
+    if pr.number is not None and pr.url:
+        return f"pull request #{pr.number}: {pr.url}"
+    if pr.number is not None:
+        return f"pull request #{pr.number} opened (GitHub's answer gave no URL)"
+    if pr.url:
+        return f"pull request opened: {pr.url}"
+    return (
+        f"pull request from {result.branch} into {result.base} opened "
+        "(GitHub's answer named neither its number nor its URL)"
+    )
 
 
 command = build("promote", stage=None, help_text=PROMOTE_HELP)
