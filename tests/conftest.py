@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,6 +70,38 @@ class Result:
 
 
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None) -> Result:
+    """Run ``modelreg ARGS`` in this process, as ``python -m modelreg ARGS`` would run in ``cwd``.
+
+    The working directory, environment (``env`` on top of the test's), standard streams and the
+    garbage collector (the CLI turns it off) are put back afterwards. What needs a process of its
+    own (a kill, a signal, another process's pid, the entry point) uses ``cli_process``."""
+    from click.testing import CliRunner
+
+    from modelreg.cli.main import main
+
+    fault = (env or {}).get("MODELREG_FAULT", "")
+    assert not fault.endswith(":kill"), "a killed command would kill the test: use cli_process"
+    gc_was_enabled, here = gc.isenabled(), os.getcwd()
+    with CliRunner().isolation(input=stdin, env=env) as streams:
+        try:
+            os.chdir(cwd)
+            time.tzset()  # env may set TZ
+            main(list(args))
+            code = 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.chdir(here)
+            if gc_was_enabled:
+                gc.enable()
+        out, err = streams[0].getvalue(), streams[1].getvalue()
+    time.tzset()
+    return Result(code, out.decode(), err.decode(errors="backslashreplace"))
+
+
+def cli_process(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None) -> Result:
     """Run ``python -m modelreg ARGS`` as a real subprocess."""
     proc = subprocess.run(
         [sys.executable, "-m", "modelreg", *args],
@@ -127,6 +161,9 @@ class Reg:
 
     def cli(self, *args: str, env: dict[str, str] | None = None) -> Result:
         return cli(*args, cwd=self.path, env=env)
+
+    def cli_process(self, *args: str, env: dict[str, str] | None = None) -> Result:
+        return cli_process(*args, cwd=self.path, env=env)
 
     def register(self, name: str, version: str, **fields: object) -> None:
         """Register quickly, in-process, for test setup."""

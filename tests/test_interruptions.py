@@ -24,7 +24,7 @@ POINTS = ["register:copied", "register:tracked", "register:pushed", "register:wr
 def test_ctrl_c_at_each_step_restores_everything(reg: Reg, point: str) -> None:
     model = reg.artifact("m.bin")
     before = reg.state()
-    result = reg.cli(
+    result = reg.cli_process(
         "register", "m", str(model), "--version", "1.0.0", env={"MODELREG_FAULT": f"{point}:interrupt"}
     )
     assert result.code == 130
@@ -36,7 +36,7 @@ def test_ctrl_c_at_each_step_restores_everything(reg: Reg, point: str) -> None:
 def test_kill_at_each_step_is_recovered_by_the_next_run(reg: Reg, point: str) -> None:
     model = reg.artifact("m.bin")
     before = reg.state()
-    killed = reg.cli(
+    killed = reg.cli_process(
         "register", "m", str(model), "--version", "1.0.0", env={"MODELREG_FAULT": f"{point}:kill"}
     )
     assert killed.code == -9
@@ -51,7 +51,7 @@ def test_kill_at_each_step_is_recovered_by_the_next_run(reg: Reg, point: str) ->
 @pytest.mark.parametrize("point", POINTS)
 def test_doctor_rolls_back_a_killed_register(reg: Reg, point: str) -> None:
     before = reg.state()
-    reg.cli(
+    reg.cli_process(
         "register",
         "m",
         str(reg.artifact("m.bin")),
@@ -67,7 +67,7 @@ def test_doctor_rolls_back_a_killed_register(reg: Reg, point: str) -> None:
 
 
 def test_kill_after_commit_keeps_the_complete_change(reg: Reg) -> None:
-    killed = reg.cli(
+    killed = reg.cli_process(
         "register",
         "m",
         str(reg.artifact("m.bin")),
@@ -95,7 +95,7 @@ def test_a_live_transaction_blocks_a_second_command(reg: Reg) -> None:
         json.dumps({"pid": os.getpid(), "command": "register x@1.0.0", "head": None, "saved": {}})
     )
     before = reg.state()
-    result = reg.cli("register", "m", str(reg.artifact("m.bin")), "--version", "1.0.0")
+    result = reg.cli_process("register", "m", str(reg.artifact("m.bin")), "--version", "1.0.0")
     assert result.code == 1
     assert result.lines == [
         f"modelreg: error: another modelreg command (register x@1.0.0, pid {os.getpid()}) is changing this repository; wait for it to finish"
@@ -118,7 +118,8 @@ BRANCH = "promote/fraud-1.2.0-staging"
 
 def _promote(reg: Reg, github: FakeGitHub, fault: str | None = None) -> Result:
     env = {**github.env, **({"MODELREG_FAULT": fault} if fault else {})}
-    return reg.cli("promote", "fraud@1.2.0", "--to", "staging", env=env)
+    run = reg.cli_process if fault and fault.endswith(":kill") else reg.cli  # a kill needs its own process
+    return run("promote", "fraud@1.2.0", "--to", "staging", env=env)
 
 
 def test_ctrl_c_at_each_promote_step_leaves_no_branch(
@@ -194,10 +195,12 @@ def test_a_running_promote_blocks_register(populated: Reg) -> None:
 
     from modelreg.transaction import journal_path
 
-    journal_path(populated.path).write_text(
+    journal = journal_path(populated.path)
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    journal.write_text(
         json.dumps({"pid": os.getpid(), "command": "promote fraud@1.2.0 to staging", "saved": {}})
     )
-    r = populated.cli("register", "fraud", str(populated.artifact("m.bin")), "--bump", "patch")
+    r = populated.cli_process("register", "fraud", str(populated.artifact("m.bin")), "--bump", "patch")
     assert r.lines == [
         f"modelreg: error: another modelreg command (promote fraud@1.2.0 to staging, pid {os.getpid()}) "
         "is changing this repository; wait for it to finish"
