@@ -58,6 +58,41 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     return home
 
 
+class _Clock:
+    """The ``time`` module as modelreg's stat memo sees it: stopped when the test starts (what
+    the test wrote since is fresh, however slowly it runs), until ``settle`` sets it going again,
+    the racy window and 0.2 s ahead (what was written before is old enough to be trusted)."""
+
+    def __init__(self) -> None:
+        self.stopped: int | None = time.time_ns()
+        self.offset = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(time, name)
+
+    def time_ns(self) -> int:
+        return self.stopped if self.stopped is not None else time.time_ns() + self.offset
+
+    def time(self) -> float:
+        return self.time_ns() / 1e9
+
+
+@pytest.fixture
+def settle(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Age every file written so far past FileMemo's racy window, without waiting (``_Clock``,
+    in the module that decides, as this process sees it: the CLI runs in-process)."""
+    from modelreg.tree import FileMemo
+
+    clock = _Clock()
+    monkeypatch.setattr(sys.modules[FileMemo.__module__], "time", clock)
+
+    def advance() -> None:
+        clock.stopped = None
+        clock.offset += FileMemo.RACY_NS + 200_000_000
+
+    return advance
+
+
 @dataclass
 class Result:
     code: int
@@ -72,11 +107,13 @@ class Result:
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None) -> Result:
     """Run ``modelreg ARGS`` in this process, as ``python -m modelreg ARGS`` would run in ``cwd``.
 
-    The working directory, environment (``env`` on top of the test's), standard streams and the
-    garbage collector (the CLI turns it off) are put back afterwards. What needs a process of its
-    own (a kill, a signal, another process's pid, the entry point) uses ``cli_process``."""
+    The working directory, environment (``env`` on top of the test's), standard streams, the
+    garbage collector (the CLI turns it off) and modelreg's in-memory caches are put back
+    afterwards. What needs a process of its own (a kill, a signal, another process's pid, the
+    entry point) uses ``cli_process``."""
     from click.testing import CliRunner
 
+    from modelreg import cache
     from modelreg.cli.main import main
 
     fault = (env or {}).get("MODELREG_FAULT", "")
@@ -86,6 +123,7 @@ def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | N
         try:
             os.chdir(cwd)
             time.tzset()  # env may set TZ
+            cache._stores.clear()  # a command starts, as in a process of its own, with nothing in memory
             main(list(args))
             code = 0
         except SystemExit as e:
@@ -94,6 +132,7 @@ def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | N
             sys.stdout.flush()
             sys.stderr.flush()
             os.chdir(here)
+            cache._stores.clear()
             if gc_was_enabled:
                 gc.enable()
         out, err = streams[0].getvalue(), streams[1].getvalue()
