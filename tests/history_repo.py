@@ -1,7 +1,7 @@
 """A registry with a known history: pull requests merged and squashed, direct commits, several
 time zones, a manifest edited in place, lineage with a fork and a diamond, a shared dataset.
 
-Built once per test module (real Git, real DVC) and copied by tests that change it.
+Built once per test session (real Git, real DVC) and copied into each test.
 
     date (commit)               who    how                 what
     2026-01-05 09:00 +01:00     alice  direct              modelreg init
@@ -26,7 +26,6 @@ Built once per test module (real Git, real DVC) and copied by tests that change 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,7 +34,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import Reg, Result, cli
+from conftest import Reg, Result, cli, copy_registry
 
 PEOPLE = {
     "alice": ("Alice Example", "alice@example.com"),
@@ -272,12 +271,6 @@ def build(base: Path) -> tuple[Path, dict[str, str]]:
     return reg.path, b.commits
 
 
-def copy(source: Path, target: Path) -> Path:
-    """A copy of a built registry (its DVC remote stays where it is)."""
-    shutil.copytree(source, target, symlinks=True)
-    return target
-
-
 @dataclass
 class Built:
     """A built registry: its path and the commit of each step, by label."""
@@ -300,7 +293,10 @@ def built_history(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 @pytest.fixture
 def hist(built_history: Built, tmp_path: Path) -> Built:
-    """A private copy of the built registry (no history cache yet)."""
-    path = copy(built_history.path, tmp_path / "registry")
-    shutil.rmtree(path / ".git" / "modelreg", ignore_errors=True)
-    return Built(path, dict(built_history.commits))
+    """A private copy of the built registry (no history cache yet, its own DVC remote); the
+    copy's commits differ from the built ones (the remote's path is in .dvc/config)."""
+    base = built_history.path.parent
+    built = Reg(built_history.path, base / "remote", base / "scratch")
+    copy = Reg(tmp_path / "registry", tmp_path / "remote", tmp_path / "scratch")
+    moved = copy_registry(built, copy)
+    return Built(copy.path, {label: moved[commit] for label, commit in built_history.commits.items()})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from conftest import Reg
+from conftest import Reg, Templates
 
 STRICT_CONFIG = """\
 schema_version: 1
@@ -30,10 +32,14 @@ STRICT_STAGES = "production: 1.1.0\nstaging: [1.2.0, 1.3.0, 1.4.0, 1.5.0, 1.7.0]
 
 
 @pytest.fixture
-def strict(reg: Reg) -> Reg:
+def strict(templates: Templates, tmp_path: Path) -> Reg:
     """fraud: 1.1.0 in production (auc 0.92); in staging 1.2.0 (meets every requirement),
     1.3.0 (auc worse than 1.1.0's), 1.4.0 (no description, no training data, too slow),
     1.5.0 (no auc), 1.7.0 (auc under the minimum); 1.6.0 in development; 1.0.0 archived."""
+    return templates.copy("strict", build_strict, tmp_path)
+
+
+def build_strict(reg: Reg) -> None:
     reg.write("registry.yaml", STRICT_CONFIG)
     reg.commit("stricter rules")
 
@@ -73,4 +79,3 @@ def strict(reg: Reg) -> Reg:
     add("1.7.0", auc=0.89, latency_ms=10)
     reg.write("models/fraud/stages.yaml", STRICT_STAGES)
     reg.commit("stages")
-    return reg

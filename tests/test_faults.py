@@ -148,14 +148,19 @@ with Repo(sys.argv[1]).lock:
 """
 
 
-def test_a_locked_dvc_repository_is_a_clear_error(reg: Reg) -> None:
+def test_a_locked_dvc_repository_is_a_clear_error(reg: Reg, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process holds DVC's lock; DVC gives up after its lock timeout (3 s, made 0.3 s
+    here: the register runs in this process) and says so."""
+    import dvc.lock
+
+    monkeypatch.setattr(dvc.lock, "DEFAULT_TIMEOUT", 0.3)
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_DVC_LOCK, str(reg.path)], stdout=subprocess.PIPE, text=True
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         before = reg.state()
-        r = _register(reg, "m", str(reg.artifact("m.bin")), "--version", "1.0.0")
+        r = reg.cli("register", "m", str(reg.artifact("m.bin")), "--version", "1.0.0")
         assert r.code == 1 and len(r.lines) == 1, r.err
         assert r.lines == [
             "modelreg: error: DVC could not track the artifacts: Unable to acquire lock. Most likely another "
@@ -167,7 +172,7 @@ def test_a_locked_dvc_repository_is_a_clear_error(reg: Reg) -> None:
     finally:
         holder.kill()
         holder.communicate()
-    assert _register(reg, "m", str(reg.artifact("m.bin")), "--version", "1.0.0").code == 0
+    assert reg.cli("register", "m", str(reg.artifact("m.bin")), "--version", "1.0.0").code == 0
 
 
 # --- two registers race --------------------------------------------------------------------------

@@ -28,7 +28,7 @@ POINTS = ["register:copied", "register:tracked", "register:pushed", "register:wr
 def test_ctrl_c_at_each_step_restores_everything(reg: Reg, point: str) -> None:
     model = reg.artifact("m.bin")
     before = reg.state()
-    result = reg.cli(
+    result = reg.cli_process(
         "register", "m", str(model), "--version", "1.0.0", env={"MODELREG_FAULT": f"{point}:interrupt"}
     )
     assert result.code == 130
@@ -40,7 +40,7 @@ def test_ctrl_c_at_each_step_restores_everything(reg: Reg, point: str) -> None:
 def test_kill_at_each_step_is_recovered_by_the_next_run(reg: Reg, point: str) -> None:
     model = reg.artifact("m.bin")
     before = reg.state()
-    killed = reg.cli(
+    killed = reg.cli_process(
         "register", "m", str(model), "--version", "1.0.0", env={"MODELREG_FAULT": f"{point}:kill"}
     )
     assert killed.code == -9
@@ -55,7 +55,7 @@ def test_kill_at_each_step_is_recovered_by_the_next_run(reg: Reg, point: str) ->
 @pytest.mark.parametrize("point", POINTS)
 def test_doctor_rolls_back_a_killed_register(reg: Reg, point: str) -> None:
     before = reg.state()
-    reg.cli(
+    reg.cli_process(
         "register",
         "m",
         str(reg.artifact("m.bin")),
@@ -71,7 +71,7 @@ def test_doctor_rolls_back_a_killed_register(reg: Reg, point: str) -> None:
 
 
 def test_kill_after_commit_keeps_the_complete_change(reg: Reg) -> None:
-    killed = reg.cli(
+    killed = reg.cli_process(
         "register",
         "m",
         str(reg.artifact("m.bin")),
@@ -193,7 +193,8 @@ BRANCH = "promote/fraud-1.2.0-staging"
 
 def _promote(reg: Reg, github: FakeGitHub, fault: str | None = None) -> Result:
     env = {**github.env, **({"MODELREG_FAULT": fault} if fault else {})}
-    return reg.cli("promote", "fraud@1.2.0", "--to", "staging", env=env)
+    run = reg.cli_process if fault and fault.endswith(":kill") else reg.cli  # a kill needs its own process
+    return run("promote", "fraud@1.2.0", "--to", "staging", env=env)
 
 
 def test_ctrl_c_at_each_promote_step_leaves_no_branch(

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 from conftest import Reg
-
-from modelreg.tree import FileMemo
 
 QUERIES = [
     [],
@@ -29,12 +27,7 @@ def views(reg: Reg) -> list[Path]:
     return sorted((reg.path / ".git" / "modelreg" / "documents").glob("list-*.json"))
 
 
-def settle() -> None:
-    """Let the files written a moment ago age past the racy window, so their state is kept."""
-    time.sleep(FileMemo.RACY_NS / 1e9 + 0.2)
-
-
-def test_the_view_answers_as_the_registry_does(populated: Reg) -> None:
+def test_the_view_answers_as_the_registry_does(populated: Reg, settle: Callable[[], None]) -> None:
     settle()
     uncached = {
         tuple(q): populated.cli("list", *q, env={"MODELREG_NO_CACHE": "1"}) for q in map(tuple, QUERIES)
@@ -46,7 +39,7 @@ def test_the_view_answers_as_the_registry_does(populated: Reg) -> None:
         assert (r.code, r.out, r.err) == (expected.code, expected.out, expected.err), query
 
 
-def test_a_warm_list_reads_the_view(populated: Reg) -> None:
+def test_a_warm_list_reads_the_view(populated: Reg, settle: Callable[[], None]) -> None:
     settle()
     populated.cli("list")
     (path,) = views(populated)
@@ -62,7 +55,7 @@ def test_a_warm_list_reads_the_view(populated: Reg) -> None:
     assert "filtered from the view" in populated.cli("list", "--model", view["models"][0][0]).out
 
 
-def test_an_edit_makes_a_new_state(populated: Reg) -> None:
+def test_an_edit_makes_a_new_state(populated: Reg, settle: Callable[[], None]) -> None:
     settle()
     populated.cli("list")
     populated.write("models/fraud/stages.yaml", "production: 1.2.0\narchived: [1.0.0, 1.1.0]\n")
@@ -70,7 +63,7 @@ def test_an_edit_makes_a_new_state(populated: Reg) -> None:
     assert r.code == 0 and "fraud  1.2.0" in r.out and "1.1.0" not in r.out
 
 
-def test_no_view_of_a_registry_reads_refuse(populated: Reg) -> None:
+def test_no_view_of_a_registry_reads_refuse(populated: Reg, settle: Callable[[], None]) -> None:
     manifest = populated.path / "models/fraud/1.1.0.yaml"
     manifest.write_text(manifest.read_text().replace("size: ", "size: -"))
     settle()
@@ -86,7 +79,9 @@ def test_no_view_while_files_are_fresh(populated: Reg) -> None:
     assert views(populated) == []
 
 
-def test_a_read_at_a_revision_neither_reads_nor_writes_a_view(populated: Reg) -> None:
+def test_a_read_at_a_revision_neither_reads_nor_writes_a_view(
+    populated: Reg, settle: Callable[[], None]
+) -> None:
     settle()
     populated.cli("list")
     before = views(populated)
@@ -97,7 +92,7 @@ def test_a_read_at_a_revision_neither_reads_nor_writes_a_view(populated: Reg) ->
     assert views(populated) == before
 
 
-def test_json_reads_the_registry(populated: Reg) -> None:
+def test_json_reads_the_registry(populated: Reg, settle: Callable[[], None]) -> None:
     settle()
     populated.cli("list")
     data = json.loads(populated.cli("list", "--format", "json").out)
@@ -109,7 +104,7 @@ def test_json_reads_the_registry(populated: Reg) -> None:
     }
 
 
-def test_control_characters_in_metric_names_are_escaped(populated: Reg) -> None:
+def test_control_characters_in_metric_names_are_escaped(populated: Reg, settle: Callable[[], None]) -> None:
     populated.register("fraud", "1.3.0", metrics={"auc\x1b[2J": 0.5})
     settle()
     for _ in range(2):  # read, then from the view

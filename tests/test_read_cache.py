@@ -9,7 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,6 @@ from conftest import Reg, git
 
 from modelreg import Registry, cache, proc
 from modelreg.snapshot import LazyDict
-from modelreg.tree import FileMemo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,11 +40,11 @@ def _answers(reg: Reg, env: dict[str, str] | None = None) -> list[str]:
     return found
 
 
-def test_warm_answers_equal_cold_and_uncached(populated: Reg) -> None:
+def test_warm_answers_equal_cold_and_uncached(populated: Reg, settle: Callable[[], None]) -> None:
     cold = _answers(populated)
     assert (_cache_dir(populated) / "index.json").is_file()
     assert not list(_cache_dir(populated).glob("state-*"))  # files changed a moment ago: not trusted yet
-    time.sleep(FileMemo.RACY_NS / 1e9 + 0.2)
+    settle()
     assert _answers(populated) == cold
     assert list(_cache_dir(populated).glob("state-*"))
     assert _answers(populated) == cold  # from the state kept whole
@@ -139,8 +138,10 @@ def _damage(path: Path, damage: str) -> None:
         path.write_text("\n".join(lines[:1] + [line.split("\t")[0] + '\t{"name": 1}' for line in lines[1:]]))
 
 
-def test_a_damaged_cache_is_ignored_and_rebuilt(populated: Reg, tmp_path: Path) -> None:
-    time.sleep(FileMemo.RACY_NS / 1e9 + 0.2)  # so that whole states and listings are kept too
+def test_a_damaged_cache_is_ignored_and_rebuilt(
+    populated: Reg, tmp_path: Path, settle: Callable[[], None]
+) -> None:
+    settle()  # so that whole states and listings are kept too
     cold = _answers(populated)
     at_head = populated.cli("list", "--at", "HEAD")  # a commit's listing is kept too
     pristine = tmp_path / "pristine"
