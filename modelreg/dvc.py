@@ -5,12 +5,21 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from modelreg.errors import ModelregError
+
+_STYLE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _unstyled(error: BaseException) -> str:
+    """DVC's message without the colours it gives links (``escape.terminal`` would show them)."""
+    return _STYLE.sub("", str(error))
+
 
 DEFAULT_REMOTE_NAME = "storage"
 
@@ -77,10 +86,10 @@ def _dvc(top: Path, doing: str) -> Iterator[Any]:
             repo.scm_context.quiet = True
             yield repo
     except DvcException as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        reason = _unstyled(e).strip().splitlines()[0] if _unstyled(e).strip() else type(e).__name__
         cause = e.__cause__
-        if cause is not None and str(cause).strip():
-            reason += f": {str(cause).strip().splitlines()[0]}"
+        if cause is not None and _unstyled(cause).strip():
+            reason += f": {_unstyled(cause).strip().splitlines()[0]}"
         raise DvcError(f"DVC could not {doing}: {reason}{logged.detail()}") from e
     except OSError as e:
         detail = e.strerror or str(e)
@@ -167,7 +176,7 @@ def push(top: Path, pointers: list[str]) -> int:
         except (DvcError, DvcException):
             raise
         except Exception as e:  # the remote's SDK (botocore, ...) fails with its own types
-            text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            text = _unstyled(e).strip().splitlines()[0] if _unstyled(e).strip() else type(e).__name__
             raise DvcError(f"DVC could not push to the default remote: {text}") from e
     return transferred
 
@@ -239,7 +248,7 @@ class ObjectStore:
             try:
                 self._remote = self._repo.cloud.get_remote_odb(None, "pull")
             except DvcException as e:
-                reason = str(e).strip().splitlines()[0]
+                reason = _unstyled(e).strip().splitlines()[0]
                 raise DvcError(
                     f"cannot use the default DVC remote: {reason}; set one with "
                     "`dvc remote add -d NAME URL` and commit .dvc/config"
@@ -265,7 +274,7 @@ class ObjectStore:
         except (ModelregError, FileNotFoundError):
             raise
         except Exception as e:
-            text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            text = _unstyled(e).strip().splitlines()[0] if _unstyled(e).strip() else type(e).__name__
             raise DvcError(f"cannot reach the {self.remote_label}: {text}") from e
 
 
@@ -313,7 +322,7 @@ def open_store(top: Path) -> ObjectStore:
     try:
         repo = Repo(str(top))
     except DvcException as e:
-        raise DvcError(f"DVC could not open {top}: {str(e).strip().splitlines()[0]}") from e
+        raise DvcError(f"DVC could not open {top}: {_unstyled(e).strip().splitlines()[0]}") from e
     try:
         return ObjectStore(repo)
     except BaseException:
