@@ -142,7 +142,7 @@ def test_editing_schemas_in_the_repository_does_not_loosen_validation(populated:
     code, out = _check(populated, "evil-schema")
     assert code == 1
     assert out.splitlines()[1:] == [
-        "models/fraud/2.0.0.yaml:3: version: [2, 0, 0] is not of type 'string'",
+        'models/fraud/2.0.0.yaml:3: version: [2,0,0] is not of type "string"',
         "checked 13 registry files: 1 problem(s)",
     ]
 
