@@ -85,9 +85,11 @@ def check(kind: str, data: Any) -> tuple[Located, Any]:
     """Every way ``data`` breaks the schema of ``kind`` (location, message), sorted by location;
     and, when there is none, ``data`` as the typed object of ``kind``.
 
-    ``data`` is what ``yamlio.load`` returns: JSON's types, text keys, nested at most
-    ``yamlio.MAX_DEPTH`` levels. The schema speaks first; the typed layer (pydantic) then
-    checks what a schema cannot say (a datetime, a finite number).
+    ``data`` is what ``yamlio.load`` returns: JSON's types with text keys (anything else is one
+    problem, not an exception), nested no deeper than ``yamlio.MAX_DEPTH`` (the validator
+    recurses in native code; tens of thousands of levels would exhaust its stack). The schema
+    speaks first; the typed layer (pydantic) then checks what a schema cannot say (a datetime,
+    a finite number).
     """
     found = _schema_problems(kind, data)
     if found:
@@ -160,8 +162,10 @@ def _wrong_kind(alternative: list[jsonschema_rs.ValidationError], where: tuple[s
 def _unexpected_names(kind: str, error: jsonschema_rs.ValidationError) -> Located | None:
     """Keys refused because they match none of an object's ``patternProperties`` (the stage
     names of stages.yaml), one line each, naming the pattern; None for other objects."""
+    if error.absolute_keyword_location is None:
+        return None
     schema = _schema(kind)
-    pointer = (error.absolute_keyword_location or "").partition("#")[2]
+    pointer = error.absolute_keyword_location.partition("#")[2]
     for step in pointer.split("/")[1:-1]:
         schema = schema[step.replace("~1", "/").replace("~0", "~")]
     patterns = list(schema.get("patternProperties", {}))
