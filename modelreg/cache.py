@@ -21,7 +21,7 @@ work tree is matched to them by ``stat`` (``tree.FileMemo``). The files, all JSO
 - ``reports.json``: whole validation reports, by a digest of every path and blob id.
 
 Every file carries a stamp of the code and libraries that produced it (``code_stamp``): another
-version of modelreg, PyYAML, pydantic or jsonschema starts afresh. A file that does not read
+version of modelreg, PyYAML, pydantic or jsonschema-rs starts afresh. A file that does not read
 back as expected is ignored and rebuilt; writes go to a temporary file renamed into place; a
 failed write is ignored. The cache only ever saves time: answers never depend on it.
 ``MODELREG_NO_CACHE=1`` turns it off.
@@ -49,7 +49,6 @@ FOLDER = "documents"
 _OUTCOME_MODULES = [
     "cache.py",
     "dvcfile.py",
-    "fastschema.py",
     "layout.py",
     "models.py",
     "schemas.py",
@@ -94,7 +93,7 @@ def code_stamp() -> str:
 
 
 # The libraries whose version decides what a document parses to, and their import names.
-_LIBRARIES = [("PyYAML", "yaml"), ("pydantic", "pydantic"), ("jsonschema", "jsonschema")]
+_LIBRARIES = [("PyYAML", "yaml"), ("pydantic", "pydantic"), ("jsonschema_rs", "jsonschema_rs")]
 
 
 def _installed(distribution: str, module: str) -> str:

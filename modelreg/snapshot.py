@@ -808,8 +808,8 @@ def _examine(raw: bytes, path: str, kind: str) -> _Outcome:
 
 def _read_as_text_hint(raw: bytes, location: tuple[Any, ...], message: str) -> str:
     """``version: 1.10`` is the number 1.1 to YAML: say so, with the fix, rather than
-    "1.1 is not of type 'string'"."""
-    if "is not of type 'string'" not in message:
+    '1.1 is not of type "string"'."""
+    if 'is not of type "string"' not in message:
         return message
     from modelreg import yamlio
 

@@ -107,3 +107,31 @@ def test_run_smoke(tmp_path: Path) -> None:
     assert (
         len([line for line in table if line.startswith(("modelreg --help", "list", "show", "validate"))]) >= 7
     )
+
+
+def test_validation_benchmark_runs() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks/validation.py"),
+            "--manifests",
+            "30",
+            "--invalid",
+            "12",
+            "--runs",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "30 valid and 12 invalid manifests, median of 1 passes"
+    assert [line.split("  ")[1].strip() for line in lines[1:5]] == [
+        "schemas.check, valid",
+        "schemas.check, invalid",
+        "schema step, valid",
+        "schema step, invalid",
+    ]

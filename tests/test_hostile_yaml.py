@@ -216,7 +216,7 @@ SEMANTIC: list[tuple[str, str, str, str, str | None]] = [
         "models/fraud/1.1.0.yaml",
         "description: Retrained",
         "description: off",
-        'models/fraud/1.1.0.yaml:6: description: off is read as False, not text; quote it: "off"',
+        'models/fraud/1.1.0.yaml:6: description: off is read as false, not text; quote it: "off"',
     ),
     (
         "manifest-timestamp-where-text-is-expected-stays-text",
@@ -272,7 +272,7 @@ SEMANTIC: list[tuple[str, str, str, str, str | None]] = [
         "registry.yaml",
         "max_versions: 2",
         "max_versions: 1.5",
-        "registry.yaml:5: stages.staging.max_versions: 1.5 is not of type 'integer'",
+        'registry.yaml:5: stages.staging.max_versions: 1.5 is not of type "integer" or "null"',
     ),
     (
         "registry-regex-bomb",
