@@ -1,4 +1,4 @@
-"""The history cache: commit records under ``.git/modelreg/``, keyed by commit.
+"""The history cache: commit records kept in the store (``modelreg.store``), keyed by commit.
 
 A record is a pure function of its commit id (a commit fixes its whole first-parent
 chain), so records are reused whenever their commit is still on the chain. The cache
@@ -6,11 +6,11 @@ remembers the head it was built for: the same head reads nothing from Git; a hea
 moved forward reads only the new commits; a rewritten branch is rebuilt, reusing every
 record whose commit survived, with a warning.
 
-The file is sealed (``modelreg.sealed``): a header line (format, head, branch, a sha1 of the
-rest), then one line per record, oldest first: ``sha<TAB>registry blob<TAB>models<TAB>record``
-(models as a JSON list, the record as JSON). Records are parsed only when asked for, and a
-question about one model parses only the records that name it: `compare --over-time` at
-20,000 versions no longer builds 40,000 records to keep the 60 about its model.
+One value of the store: a header line (head, branch), then one line per record, oldest
+first: ``sha<TAB>registry blob<TAB>models<TAB>record`` (models as a JSON list, the record as
+JSON). Records are parsed only when asked for, and a question about one model parses only the
+records that name it: `compare --over-time` at 20,000 versions no longer builds 40,000 records
+to keep the 60 about its model. A value that does not read back is rebuilt, quietly.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from modelreg import gitlog, sealed
+from modelreg import gitlog, store
 from modelreg.history import CommitRecord, Warn, iter_records
 
-CACHE_FORMAT = 2
-CACHE_FILE = "history.json"
+KIND = "history"  # the store's kind of value
+KEY = "first-parent chain"  # one value: the chain of the last head asked about
 
 
 @dataclass
@@ -51,10 +51,6 @@ def stderr_warning(message: str) -> None:
     sys.stderr.write(f"modelreg: warning: {message}\n")
 
 
-def cache_file(top: Path) -> Path:
-    return gitlog.git_dir_path(top, "modelreg") / CACHE_FILE
-
-
 def records(
     top: Path, *, tip: str | None = None, warn: Warn = stderr_warning, model: str | None = None
 ) -> list[CommitRecord]:
@@ -68,8 +64,7 @@ def records(
     try:
         return _records(top, head, tip, warn, model)
     except ValidationError:  # a line that does not read back: rebuild, quietly
-        cache_file(top).unlink(missing_ok=True)
-        return _records(top, head, tip, warn, model)
+        return _records(top, head, tip, warn, model, fresh=True)
 
 
 def records_since(top: Path, since: str, *, warn: Warn = stderr_warning) -> list[CommitRecord] | None:
@@ -81,12 +76,13 @@ def records_since(top: Path, since: str, *, warn: Warn = stderr_warning) -> list
         at = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].startswith(since)), None)
         return None if at is None else [_parse(line) for line in lines[at + 1 :]]
     except ValidationError:
-        cache_file(top).unlink(missing_ok=True)
         return None
 
 
-def _records(top: Path, head: str, tip: str | None, warn: Warn, model: str | None) -> list[CommitRecord]:
-    kept = _head_kept(top, head, warn)
+def _records(
+    top: Path, head: str, tip: str | None, warn: Warn, model: str | None, *, fresh: bool = False
+) -> list[CommitRecord]:
+    kept = _head_kept(top, head, warn, fresh=fresh)
     lines = kept.lines
     if tip is not None and tip != head:
         dropped = gitlog.first_parent_steps(top, tip, head)
@@ -122,9 +118,8 @@ class _Known:
         return _parse(line) if line is not None else None
 
 
-def _head_kept(top: Path, head: str, warn: Warn) -> Kept:
-    path = cache_file(top)
-    kept = _read(path)
+def _head_kept(top: Path, head: str, warn: Warn, *, fresh: bool = False) -> Kept:
+    kept = None if fresh else _read(top)
     if kept is not None and kept.head == head:
         return kept
     lines: list[str] | None = None
@@ -137,7 +132,7 @@ def _head_kept(top: Path, head: str, warn: Warn) -> Kept:
         found = iter_records(top, head, known=_Known(kept.lines if kept else []))
         lines = [_line(r) for r in found]  # one record at a time: 40,000 of them take 150 MB
     kept = Kept(head=head, branch=gitlog.current_branch(top), lines=lines)
-    _save(path, kept)
+    _save(top, kept)
     return kept
 
 
@@ -156,24 +151,27 @@ def _after_rewrite(top: Path, kept: Kept, head: str, warn: Warn) -> list[str] | 
     return [line for line in kept.lines if line[:40] not in gone]
 
 
-def _read(path: Path) -> Kept | None:
-    found = sealed.read(path)
-    if found is None:
+def _read(top: Path) -> Kept | None:
+    value = store.store_for(top).get(KIND, KEY)
+    if value is None:
         return None
-    header, body = found
-    head, branch = header.get("head"), header.get("branch")
-    if header != {"format": CACHE_FORMAT, "head": head, "branch": branch} or not isinstance(head, str):
-        return None
-    if branch is not None and not isinstance(branch, str):
-        return None
+    header_line, _, body = value.partition("\n")
     try:
-        lines = body.decode().split("\n") if body else []
-    except UnicodeDecodeError:
+        header = json.loads(header_line)
+    except (ValueError, RecursionError):
         return None
-    return Kept(head=head, branch=branch, lines=lines)
+    if not isinstance(header, dict):
+        return None
+    head, branch = header.get("head"), header.get("branch")
+    if not isinstance(head, str) or not (branch is None or isinstance(branch, str)):
+        return None
+    # The store's checksum says this is the text _save wrote.
+    return Kept(head=head, branch=branch, lines=body.split("\n") if body else [])
 
 
-def _save(path: Path, cache: Kept) -> None:
-    """Write the cache whole or not at all; a failure to write is not fatal."""
-    header = {"format": CACHE_FORMAT, "head": cache.head, "branch": cache.branch}
-    sealed.write(path, header, "\n".join(cache.lines).encode())
+def _save(top: Path, kept: Kept) -> None:
+    """Keep the records for the next command (a failure to write is not fatal)."""
+    kept_store = store.store_for(top)
+    header = json.dumps({"head": kept.head, "branch": kept.branch})
+    kept_store.put(KIND, KEY, header + "\n" + "\n".join(kept.lines))
+    kept_store.save()

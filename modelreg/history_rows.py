@@ -8,32 +8,28 @@ a warm `modelreg history` reads one file of strings and builds no event.
 
 Written by `history` when HEAD has none: from the records, by the same ``table_cells`` the
 event path renders with, plus the whole trail as printed (so a plain `history` prints one
-file); rows of new commits are added to those of an older head on the same branch. Stamped
-with a digest of the code that decides its content; a sealed file (``modelreg.sealed``), so
-one that is stale (another head, another stamp) or does not read back whole is ignored.
+value); rows of new commits are added to those of an older head on the same branch. One value
+of the store (``modelreg.store``): rows kept for another head, or that do not read back, are
+ignored.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from modelreg import gitlog, refs, sealed
+from modelreg import gitlog, refs, store
 from modelreg.errors import NotFoundError
 
 if TYPE_CHECKING:
     from modelreg.history import CommitRecord, Warn
 
-FORMAT = 2
-ROWS_FILE = "history-rows.json"
+KIND = "history-rows"  # the store's kind of value
+KEY = "rows"  # one value: the rows of the last head asked about
 HEADERS = ["DATE", "EVENT", "REF", "PR", "BY", "COMMIT", "CHANGE"]
-# Modules whose code decides a row's content.
-_ROW_MODULES = ["history.py", "history_rows.py", "history_report.py", "report.py", "escape.py", "sealed.py"]
 
 
 class Query(NamedTuple):
@@ -59,14 +55,6 @@ class Query(NamedTuple):
         )
 
 
-def stamp() -> str:
-    package = resources.files("modelreg")
-    digest = hashlib.sha1(f"format {FORMAT}\n".encode(), usedforsecurity=False)
-    for name in _ROW_MODULES:
-        digest.update(package.joinpath(name).read_bytes())
-    return digest.hexdigest()
-
-
 def rows_of(records: list[CommitRecord]) -> list[list[Any]]:
     """Every event of ``records`` (oldest first) as a row, newest first: model, version, from,
     to, commit time (epoch seconds), then the table cells."""
@@ -82,41 +70,39 @@ def rows_of(records: list[CommitRecord]) -> list[list[Any]]:
     return found
 
 
-def read(path: Path, head: str | None = None) -> tuple[str, list[list[Any]]] | None:
-    """The head the rows were kept for and the rows (only for ``head`` when given), or None
-    when there are none (or they do not read back)."""
-    found = _kept(path, head)
-    rows = _rows_in(found[1]) if found is not None else None
-    return (found[0], rows) if found is not None and rows is not None else None
-
-
-def _rows_in(body: bytes) -> list[list[Any]] | None:
+def _rows_in(body: str) -> list[list[Any]] | None:
     try:
-        rows = json.loads(body.partition(b"\n")[0])
+        rows = json.loads(body.partition("\n")[0])
     except (ValueError, RecursionError):
         return None
-    # The digest says these are the bytes ``write`` wrote, so the rows are what ``rows_of`` made.
+    # The store's checksum says this is the text ``write`` wrote: the rows are what ``rows_of`` made.
     return rows if isinstance(rows, list) else None
 
 
-def _kept(path: Path, head: str | None) -> tuple[str, bytes] | None:
-    found = sealed.read(path)
-    if found is None:
+def read(top: Path, head: str | None = None) -> tuple[str, list[list[Any]]] | None:
+    """The head the rows were kept for and the rows (only for ``head`` when given), or None
+    when there are none (or they do not read back)."""
+    found = _kept(top)
+    rows = _rows_in(found[1]) if found is not None else None
+    if found is None or rows is None or (head is not None and found[0] != head):
         return None
-    header, body = found
-    written = header.get("head")
-    if header != {"format": FORMAT, "head": written, "stamp": stamp()} or not isinstance(written, str):
-        return None
-    return None if head is not None and written != head else (written, body)
+    return found[0], rows
 
 
-def write(path: Path, head: str, rows: list[list[Any]]) -> None:
+def _kept(top: Path) -> tuple[str, str] | None:
+    """The head the rows were kept for and what was kept (the rows, then the table)."""
+    value = store.store_for(top).get(KIND, KEY)
+    head, _, body = (value or "").partition("\n")
+    return (head, body) if len(head) == 40 and body else None
+
+
+def write(top: Path, head: str, rows: list[list[Any]]) -> None:
     """Keep ``rows`` (``rows_of``) for ``head``: the rows as JSON (one line), then the table
     of them all as `modelreg history` prints it."""
-    body = (
-        json.dumps(rows, separators=(",", ":")).encode() + b"\n" + _render(matching(rows, Query())).encode()
-    )
-    sealed.write(path, {"format": FORMAT, "head": head, "stamp": stamp()}, body)
+    text = json.dumps(rows, separators=(",", ":")) + "\n" + _render(matching(rows, Query()))
+    kept = store.store_for(top)
+    kept.put(KIND, KEY, f"{head}\n{text}")
+    kept.save()
 
 
 def _render(cells: list[list[str]]) -> str:
@@ -141,20 +127,17 @@ def table(top: Path, query: Query, *, warn: Warn | None = None) -> str:
     if query.model is not None:
         refs.check_name(query.model)
     head = gitlog.head_commit(top)
-    path = gitlog.git_dir_path(top, "modelreg") / ROWS_FILE
-    found = _kept(path, None)
+    found = _kept(top)
     if found is not None and found[0] == head and query == Query():
-        return found[1].partition(b"\n")[2].decode()
-    kept_rows = _rows_in(found[1]) if found is not None else None
-    kept = (found[0], kept_rows) if found is not None and kept_rows is not None else None
-    rows = _rows(top, head, path, kept, warn)
+        return found[1].partition("\n")[2]
+    rows = _rows(top, head, read(top), warn)
     if query.model is not None:
         check_known(query.model, query.version, [(r[0], r[1]) for r in rows])
     return _render(matching(rows, query))
 
 
 def _rows(
-    top: Path, head: str, path: Path, found: tuple[str, list[list[Any]]] | None, warn: Warn | None
+    top: Path, head: str, found: tuple[str, list[list[Any]]] | None, warn: Warn | None
 ) -> list[list[Any]]:
     """The rows of HEAD: ``found`` (the kept ones) when kept for it, or the kept ones and those
     of newer commits, or all made anew."""
@@ -168,7 +151,7 @@ def _rows(
         rows = rows_of(newer) + found[1]
     else:
         rows = rows_of(history_cache.records(top, tip=head, warn=warn))
-    write(path, head, rows)
+    write(top, head, rows)
     return rows
 
 

@@ -2,13 +2,14 @@
 
 A warm `list` used to load the registry (pydantic and all), then build a summary and a stage
 lookup per version, to print cells that depend on nothing but the documents' state. Keyed by
-that state (``cache.state_key``: paths, fingerprints, code), this file holds every model's
-rows, so a warm `list` walks the work tree, finds the key, reads one file and prints.
+that state (``tree.documents_state``: the documents' paths and ``lstat`` fingerprints), the store
+(``modelreg.store``) holds every model's rows, so a warm `list` walks the work tree, finds the
+key, reads one value and prints.
 
 Written by the slow path, from the same ``cells`` it prints, and only after it read the
 registry without a problem that stops reads (so the fast path has no error to reproduce but
 an unknown stage or model); it also holds the whole table as printed, so a plain `list` only
-prints it. A sealed file (``modelreg.sealed``): one that does not read back whole is ignored.
+prints it. Not kept while a document changed too recently for its ``lstat`` to be trusted.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelreg import cache, sealed
+from modelreg import store
 from modelreg.escape import terminal
 from modelreg.report import number, table
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from modelreg.registry import ListedVersion, Registry
     from modelreg.tree import WorkTree
 
-FORMAT = 2
+KIND = "list-view"  # the store's kind of value
 HEADERS = ["MODEL", "VERSION", "STAGE", "CREATED", "METRICS"]
 KEPT = 4  # views of this many states are kept
 
@@ -53,57 +54,52 @@ def render(rows: list[list[str]]) -> str:
     return out.getvalue()
 
 
-def _file(folder: Path, key: str) -> Path:
-    return folder / f"list-{key}.json"
+def state_of(tree: WorkTree) -> str | None:
+    """The key of the work tree's documents as they are now (``tree.documents_state``), or None
+    when the store is off, there is no registry, or a document changed too recently for its
+    fingerprint to be trusted ("racy", see ``tree.FileMemo``)."""
+    from modelreg.layout import REGISTRY_FILE
+    from modelreg.tree import documents_state
+
+    if not store.store_for(tree.top).enabled:
+        return None
+    state = documents_state(tree)
+    return None if state.racy or REGISTRY_FILE not in state.listed else state.key
 
 
-def write(registry: Registry, view: dict[str, Any], everything: str | None = None) -> None:
-    """Keep ``view`` (``build(registry)``) when the state of ``registry`` (its work tree) is
-    kept: the view as JSON (one line), then ``everything``, the table of every version as
-    `modelreg list` prints it (made here when not given)."""
-    snap = registry.snapshot
-    folder = snap.store.folder
-    if folder is None or snap.state is None:
-        return
+def write(top: Path, state: str, view: dict[str, Any], everything: str | None = None) -> None:
+    """Keep ``view`` (``build(registry)``) for the documents' ``state``: the view as JSON (one
+    line), then ``everything``, the table of every version as `modelreg list` prints it (made
+    here when not given)."""
     if everything is None:
         everything = render(rows(view, stage=None, tag=None, model=None))
-    body = json.dumps(view, separators=(",", ":")).encode() + b"\n" + everything.encode()
-    sealed.write(_file(folder, snap.state), {"format": FORMAT, "stamp": snap.store.stamp}, body)
-    cache.keep_newest(folder, "list-*.json", KEPT)
+    kept = store.store_for(top)
+    kept.put(KIND, state, json.dumps(view, separators=(",", ":")) + "\n" + everything, keep=KEPT)
+    kept.save()
 
 
 class View:
     """A view read back: the whole table as printed, and the data to print less of it."""
 
-    def __init__(self, body: bytes) -> None:
-        self._data, _, self._text = body.partition(b"\n")
+    def __init__(self, value: str) -> None:
+        self._data, _, self._text = value.partition("\n")
 
     def text(self) -> str:
-        return self._text.decode()
+        return self._text
 
     def data(self) -> dict[str, Any] | None:
         try:
             found = json.loads(self._data)
         except (ValueError, RecursionError):
             return None
-        # The digest says these are the bytes ``write`` wrote: the view is what ``build`` made.
+        # The store's checksum says this is the text ``write`` wrote: the view is what ``build`` made.
         return found if isinstance(found, dict) else None
 
 
-def find(tree: WorkTree) -> View | None:
-    """The view kept for the work tree's state now, or None."""
-    from modelreg.layout import REGISTRY_FILE
-
-    store = cache.store_for(tree.top)
-    if store.folder is None:
-        return None
-    state = cache.documents_state(tree, store.stamp)
-    if REGISTRY_FILE not in state.listed:
-        return None
-    found = sealed.read(_file(store.folder, state.key))
-    if found is None or found[0] != {"format": FORMAT, "stamp": store.stamp}:
-        return None
-    return View(found[1])
+def find(top: Path, state: str | None) -> View | None:
+    """The view kept for the documents' ``state``, or None."""
+    value = store.store_for(top).get(KIND, state) if state is not None else None
+    return View(value) if value is not None else None
 
 
 def rows(view: dict[str, Any], *, stage: str | None, tag: str | None, model: str | None) -> list[list[str]]:

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from modelreg.lineage import Direction, LineageGraph
 
 
+REPORT_KIND = "validation-report"  # the store's kind of value: a report, by Snapshot.state_key
+REPORTS_KEPT = 8
+
+
 class ValidationReport(BaseModel):
     """The outcome of validating a registry: every problem found, by file."""
 
@@ -78,18 +82,18 @@ class Registry:
         snap = self._snap
         store = snap.store
         key = None
-        if store.folder is not None:
+        if store.enabled:
             from modelreg import remote
 
             # the one rule that reads a file outside the registry's paths: its verdict joins the key
             secrets = [p.model_dump(mode="json") for p in remote.config_problems(snap.tree)]
             key = snap.state_key(extra=repr(secrets))
-        cached = store.report(key) if key is not None else None
+        cached = store.get(REPORT_KIND, key) if key is not None else None
         if cached is not None:
             try:
-                report = ValidationReport.model_validate(cached)
+                report = ValidationReport.model_validate_json(cached)
             except ValidationError:
-                pass  # not what was cached: validate again
+                pass  # not what was kept: validate again
             else:
                 snap.problems[:] = report.problems
                 return report
@@ -100,7 +104,7 @@ class Registry:
         files = sum(1 for p in snap.paths if p.endswith((".yaml", ".dvc")))
         report = ValidationReport(ok=not problems, files=files, problems=problems)
         if key is not None:
-            store.remember_report(key, report.model_dump(mode="json"))
+            store.put(REPORT_KIND, key, report.model_dump_json(), keep=REPORTS_KEPT)
         store.save()
         return report
 

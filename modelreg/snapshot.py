@@ -2,7 +2,7 @@
 
 Loading lists and reads only the documents (registry.yaml and the files directly in
 ``models/<model>/``), and takes each one's outcome from the document cache
-(``modelreg.cache``) when the same content was seen before: no YAML, no schema check. What
+(``modelreg.store``) when the same content was seen before: no YAML, no schema check. What
 fewer commands need comes on first use: every path (``paths``), the DVC pointers
 (``pointers``, ``pointer``), file bytes (``raw``, ``stage_files``) and the typed manifests
 (``manifests``): `show` builds one manifest and `list` none (it reads ``summary``).
@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from modelreg import cache, proc, schemas, semver
+from modelreg import proc, schemas, semver
 from modelreg.errors import DocumentError
 from modelreg.layout import (
     REGISTRY_FILE,
@@ -30,7 +32,8 @@ from modelreg.layout import (
     stages_path,
 )
 from modelreg.models import Manifest, ModelFacts, RegistryConfig, default_config
-from modelreg.tree import FileMemo, GitTree, Tree, WorkTree, blob_id
+from modelreg.store import Store, encode, is_plain, store_for
+from modelreg.tree import FileMemo, Tree, WorkTree, blob_id, documents_state
 
 if TYPE_CHECKING:
     from modelreg import dvcfile
@@ -130,6 +133,22 @@ class VersionFacts(NamedTuple):
 
 
 _VIEWS: dict[str, tuple[str, Any]] = {"listing": ("s", VersionSummary), "facts": ("f", VersionFacts)}
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while loading many small objects that all stay alive.
+
+    Python collects every few hundred allocations and each full pass walks every live object,
+    which made loading 20,000 manifests several times slower; nothing loaded is garbage.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class LazyDict(dict[K, V]):
@@ -268,7 +287,7 @@ class _Outcome:
         for letter, view in (("s", self.summary), ("f", self.facts)):
             if view is not None:
                 found[letter] = view if isinstance(view, list) else view.to_data()
-        if inline and self.data is not _MISSING and not self.problems and cache.is_plain(self.data):
+        if inline and self.data is not _MISSING and not self.problems and is_plain(self.data):
             found["d"] = self.data
         return found
 
@@ -293,9 +312,9 @@ class _Outcome:
 class Snapshot:
     """Everything ``modelreg`` reads from a registry at one point (work tree or commit)."""
 
-    def __init__(self, tree: Tree, store: cache.Store | None = None) -> None:
+    def __init__(self, tree: Tree, store: Store | None = None) -> None:
         self.tree = tree
-        self.store = store if store is not None else cache.Store(None)
+        self.store = store if store is not None else Store(None)
         self.config: RegistryConfig | None = None
         self.facts: dict[str, ModelFacts] = {}
         self.manifests: dict[tuple[str, str], Manifest] = {}
@@ -311,14 +330,12 @@ class Snapshot:
         self._names: list[str] | None = None
         self._paths: list[str] | None = None
         self._pointers: dict[str, bytes] | None = None
+        self._pointers_read = False  # what the store keeps of them
         self._raw: dict[str, bytes] | None = None
         self._stage_files: dict[str, bytes] | None = None
         self._fetched: dict[str, bytes] = {}
         self._data: dict[str, Any] = {}  # parsed data of registry.yaml, model.yaml and stages.yaml
-        self._state: str | None = None  # the state loaded whole, whose summaries are not read yet
-        # the key of the documents' state when it is kept in the cache (cache.state_key), so
-        # that views of it can be kept too; None when it is not (racy, or not plain data)
-        self.state: str | None = None
+        self._state: str | None = None  # the state loaded whole, whose views are not read yet
 
     # -- what every command reads ---------------------------------------------------------
 
@@ -381,7 +398,7 @@ class Snapshot:
 
     def _view(self, view: str, key: tuple[str, str]) -> Any:
         """A view of a valid version: kept by this load, kept with the state it loaded, kept
-        with its document in the cache, or made from the manifest."""
+        with its document in the store, or made from the manifest."""
         if key not in self.manifests:
             raise KeyError(key)
         letter, kind = _VIEWS[view]
@@ -455,6 +472,9 @@ class Snapshot:
     def pointer(self, path: str) -> dvcfile.Pointer:
         """The DVC pointer at ``path`` (one of ``pointers``), parsed; DocumentError if it is not one."""
         self._load_deep()
+        if not self._pointers_read and self._pointers is not None:  # every kept one, in one read
+            self._pointers_read = True
+            self.store.load_outcomes("pointer", [self.ids[p] for p in self._pointers])
         cid = self.ids[path]
         entry = self.store.outcome("pointer", cid)
         found = _pointer_from_entry(entry) if entry is not None else None
@@ -480,10 +500,10 @@ class Snapshot:
         return found
 
     def state_key(self, *, extra: str = "") -> str:
-        """A digest of every path, the content of every document and pointer, the code and
-        ``extra``: equal keys, equal validation reports (rules.check_snapshot reads nothing else
-        of the tree but what ``extra`` must then say)."""
-        digest = hashlib.sha1(f"{self.store.stamp}\n{extra}\n".encode(), usedforsecurity=False)
+        """A digest of every path, the content of every document and pointer, and ``extra``:
+        equal keys, equal validation reports (rules.check_snapshot reads nothing else of the
+        tree but what ``extra`` must then say)."""
+        digest = hashlib.sha1(f"{extra}\n".encode(), usedforsecurity=False)
         state = self.tree.state_id()
         if state is not None:  # a commit: its tree ids say it all, without listing every file
             digest.update(state.encode())
@@ -496,24 +516,16 @@ class Snapshot:
     # -- loading --------------------------------------------------------------------------
 
     def _load_documents(self) -> None:
-        if isinstance(self.tree, GitTree):  # a commit: its listing may be known by its trees' ids
-            state = self.tree.state_id()
-            known = self.store.commit_listing(state)
-            if known is not None:
-                self.tree.adopt(known)
-            else:
-                self.store.remember_commit_listing(state, self.tree.documents_listing())
-        key, self.listed, wanted, racy = cache.documents_state(self.tree, self.store.stamp)
-        record = self.store.state(key) if self.store.folder is not None else None
+        key, self.listed, wanted, racy = documents_state(self.tree)
+        record = self.store.state(key)
         if record is not None and self._from_record(record, wanted):
-            self._state = self.state = key
+            self._state = key
             return
         places = {p: classify(p) for p in wanted}
         self._load_each(wanted, places)
         record = self._to_record(wanted)
         if record is not None and not racy:
             self.store.remember_state(key, record, {view: self._to_companion(view) for view in _VIEWS})
-            self.state = key
 
     def _load_each(self, wanted: list[str], places: dict[str, PathKind]) -> None:
         """Load the documents one by one, each from the cache when its content was seen before."""
@@ -522,6 +534,8 @@ class Snapshot:
             if path not in self.ids:
                 self.problem(path, NOT_PLAIN, rule="layout")
         kinds = {p: "registry" if p == REGISTRY_FILE else _KIND_OF.get(places[p].kind, "") for p in self.ids}
+        for kind in {"registry", *_KIND_OF.values()}:
+            self.store.load_outcomes(kind, [self.ids[p] for p, k in kinds.items() if k == kind])
         unknown = [p for p, k in kinds.items() if k and self.store.outcome(k, self.ids[p]) is None]
         self._fetch(unknown)
         self._examine_all([p for p in unknown if kinds[p] == "manifest"], "manifest")
@@ -548,7 +562,7 @@ class Snapshot:
         """What loading found, as plain data (None when some of it is not plain)."""
         data = self._data
         small = [p for p in self.ids if p in data]
-        if any(data[p] is _MISSING for p in small) or not cache.is_plain([data[p] for p in small]):
+        if any(data[p] is _MISSING for p in small) or not is_plain([data[p] for p in small]):
             return None
         return {
             "ids": [self.ids.get(p) for p in wanted],
@@ -611,7 +625,7 @@ class Snapshot:
     def _load_deep(self) -> None:
         if self._paths is not None:
             return
-        with cache.paused_gc():
+        with paused_gc():
             paths = self.tree.paths(self.store.folders() if isinstance(self.tree, WorkTree) else None)
             pointers = [p for p in paths if _is_pointer(p)]
             ids = self.tree.content_ids(pointers, self._file_memo(deep=True))
@@ -636,7 +650,7 @@ class Snapshot:
             if kind == "manifest" and found.typed is not None:
                 found.summary = VersionSummary.of(found.typed)
                 found.facts = VersionFacts.of(found.typed)
-            encoded = None if inline or found.problems else cache.encode(found.data)
+            encoded = None if inline or found.problems else encode(found.data)
             self.store.remember(kind, cid, found.entry(inline=inline), encoded=encoded)
             self._fetched.pop(path, None)
         for line, message, rule in found.problems:
@@ -666,7 +680,7 @@ class Snapshot:
         views: list[Any] = [None, None]
         if kind == "manifest" and found.typed is not None:
             views = [VersionSummary.of(found.typed).to_data(), VersionFacts.of(found.typed).to_data()]
-        encoded = None if found.problems else cache.encode(found.data)
+        encoded = None if found.problems else encode(found.data)
         return [[list(p) for p in found.problems], *views, encoded]
 
     def _typed(self, path: str, kind: str) -> Any:
@@ -698,7 +712,7 @@ class Snapshot:
     def _make_manifest(self, key: tuple[str, str]) -> Manifest:
         path = manifest_path(*key)
         try:
-            manifest: Manifest = schemas.parse("manifest", self.store.data("manifest", self.ids[path]))
+            manifest: Manifest = schemas.parse("manifest", self.store.data(self.ids[path]))
             return manifest
         except (KeyError, ValidationError):
             pass  # not kept, or not what was cached: read the file again
@@ -706,15 +720,14 @@ class Snapshot:
         return typed
 
     def _make_manifests(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Manifest]:
-        """Many manifests at once: the data of each cache shard decoded in one go, so that equal
-        keys share one string (a fifth less memory for 20,000 manifests), then typed one by one."""
+        """Many manifests at once: their data decoded in one go, so that equal keys share one
+        string (a fifth less memory for 20,000 manifests), then typed one by one."""
         blobs = {key: self.ids[manifest_path(*key)] for key in keys}
         made: dict[str, Manifest] = {}
-        with cache.paused_gc():
-            for group in self.store.data_many("manifest", list(blobs.values())):
-                for blob, data in group:
-                    with contextlib.suppress(ValidationError):  # not what was cached: made below
-                        made[blob] = schemas.parse("manifest", data)
+        with paused_gc():
+            for blob, data in self.store.data_many(list(blobs.values())).items():
+                with contextlib.suppress(ValidationError):  # not what was kept: made below
+                    made[blob] = schemas.parse("manifest", data)
         found = {}
         for key, blob in blobs.items():
             manifest = made.get(blob)
@@ -772,8 +785,8 @@ def _fallback_policy() -> RegistryConfig:
 
 def load(tree: Tree) -> Snapshot:
     """Read and validate every registry document of ``tree`` against its schema."""
-    snap = Snapshot(tree, cache.store_for(tree.top))
-    with cache.paused_gc():
+    snap = Snapshot(tree, store_for(tree.top))
+    with paused_gc():
         snap._load_documents()
     snap.store.save()
     return snap

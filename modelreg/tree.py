@@ -2,7 +2,7 @@
 
 Besides reading, a tree names each file's content by its Git blob id (``content_ids``), so that
 what was parsed from those bytes before can be looked up instead of parsed again
-(``modelreg.cache``). A commit has the ids already; the work tree hashes a file only when what
+(``modelreg.store``). A commit has the ids already; the work tree hashes a file only when what
 ``stat`` says of it changed since it was last hashed (``FileMemo``), as Git's index does.
 """
 
@@ -13,10 +13,10 @@ import os
 import stat
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from modelreg import git
-from modelreg.layout import CODEOWNERS_FILE, MODELS_DIR, REGISTRY_FILE
+from modelreg.layout import CODEOWNERS_FILE, MODELS_DIR, REGISTRY_FILE, is_document
 
 REGISTRY_PATHS = [REGISTRY_FILE, MODELS_DIR, CODEOWNERS_FILE]
 DOCUMENT_DEPTH = 3  # models/<model>/<file>: the documents; deeper are artifacts and DVC pointers
@@ -54,6 +54,27 @@ class Tree(Protocol):
     def read(self, path: str) -> bytes | None: ...
 
     def read_all(self, paths: list[str]) -> dict[str, bytes]: ...
+
+
+class DocumentsState(NamedTuple):
+    """What a tree's documents are now: the paths at the documents' depth (``listed``), the
+    documents among them, whether one changed too recently to be trusted (``racy``), and the
+    key of that state (a digest of the paths and the documents' fingerprints)."""
+
+    key: str
+    listed: list[str]
+    documents: list[str]
+    racy: bool
+
+
+def documents_state(tree: Tree) -> DocumentsState:
+    """The state of ``tree``'s documents: what is kept of a whole load, and `list`'s view, are
+    found by its key."""
+    listed = tree.document_paths()
+    documents = [p for p in listed if is_document(p)]
+    prints, racy = tree.fingerprints(documents)
+    digest = hashlib.sha1(repr((listed, documents, prints)).encode(), usedforsecurity=False)
+    return DocumentsState(digest.hexdigest(), listed, documents, racy)
 
 
 def blob_id(data: bytes) -> str:
@@ -301,15 +322,6 @@ class GitTree:
         if self._shallow is None:
             self._shallow = git.ls_tree_shallow(self.top, self.commit, REGISTRY_PATHS, depth=DOCUMENT_DEPTH)
         return self._shallow
-
-    def documents_listing(self) -> tuple[dict[str, str], list[str]]:
-        """The blob id of each file at the documents' depth or above, and the symlinks there."""
-        return self._listing(deep=False)
-
-    def adopt(self, listing: tuple[dict[str, str], list[str]]) -> None:
-        """Take ``documents_listing`` as it was read before for a commit with these tree ids."""
-        if self._shallow is None and self._deep is None:
-            self._shallow = listing
 
     def _blobs_for(self, paths: list[str]) -> dict[str, str]:
         deep = any(p.count("/") >= DOCUMENT_DEPTH for p in paths)

@@ -113,7 +113,7 @@ def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | N
     entry point) uses ``cli_process``."""
     from click.testing import CliRunner
 
-    from modelreg import cache
+    from modelreg import store
     from modelreg.cli.main import main
 
     fault = (env or {}).get("MODELREG_FAULT", "")
@@ -123,7 +123,7 @@ def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | N
         try:
             os.chdir(cwd)
             time.tzset()  # env may set TZ
-            cache._stores.clear()  # a command starts, as in a process of its own, with nothing in memory
+            store.forget_all()  # a command starts, as in a process of its own, with nothing in memory
             main(list(args))
             code = 0
         except SystemExit as e:
@@ -132,7 +132,7 @@ def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | N
             sys.stdout.flush()
             sys.stderr.flush()
             os.chdir(here)
-            cache._stores.clear()
+            store.forget_all()
             if gc_was_enabled:
                 gc.enable()
         out, err = streams[0].getvalue(), streams[1].getvalue()

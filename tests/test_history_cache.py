@@ -1,24 +1,29 @@
-"""The history cache under .git/modelreg/: warm reads, incremental reads, rewritten history."""
+"""The history cache (in the store, .git/modelreg/): warm reads, incremental reads, rewritten history."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from history_repo import Built
+from stored import plant, store_path, value
 
 from modelreg import audit, history_cache
 
 
-def cache_path(built: Built) -> Path:
-    return built.path / ".git" / "modelreg" / "history.json"
+def kept(built: Built) -> str | None:
+    return value(built.path, history_cache.KIND, history_cache.KEY)
+
+
+def write_cache(built: Built, header: dict[str, Any], lines: list[list[Any]]) -> None:
+    body = "\n".join(f"{a}\t{b}\t{json.dumps(m)}\t{json.dumps(r)}" for a, b, m, r in lines)
+    plant(built.path, history_cache.KIND, history_cache.KEY, json.dumps(header) + "\n" + body)
 
 
 def read_cache(built: Built) -> tuple[dict[str, Any], list[list[Any]]]:
     """The cache's header, and its lines as [sha, registry blob, models, record]."""
-    header, _, body = cache_path(built).read_text().partition("\n")
+    header, _, body = (kept(built) or "").partition("\n")
     lines = [line.split("\t", 3) for line in body.split("\n")]
     return json.loads(header), [
         [sha, blob, json.loads(models), json.loads(record)] for sha, blob, models, record in lines
@@ -32,9 +37,7 @@ def tamper(built: Built, sha: str, detail: str) -> None:
         if line[0] == sha:
             for change in line[3]["changes"]:
                 change["detail"] = detail
-    body = "\n".join(f"{a}\t{b}\t{json.dumps(m)}\t{json.dumps(r)}" for a, b, m, r in lines).encode()
-    header["sha1"] = hashlib.sha1(body).hexdigest()
-    cache_path(built).write_bytes(json.dumps(header).encode() + b"\n" + body)
+    write_cache(built, header, lines)
 
 
 def details(built: Built, sha: str) -> list[str]:
@@ -48,13 +51,13 @@ def promote_directly(built: Built, text: str, message: str) -> str:
 
 
 def test_a_repeated_query_reads_nothing_twice(hist: Built) -> None:
-    assert not cache_path(hist).exists()
+    assert not store_path(hist.path).exists()
     first = audit.events(hist.path)
-    assert cache_path(hist).is_file()
+    assert kept(hist) is not None
     tamper(hist, hist.commits["pr13"], "from the cache")
     assert details(hist, hist.commits["pr13"]) == ["from the cache"]
     assert len(audit.events(hist.path)) == len(first)
-    assert sorted(p.name for p in cache_path(hist).parent.iterdir()) == ["history.json"]  # no temp files
+    assert [p.name for p in store_path(hist.path).parent.iterdir() if "tmp" in p.name] == []
 
 
 def test_a_new_commit_is_read_incrementally(hist: Built) -> None:
@@ -120,11 +123,11 @@ def test_switching_branches_is_not_a_rewrite(hist: Built) -> None:
 
 def test_a_damaged_cache_is_rebuilt_quietly(hist: Built) -> None:
     expected = [e.model_dump() for e in audit.events(hist.path)]
-    cache_path(hist).write_text("{not json")
+    plant(hist.path, history_cache.KIND, history_cache.KEY, "{not json")
     warnings: list[str] = []
     assert [e.model_dump() for e in audit.events(hist.path, warn=warnings.append)] == expected
     assert warnings == []
-    assert read_cache(hist)[0]["format"] == history_cache.CACHE_FORMAT
+    assert read_cache(hist)[0]["head"] == hist.commits["pr16"]
 
 
 def test_an_older_commit_is_answered_from_the_cache(hist: Built) -> None:
@@ -141,8 +144,10 @@ def test_a_worktree_keeps_its_own_cache(hist: Built, tmp_path: Path) -> None:
     hist.git("worktree", "add", "-q", "--detach", str(other), hist.commits["pr13"])
     events = audit.events(other)
     assert events[-1].commit.sha == hist.commits["pr13"]
-    assert (hist.path / ".git" / "worktrees" / "other" / "modelreg" / "history.json").is_file()
-    assert not cache_path(hist).exists()
+    other_store = hist.path / ".git" / "worktrees" / "other" / "modelreg" / "store.sqlite"
+    found = value(other, history_cache.KIND, history_cache.KEY, path=other_store)
+    assert found is not None and json.loads(found.partition("\n")[0])["head"] == hist.commits["pr13"]
+    assert not store_path(hist.path).exists()
 
 
 def test_one_model_reads_only_the_records_that_name_it(hist: Built) -> None:
@@ -159,12 +164,8 @@ def test_one_model_reads_only_the_records_that_name_it(hist: Built) -> None:
 def test_a_record_that_does_not_read_back_is_rebuilt_quietly(hist: Built) -> None:
     expected = [e.model_dump() for e in audit.events(hist.path)]
     header, lines = read_cache(hist)
-    body = "\n".join(
-        f"{sha}\t{blob}\t{json.dumps(models)}\t" + ('{"commit": 5}' if i == 3 else json.dumps(record))
-        for i, (sha, blob, models, record) in enumerate(lines)
-    ).encode()
-    header["sha1"] = hashlib.sha1(body).hexdigest()
-    cache_path(hist).write_bytes(json.dumps(header).encode() + b"\n" + body)
+    lines[3][3] = {"commit": 5}
+    write_cache(hist, header, lines)
     warnings: list[str] = []
     assert [e.model_dump() for e in audit.events(hist.path, warn=warnings.append)] == expected
     assert warnings == []

@@ -1,13 +1,14 @@
 """The table rows kept beside the history cache: `modelreg history` prints from them what the
-events would print, and a stale or damaged file is rebuilt."""
+events would print, and stale or damaged rows are rebuilt."""
 
 from __future__ import annotations
 
 import io
-from pathlib import Path
+import sqlite3
 
 import pytest
 from history_repo import Built
+from stored import store_path
 
 from modelreg import audit, history_report, history_rows
 from modelreg.dates import checked_date
@@ -29,10 +30,6 @@ def promote_directly(built: Built, text: str, message: str) -> str:
     (built.path / "models/fraud/stages.yaml").write_text(text)
     built.git("commit", "-q", "-am", message)
     return built.git("rev-parse", "HEAD").strip()
-
-
-def rows_path(built: Built) -> Path:
-    return built.path / ".git" / "modelreg" / history_rows.ROWS_FILE
 
 
 def from_events(built: Built, args: list[str]) -> str:
@@ -58,7 +55,7 @@ def from_events(built: Built, args: list[str]) -> str:
 def test_the_kept_rows_print_what_the_events_print(hist: Built, args: list[str]) -> None:
     first = hist.cli("history", *args)  # builds the history cache and the rows
     assert first.code == 0, first.err
-    assert rows_path(hist).is_file()
+    assert history_rows.read(hist.path) is not None
     warm = hist.cli("history", *args)
     assert (warm.code, warm.err) == (0, "")
     assert warm.out == first.out == from_events(hist, args)
@@ -67,11 +64,11 @@ def test_the_kept_rows_print_what_the_events_print(hist: Built, args: list[str])
 def test_the_rows_are_what_a_warm_history_reads(hist: Built) -> None:
     hist.cli("history")
     head = hist.git("rev-parse", "HEAD").strip()
-    found = history_rows.read(rows_path(hist), head)
+    found = history_rows.read(hist.path, head)
     assert found is not None
     rows = found[1]
     rows[0][-1] = "read from the kept rows"
-    history_rows.write(rows_path(hist), head, rows)
+    history_rows.write(hist.path, head, rows)
     assert hist.cli("history").out.splitlines()[1].endswith("read from the kept rows")
 
 
@@ -79,20 +76,21 @@ def test_the_rows_are_what_a_warm_history_reads(hist: Built) -> None:
     "damage",
     [
         lambda data: data[: len(data) // 2],  # torn
-        lambda data: data.replace(b"fraud@1.1.0", b"fraud@9.9.9", 1),  # edited: the digest differs
-        lambda data: b"[]\n" + data.partition(b"\n")[2],  # not a header
-        lambda data: b"",
+        lambda data: data.replace("fraud@1.1.0", "fraud@9.9.9", 1),  # edited: the checksum differs
+        lambda data: "[]\n" + data.partition("\n")[2],  # not a header
+        lambda data: "",
     ],
     ids=["torn", "edited", "no-header", "empty"],
 )
 def test_damaged_rows_are_ignored_and_rebuilt(hist: Built, damage: object) -> None:
     expected = hist.cli("history").out
-    path = rows_path(hist)
-    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    with sqlite3.connect(store_path(hist.path)) as db:  # behind the store's back: its checksum stays
+        ((text,),) = db.execute("SELECT value FROM derived WHERE kind = ?", [history_rows.KIND])
+        db.execute("UPDATE derived SET value = ? WHERE kind = ?", [damage(text), history_rows.KIND])  # type: ignore[operator]
     again = hist.cli("history")
     assert (again.code, again.err, again.out) == (0, "", expected)
     head = hist.git("rev-parse", "HEAD").strip()
-    assert history_rows.read(path, head) is not None
+    assert history_rows.read(hist.path, head) is not None
 
 
 def test_a_new_commit_makes_new_rows(hist: Built) -> None:
@@ -118,11 +116,11 @@ def test_control_characters_from_a_commit_are_escaped(hist: Built) -> None:
 
 def mark_oldest_row(built: Built, text: str) -> None:
     """Write the kept rows back with the oldest row's change cell replaced (digest and all)."""
-    found = history_rows.read(rows_path(built))
+    found = history_rows.read(built.path)
     assert found is not None
     head, rows = found
     rows[-1][-1] = text
-    history_rows.write(rows_path(built), head, rows)
+    history_rows.write(built.path, head, rows)
 
 
 def test_new_commits_add_rows_to_the_kept_ones(hist: Built) -> None:

@@ -3,12 +3,13 @@ prints, is read only for the state it was made from, and is never made from a br
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 from conftest import Reg
+from stored import keys, plant, value
+
+from modelreg import list_view
 
 QUERIES = [
     [],
@@ -23,8 +24,9 @@ QUERIES = [
 ]
 
 
-def views(reg: Reg) -> list[Path]:
-    return sorted((reg.path / ".git" / "modelreg" / "documents").glob("list-*.json"))
+def views(reg: Reg) -> list[str]:
+    """The states whose view is kept."""
+    return sorted(keys(reg.path, list_view.KIND))
 
 
 def test_the_view_answers_as_the_registry_does(populated: Reg, settle: Callable[[], None]) -> None:
@@ -42,15 +44,12 @@ def test_the_view_answers_as_the_registry_does(populated: Reg, settle: Callable[
 def test_a_warm_list_reads_the_view(populated: Reg, settle: Callable[[], None]) -> None:
     settle()
     populated.cli("list")
-    (path,) = views(populated)
-    header, _, body = path.read_bytes().partition(b"\n")
-    data, _, table = body.partition(b"\n")
+    (state,) = views(populated)
+    data, _, table = (value(populated.path, list_view.KIND, state) or "").partition("\n")
     view = json.loads(data)
     view["models"][0][1][0][-1] = "filtered from the view"
-    body = json.dumps(view).encode() + b"\n" + table.replace(b"auc=0.93", b"printed from the view")
-    fields = json.loads(header)
-    fields["sha1"] = hashlib.sha1(body).hexdigest()
-    path.write_bytes(json.dumps(fields).encode() + b"\n" + body)
+    text = json.dumps(view) + "\n" + table.replace("auc=0.93", "printed from the view")
+    plant(populated.path, list_view.KIND, state, text)
     assert "printed from the view" in populated.cli("list").out
     assert "filtered from the view" in populated.cli("list", "--model", view["models"][0][0]).out
 

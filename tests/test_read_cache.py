@@ -1,6 +1,6 @@
-"""The document cache under .git/modelreg/documents never changes an answer: a warm read equals
-a cold one, an edit is seen at once, problems keep their file and line, a stale or corrupt cache
-is ignored and rebuilt."""
+"""The document cache (in the store, .git/modelreg/) never changes an answer: a warm read equals
+a cold one, an edit is seen at once, problems keep their file and line (a damaged store: see
+test_store.py)."""
 
 from __future__ import annotations
 
@@ -14,15 +14,12 @@ from pathlib import Path
 
 import pytest
 from conftest import Reg, git
+from stored import keys, value
 
-from modelreg import Registry, cache, proc
+from modelreg import Registry, proc, store
 from modelreg.snapshot import LazyDict
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _cache_dir(reg: Reg) -> Path:
-    return reg.path / ".git" / "modelreg" / "documents"
 
 
 def _answers(reg: Reg, env: dict[str, str] | None = None) -> list[str]:
@@ -42,12 +39,11 @@ def _answers(reg: Reg, env: dict[str, str] | None = None) -> list[str]:
 
 def test_warm_answers_equal_cold_and_uncached(populated: Reg, settle: Callable[[], None]) -> None:
     cold = _answers(populated)
-    assert (_cache_dir(populated) / "index.json").is_file()
-    assert not list(_cache_dir(populated).glob("state-*"))  # files changed a moment ago: not trusted yet
+    assert keys(populated.path, "manifest")
     settle()
     assert _answers(populated) == cold
-    assert list(_cache_dir(populated).glob("state-*"))
-    assert _answers(populated) == cold  # from the state kept whole
+    assert "models/fraud/1.0.0.yaml" in json.loads(value(populated.path, "stat-memo", "files") or "{}")
+    assert _answers(populated) == cold  # the blob ids from what lstat says
     assert _answers(populated, env={"MODELREG_NO_CACHE": "1"}) == cold
 
 
@@ -88,75 +84,9 @@ def test_problems_keep_file_and_line_from_a_warm_cache(populated: Reg) -> None:
     assert "models/fraud/1.1.0.yaml:" in cold.out and ": artifacts.0.size:" in cold.out
     line = cold.out.splitlines()[0].split(":")[1]
     assert line.isdigit()
-    assert populated.cli("validate").out == cold.out  # the whole report, cached
-    (_cache_dir(populated) / "reports.json").unlink()
-    for state in _cache_dir(populated).glob("state-*.json"):
-        state.unlink()
-    assert populated.cli("validate").out == cold.out  # rebuilt from each document's entry
+    assert populated.cli("validate").out == cold.out  # from each document's entry
     shown = populated.cli("show", "fraud@1.0.0")
     assert shown.code == 1 and shown.lines[0].startswith(f"modelreg: error: models/fraud/1.1.0.yaml:{line}:")
-
-
-DAMAGES = ["garbage", "truncated", "wrong-shapes", "other-stamp", "empty", "forged-summary"]
-
-
-def _damage(path: Path, damage: str) -> None:
-    text = path.read_text(errors="replace")
-    if path.name.startswith("list-") and damage in ("wrong-shapes", "forged-summary"):
-        header, _, body = text.partition("\n")  # a header with a digest of the body: edit the body
-        data, _, table = body.partition("\n")
-        view = json.loads(data)
-        view["models"] = (
-            [[name, [[[], "x"]]] for name, _ in view["models"]] if damage == "forged-summary" else 5
-        )
-        path.write_text(header + "\n" + json.dumps(view) + "\n" + table.replace("fraud", "forged"))
-    elif path.name.startswith("commit-") and damage in ("wrong-shapes", "forged-summary"):
-        header, _, body = text.partition("\n")  # sealed too: edit the body
-        blobs, links = json.loads(body)
-        forged = {p: "0" * 40 for p in blobs} if damage == "forged-summary" else [1]
-        path.write_text(header + "\n" + json.dumps([forged, links]))
-    elif damage == "garbage":
-        path.write_bytes(os.urandom(200))
-    elif damage == "truncated":
-        path.write_text(text[: len(text) // 2])
-    elif damage == "empty":
-        path.write_text("")
-    elif damage == "other-stamp":
-        path.write_text(text.replace('"stamp":"', '"stamp":"0').replace('"stamp": "', '"stamp": "0'))
-    elif damage == "forged-summary":
-        if path.name.startswith("listing-"):
-            data = json.loads(text)
-            data["entries"] = {name: [["x"]] for name in data["entries"]}
-            path.write_text(json.dumps(data))
-    elif path.suffix == ".json":
-        data = json.loads(text)
-        entries = data["entries"]
-        data["entries"] = {k: "x" if i % 2 else {"p": "no", "s": [1], "d": 5} for i, k in enumerate(entries)}
-        path.write_text(json.dumps(data))
-    else:
-        lines = text.splitlines()
-        path.write_text("\n".join(lines[:1] + [line.split("\t")[0] + '\t{"name": 1}' for line in lines[1:]]))
-
-
-def test_a_damaged_cache_is_ignored_and_rebuilt(
-    populated: Reg, tmp_path: Path, settle: Callable[[], None]
-) -> None:
-    settle()  # so that whole states and listings are kept too
-    cold = _answers(populated)
-    at_head = populated.cli("list", "--at", "HEAD")  # a commit's listing is kept too
-    pristine = tmp_path / "pristine"
-    shutil.copytree(_cache_dir(populated), pristine)
-    names = {p.name.split("-")[0] for p in pristine.iterdir()}
-    assert {"index.json", "state", "listing", "list", "data", "reports.json", "files.json"} <= names
-    assert "commit" in names
-    for damage in DAMAGES:
-        shutil.rmtree(_cache_dir(populated))
-        shutil.copytree(pristine, _cache_dir(populated))
-        for path in _cache_dir(populated).iterdir():
-            _damage(path, damage)
-        assert _answers(populated) == cold, damage
-        assert _answers(populated) == cold, damage
-        assert populated.cli("list", "--at", "HEAD") == at_head, damage
 
 
 def test_reads_at_a_revision_use_the_cache_and_agree(populated: Reg) -> None:
@@ -164,7 +94,7 @@ def test_reads_at_a_revision_use_the_cache_and_agree(populated: Reg) -> None:
     populated.commit("promote 1.2.0")
     first = [Registry(populated.path, rev=rev).get("fraud@production").ref for rev in ("HEAD", "HEAD~1")]
     assert first == ["fraud@1.2.0", "fraud@1.1.0"]
-    cache._stores.clear()
+    store.forget_all()
     again = [Registry(populated.path, rev=rev).get("fraud@production").ref for rev in ("HEAD", "HEAD~1")]
     assert again == first
     assert (
@@ -265,21 +195,3 @@ def test_a_large_registry_parsed_on_every_core_answers_the_same(tmp_path: Path) 
     assert len(json.loads(parallel[0][1:])["versions"]) == 40 * 26
     assert read({"MODELREG_WORKERS": "1"}) == parallel
     assert read({"MODELREG_NO_CACHE": "1"}) == parallel
-
-
-def test_a_commit_read_again_takes_its_listing_from_the_cache(populated: Reg) -> None:
-    from modelreg import snapshot
-    from modelreg.tree import GitTree
-
-    first = snapshot.load(GitTree(populated.path, "HEAD"))
-    listings = list(_cache_dir(populated).glob("commit-*.json"))
-    assert len(listings) == 1
-    cache._stores.clear()
-    tree = GitTree(populated.path, "HEAD")
-    again = snapshot.load(tree)
-    assert tree._shallow is not None and tree._deep is None  # adopted: nothing listed from Git
-    assert (again.listed, again.ids, again.stages) == (first.listed, first.ids, first.stages)
-    populated.write("models/fraud/stages.yaml", "production: 1.2.0\n")
-    populated.commit("promote 1.2.0")
-    assert snapshot.load(GitTree(populated.path, "HEAD")).stages["fraud"] == {"production": ["1.2.0"]}
-    assert len(list(_cache_dir(populated).glob("commit-*.json"))) == 2

@@ -63,7 +63,8 @@ def _table(repo: str, stage: str | None, tag: str | None, model: str | None) -> 
     from modelreg.tree import WorkTree
 
     tree = WorkTree(git.root(repo))
-    found = list_view.find(tree)
+    state = list_view.state_of(tree)
+    found = list_view.find(tree.top, state)
     if found is not None and stage is None and tag is None and model is None:
         sys.stdout.write(found.text())
         return
@@ -83,8 +84,8 @@ def _table(repo: str, stage: str | None, tag: str | None, model: str | None) -> 
     filtered = stage is not None or tag is not None or model is not None
     text = list_view.render(list_view.rows(view, stage=stage, tag=tag, model=model))
     sys.stdout.write(text)
-    if registry is not None:
-        list_view.write(registry, view, None if filtered else text)
+    if registry is not None and state is not None:
+        list_view.write(tree.top, state, view, None if filtered else text)
 
 
 def _check_filters(
