@@ -32,7 +32,7 @@ from modelreg.layout import artifacts_dir, check_no_symlinks, unsafe_path
 from modelreg.models import Artifact, ModelVersion
 
 if TYPE_CHECKING:
-    from modelreg.registry import Registry
+    from modelreg.catalog import Catalog
 
 CHUNK = 1 << 20
 TMP_SUFFIX = ".modelreg-tmp"
@@ -402,7 +402,7 @@ def _stage(
 
 
 def pull(
-    registry: Registry,
+    registry: Catalog,
     ref: str,
     *,
     output: str | Path | None = None,
@@ -454,7 +454,7 @@ def _targets(root: Path, chosen: list[Selected], output: str | Path | None) -> l
     return [output / sel.rel for sel in chosen]
 
 
-def open_artifact(registry: Registry, ref: str, file: str | None = None) -> BinaryIO:
+def open_artifact(registry: Catalog, ref: str, file: str | None = None) -> BinaryIO:
     """A binary stream of one artifact file, from the DVC cache or straight from the remote
     (never read whole into memory). Reading it to the end checks its md5: a mismatch raises
     ArtifactError at the end. Seeking elsewhere than the current position ends the check."""
@@ -547,7 +547,7 @@ class _VerifyingReader(io.RawIOBase):
             super().close()
 
 
-def artifact_path(registry: Registry, ref: str, file: str | None = None) -> Path:
+def artifact_path(registry: Catalog, ref: str, file: str | None = None) -> Path:
     """A local path holding the verified artifact(s) of ``ref``: fetched into the DVC cache
     if needed, then copied to the registry path in the work tree (under .dvc/tmp/modelreg/
     for a version the work tree does not track). With several artifacts and no ``file``,

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from modelreg import history_cache, history_rows, refs
+from modelreg import history_cache, refs
 from modelreg.history import Event, Warn, events_of
-from modelreg.history_rows import Query
-
-if TYPE_CHECKING:
-    from modelreg.registry import Registry
+from modelreg.trail_query import Query, check_known
 
 
 class AuditTrail(BaseModel):
@@ -59,7 +55,7 @@ def trail(
     if model is not None:
         refs.check_name(model)
     found = events(top, tip=tip, warn=warn, model=model)
-    history_rows.check_known(model, version, [(e.model, e.version) for e in found])
+    check_known(model, version, [(e.model, e.version) for e in found])
     query = Query(model, version, stage, since, until)
     kept = [
         e
@@ -78,47 +74,3 @@ def _newest_first(found: list[Event]) -> list[Event]:
     for event in found:
         by_commit.setdefault(event.commit.sha, []).append(event)
     return [e for group in reversed(by_commit.values()) for e in group]
-
-
-def target(top: Path, text: str, *, registry: Registry | None = None) -> tuple[str, str | None]:
-    """(model, version) from ``NAME`` or any reference; a stage or ``latest`` resolves as of now."""
-    if "@" not in text:
-        return refs.check_name(text), None
-    parsed = refs.parse(text)
-    if parsed.kind == "version":
-        return parsed.name, parsed.selector
-    from modelreg.registry import Registry
-
-    found = (registry or Registry(top)).get(text)
-    return found.name, found.version
-
-
-def tip_of(registry: Registry) -> str | None:
-    """The commit a registry reads (None for the work tree, whose history ends at HEAD)."""
-    from modelreg.tree import GitTree
-
-    tree = registry.snapshot.tree
-    return tree.commit if isinstance(tree, GitTree) else None
-
-
-def registry_trail(
-    registry: Registry,
-    ref: str | None = None,
-    *,
-    stage: str | None = None,
-    since: datetime | str | None = None,
-    until: datetime | str | None = None,
-) -> AuditTrail:
-    """``trail`` for a Registry: ``ref`` is NAME or a reference; dates may be text (YYYY-MM-DD...)."""
-    from modelreg.dates import checked_date
-
-    model, version = target(registry.root, ref, registry=registry) if ref else (None, None)
-    return trail(
-        registry.root,
-        model=model,
-        version=version,
-        stage=stage,
-        since=checked_date(since) if isinstance(since, str) else since,
-        until=checked_date(until, end_of_day=True) if isinstance(until, str) else until,
-        tip=tip_of(registry),
-    )

@@ -12,7 +12,7 @@ from modelreg import lineage, policy, rules
 from modelreg.lineage import LineageGraph
 from modelreg.models import Manifest, RegistryConfig
 from modelreg.policy import Move
-from modelreg.snapshot import Snapshot
+from modelreg.snapshot import Problem, Snapshot
 
 
 class MetricRow(BaseModel):
@@ -152,3 +152,17 @@ def _first_parent(candidate: Manifest, manifests: dict[tuple[str, str], Manifest
         if key is not None and key in manifests:
             return manifests[key]
     return None
+
+
+class CheckReport(BaseModel):
+    """The verdict on a change: every problem found, and what the change does to each model."""
+
+    ok: bool
+    base: str
+    head: str
+    base_commit: str
+    head_commit: str
+    fork_point: str
+    files: int
+    changes: list[ModelChange]
+    problems: list[Problem]

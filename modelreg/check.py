@@ -15,35 +15,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from modelreg import audit, codeowners, git, policy, semver, snapshot, writeonce, yamlio
-from modelreg.changes import ModelChange, model_change
+from modelreg.catalog import Catalog
+from modelreg.changes import CheckReport, ModelChange, model_change
+from modelreg.dvcconfig import DVC_CONFIG
 from modelreg.errors import DocumentError, InvalidInputError
 from modelreg.git import Change
 from modelreg.layout import CODEOWNERS_FILE, MODELS_DIR, REGISTRY_FILE, SCHEMAS_DIR, classify, stages_path
 from modelreg.models import RegistryConfig
-from modelreg.registry import Registry
-from modelreg.remote import DVC_CONFIG
 from modelreg.snapshot import Problem, Snapshot
 from modelreg.tenures import earned_stages
 from modelreg.tree import GitTree
 
 DEFAULT_BASES = ["origin/HEAD", "origin/main", "main", "master"]
-
-
-class CheckReport(BaseModel):
-    """The verdict on a change: every problem found, and what the change does to each model."""
-
-    ok: bool
-    base: str
-    head: str
-    base_commit: str
-    head_commit: str
-    fork_point: str
-    files: int
-    changes: list[ModelChange]
-    problems: list[Problem]
 
 
 def check(
@@ -61,7 +45,7 @@ def check(
     fork = git.merge_base(top, base_commit, head_commit)
     if fork is None:
         raise InvalidInputError(f"{base} and {head} share no history; give a --base that {head} grew from")
-    registry = Registry(top, rev=head_commit)
+    registry = Catalog(top, rev=head_commit)
     validation = registry.validate()
     after, before = registry.snapshot, snapshot.load(GitTree(top, fork))
     tip = before if base_commit == fork else snapshot.load(GitTree(top, base_commit))
@@ -365,7 +349,7 @@ def _moves(config: RegistryConfig, before: Snapshot, after: Snapshot, name: str)
 
 
 def _missing_in_remote(
-    registry: Registry, config: RegistryConfig, changes: list[ModelChange]
+    registry: Catalog, config: RegistryConfig, changes: list[ModelChange]
 ) -> list[Problem]:
     """Artifacts the default remote lacks, of every version the change registers or moves into
     a stage past the initial one: a consumer of that stage must be able to pull it."""

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from modelreg.catalog import Catalog
 from modelreg.errors import ModelregError
 from modelreg.layout import CODEOWNERS_FILE, MODELS_DIR
-from modelreg.registry import Registry
 from modelreg.snapshot import Snapshot
 
 HEADER = (
@@ -67,7 +67,7 @@ def is_stale(snap: Snapshot) -> bool:
 def write(path: Path | str, *, dry_run: bool = False) -> CodeownersResult:
     """Write ``.github/CODEOWNERS`` in the work tree of the registry at ``path``
     (with ``dry_run``, only say whether it would change)."""
-    registry = Registry(path)
+    registry = Catalog(path)
     registry.models()  # refuses a registry whose documents do not parse
     snap = registry.snapshot
     text = render(snap)

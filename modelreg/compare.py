@@ -8,10 +8,10 @@ from typing import Literal, cast
 from pydantic import BaseModel
 
 from modelreg import audit, policy, refs
+from modelreg.catalog import Catalog
 from modelreg.errors import InvalidInputError, NotFoundError
 from modelreg.lineage import Graph, dataset_label
 from modelreg.models import ModelVersion
-from modelreg.registry import Registry
 from modelreg.tenures import Tenure, stage_tenures
 
 Goal = Literal["maximize", "minimize"]
@@ -76,7 +76,7 @@ class Comparison(BaseModel):
     relations: list[Relation]
 
 
-def compare(registry: Registry, ref_list: list[str], *, metrics: list[str] | None = None) -> Comparison:
+def compare(registry: Catalog, ref_list: list[str], *, metrics: list[str] | None = None) -> Comparison:
     """Compare the versions ``ref_list`` names; the first is the baseline for deltas and verdicts."""
     if len(ref_list) < 2:
         raise InvalidInputError("give at least two references to compare, e.g. fraud@1.2.0 fraud@production")
@@ -135,7 +135,7 @@ def _verdict(delta: float | None, goal: Goal | None) -> Verdict | None:
     return cast(Verdict, found) if found else None
 
 
-def _relations(registry: Registry, found: list[ModelVersion]) -> list[Relation]:
+def _relations(registry: Catalog, found: list[ModelVersion]) -> list[Relation]:
     graph = Graph.of(registry.snapshot)
     base = (found[0].name, found[0].version)
     base_up = graph.ancestors(base)
@@ -169,7 +169,7 @@ class StageTimeline(BaseModel):
     tenures: list[Tenure]
 
 
-def over_time(registry: Registry, name: str, stage: str, *, tip: str | None = None) -> StageTimeline:
+def over_time(registry: Catalog, name: str, stage: str, *, tip: str | None = None) -> StageTimeline:
     """Who held ``stage`` of model ``name``, from when to when, through which pull request."""
     refs.check_name(name)
     config = registry.config

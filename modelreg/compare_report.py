@@ -7,7 +7,8 @@ from typing import TextIO
 from modelreg.compare import Comparison, MetricComparison, StageTimeline
 from modelreg.escape import markdown_text, terminal
 from modelreg.history_report import when
-from modelreg.report import number, table, to_json
+from modelreg.numbers import number
+from modelreg.report import table, to_json
 
 
 def _value(row: MetricComparison, i: int) -> str:

@@ -14,6 +14,7 @@ MODELS_DIR = "models"
 SCHEMAS_DIR = "schemas"
 WORKFLOW_FILE = ".github/workflows/modelreg.yml"
 CODEOWNERS_FILE = ".github/CODEOWNERS"
+JOURNAL_FILE = "transaction.json"  # under .git/modelreg/: an unfinished write, for doctor to undo
 # What a model name and a stage name may be (the schemas say the same: modelreg.models).
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}$"
 STAGE_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"

@@ -9,9 +9,9 @@ from typing import Literal
 from pydantic import BaseModel
 
 from modelreg import semver
+from modelreg.catalog import Catalog
 from modelreg.errors import InvalidInputError, NotFoundError
 from modelreg.models import Dataset, Manifest
-from modelreg.registry import Registry
 from modelreg.rules import parent_key
 from modelreg.snapshot import Snapshot
 
@@ -128,7 +128,7 @@ def _order(key: Key) -> tuple[str, tuple[int, semver.Version | str]]:
 
 
 def lineage(
-    registry: Registry, ref: str, *, depth: int | None = None, direction: Direction = "both"
+    registry: Catalog, ref: str, *, depth: int | None = None, direction: Direction = "both"
 ) -> LineageGraph:
     """The lineage of the version ``ref`` names, ``depth`` steps up, down or both ways."""
     if depth is not None and depth < 1:
@@ -203,7 +203,7 @@ class DatasetImpact(BaseModel):
         return list(dict.fromkeys(u.ref for u in self.uses))
 
 
-def dataset_users(registry: Registry, dataset: str) -> DatasetImpact:
+def dataset_users(registry: Catalog, dataset: str) -> DatasetImpact:
     """Versions trained or evaluated on ``dataset`` (``NAME`` or ``NAME@VERSION``; a version may
     also be the dataset's md5)."""
     name, _, version = dataset.partition("@")

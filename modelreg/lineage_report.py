@@ -6,7 +6,8 @@ from typing import TextIO
 
 from modelreg.escape import dot_string, mermaid_label, terminal
 from modelreg.lineage import DatasetImpact, LineageGraph, LineageNode
-from modelreg.report import number, table, to_json
+from modelreg.numbers import number
+from modelreg.report import table, to_json
 
 
 def _label(node: LineageNode) -> str:

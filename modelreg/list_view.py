@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from modelreg import store
 from modelreg.escape import terminal
-from modelreg.report import number, table
+from modelreg.numbers import number
+from modelreg.report import table
 
 if TYPE_CHECKING:
-    from modelreg.registry import ListedVersion, Registry
+    from modelreg.catalog import Catalog, ListedVersion
     from modelreg.tree import WorkTree
 
 KIND = "list-view"  # the store's kind of value
@@ -38,7 +39,7 @@ def cells(v: ListedVersion) -> list[str]:
     return [v.name, v.version, v.stage, v.summary.created_date, terminal(metrics)]
 
 
-def build(registry: Registry) -> dict[str, Any]:
+def build(registry: Catalog) -> dict[str, Any]:
     """The view of a registry: its stages, and each model's rows newest first (each row: the
     version's tags, then its ``cells``)."""
     models = []

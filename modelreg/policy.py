@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from modelreg import semver
 from modelreg.models import Manifest, RegistryConfig, StagePolicy
-from modelreg.report import number
+from modelreg.numbers import number
 from modelreg.snapshot import Snapshot
 
 StageLists = dict[str, list[str]]

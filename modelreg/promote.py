@@ -15,13 +15,13 @@ from pathlib import Path
 from pydantic import BaseModel, SecretStr
 
 from modelreg import faults, git, github, gitwrite, policy, stagesfile, transaction
+from modelreg.catalog import Catalog
 from modelreg.changes import model_change
 from modelreg.errors import InvalidInputError, NotFoundError, RuleViolationError
 from modelreg.github import GitHubRepo, PullRequest
 from modelreg.layout import stages_path
 from modelreg.models import RegistryConfig
 from modelreg.policy import Move, Placement
-from modelreg.registry import Registry
 
 REMOTE = "origin"
 
@@ -150,7 +150,7 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
     transaction.recover(top)  # a killed promote's branch goes first: it may be this one's
     base = base_branch(top, request.base)
     base_commit = git.resolve(top, base)
-    registry = Registry(top, rev=base_commit)
+    registry = Catalog(top, rev=base_commit)
     found = registry.get(request.ref)
     config = registry.config
     if request.to_stage not in config.stages:
@@ -202,7 +202,7 @@ def base_branch(top: Path, base: str | None) -> str:
 def violations(
     config: RegistryConfig,
     moves: list[Move],
-    registry: Registry,
+    registry: Catalog,
     *,
     lists: dict[str, list[str]],
     returning: list[tuple[str, str, str]] | None = None,

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from modelreg import dvc, dvcfile, faults, git, layout, naming, refs, schemas, semver, transaction, yamlio
+from modelreg.catalog import Catalog
 from modelreg.errors import InvalidInputError, ModelregError
 from modelreg.layout import artifacts_dir, facts_path, manifest_path
 from modelreg.models import (
@@ -23,7 +24,6 @@ from modelreg.models import (
     ModelFacts,
     Parent,
 )
-from modelreg.registry import Registry
 
 MANIFEST_HEADER = "# yaml-language-server: $schema=../../schemas/model-version.schema.json"
 FACTS_HEADER = "# yaml-language-server: $schema=../../schemas/model.schema.json"
@@ -64,7 +64,7 @@ def register(
     """Register ``request`` in the registry at ``path`` as one commit, or change nothing."""
     top = git.root(path)
     transaction.recover(top)
-    registry = Registry(top)
+    registry = Catalog(top)
     name = _checked_name(registry, request.name)
     version = _next_version(registry, name, request)
     sources = _checked_sources(request.files)
@@ -180,7 +180,7 @@ def _write(target: Path, data: dict[str, Any], header: str) -> None:
     target.write_text(yamlio.dump(data, header=header), encoding="utf-8")
 
 
-def _checked_name(registry: Registry, name: str) -> str:
+def _checked_name(registry: Catalog, name: str) -> str:
     refs.check_name(name)
     rule = registry.config.naming.model
     try:
@@ -194,7 +194,7 @@ def _checked_name(registry: Registry, name: str) -> str:
     return name
 
 
-def _next_version(registry: Registry, name: str, request: RegisterRequest) -> str:
+def _next_version(registry: Catalog, name: str, request: RegisterRequest) -> str:
     if (request.version is None) == (request.bump is None):
         raise InvalidInputError("give exactly one of --version X.Y.Z or --bump major|minor|patch")
     # Every manifest file counts, valid or not: its version number is taken either way.
@@ -265,7 +265,7 @@ def _check_folder(folder: Path) -> None:
             )
 
 
-def _resolved_parent(registry: Registry, parent: Parent) -> Parent:
+def _resolved_parent(registry: Catalog, parent: Parent) -> Parent:
     """A parent given by any reference, pinned to the exact version it names now."""
     found = registry.get(parent.ref)
     return Parent(ref=found.ref, relation=parent.relation)

@@ -1,180 +1,42 @@
-"""The Python API: ``Registry(path).get("fraud-detector@production")``."""
+"""The Python API: ``Registry(path).get("fraud-detector@production")``.
+
+``Registry`` is the facade: a ``Catalog`` (the documents, asked by reference) with the
+questions that need more than one snapshot (history, time travel, lineage, comparison) and
+the artifacts' bytes. It is the one module that wires the services together; each service
+takes what it needs (a catalog, a root), never the facade.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+from typing import BinaryIO
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from modelreg import artifacts, audit, git, tenures, timetravel
+from modelreg.catalog import Catalog, ListedVersion, ValidationReport
+from modelreg.compare import Comparison, compare
+from modelreg.dates import checked_date
+from modelreg.errors import InvalidInputError
+from modelreg.lineage import Direction, LineageGraph, lineage
+from modelreg.models import ModelVersion
+from modelreg.timetravel import Moment, VersionAsOf
 
-from modelreg import git, policy, refs, semver, snapshot
-from modelreg.errors import DocumentError, NotARegistryError, NotFoundError
-from modelreg.layout import REGISTRY_FILE
-from modelreg.models import ModelSummary, ModelVersion, RegistryConfig
-from modelreg.snapshot import Problem, Snapshot, VersionSummary
-from modelreg.transaction import journal_path
-from modelreg.tree import GitTree, Tree, WorkTree
-
-if TYPE_CHECKING:
-    from modelreg.audit import AuditTrail
-    from modelreg.compare import Comparison
-    from modelreg.lineage import Direction, LineageGraph
+__all__ = ["ListedVersion", "Registry", "RegistryAsOf", "ValidationReport", "VersionAsOf", "registry_at"]
 
 
-REPORT_KIND = "validation-report"  # the store's kind of value: a report, by Snapshot.state_key
-REPORTS_KEPT = 8
-
-
-class ValidationReport(BaseModel):
-    """The outcome of validating a registry: every problem found, by file."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    ok: bool
-    files: int
-    problems: list[Problem]
-
-
-class ListedVersion(NamedTuple):
-    """A version as ``modelreg list`` shows it: its stage and the summary of its manifest."""
-
-    name: str
-    version: str
-    stage: str
-    summary: VersionSummary
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}@{self.version}"
-
-
-class Registry:
+class Registry(Catalog):
     """A model registry: the Git repository at ``path`` (its work tree, or commit ``rev``)."""
-
-    def __init__(self, path: str | Path = ".", *, rev: str | None = None, tree: Tree | None = None) -> None:
-        """``tree``: the files to read when the caller has listed them already (its work tree's
-        or ``rev``'s); by default they are listed afresh."""
-        self.root = git.root(path)
-        if tree is None:
-            tree = GitTree(self.root, rev) if rev else WorkTree(self.root)
-        self.rev = rev
-        self._snap = snapshot.load(tree)
-        if REGISTRY_FILE not in self._snap.listed:
-            where = f"at {rev}" if rev else f"in {self.root}"
-            raise NotARegistryError(
-                f"no {REGISTRY_FILE} {where}: not a modelreg registry; run `modelreg init`"
-            )
-
-    @property
-    def snapshot(self) -> Snapshot:
-        return self._snap
-
-    @property
-    def config(self) -> RegistryConfig:
-        """registry.yaml, parsed; DocumentError if it is invalid."""
-        self._require_readable(REGISTRY_FILE)
-        assert self._snap.config is not None
-        return self._snap.config
-
-    def validate(self) -> ValidationReport:
-        """Check every file against its schema and every cross-file rule."""
-        snap = self._snap
-        store = snap.store
-        key = None
-        if store.enabled:
-            from modelreg import remote
-
-            # the one rule that reads a file outside the registry's paths: its verdict joins the key
-            secrets = [p.model_dump(mode="json") for p in remote.config_problems(snap.tree)]
-            key = snap.state_key(extra=repr(secrets))
-        cached = store.get(REPORT_KIND, key) if key is not None else None
-        if cached is not None:
-            try:
-                report = ValidationReport.model_validate_json(cached)
-            except ValidationError:
-                pass  # not what was kept: validate again
-            else:
-                snap.problems[:] = report.problems
-                return report
-        from modelreg import rules
-
-        rules.check_snapshot(snap)
-        problems = sorted(snap.problems, key=lambda p: (p.file, p.line or 0, p.message))
-        files = sum(1 for p in snap.paths if p.endswith((".yaml", ".dvc")))
-        report = ValidationReport(ok=not problems, files=files, problems=problems)
-        if key is not None:
-            store.put(REPORT_KIND, key, report.model_dump_json(), keep=REPORTS_KEPT)
-        store.save()
-        return report
-
-    def models(self) -> list[ModelSummary]:
-        """Every model, with its versions (oldest first) and the versions in each stage."""
-        self._require_readable()
-        return [self._summary(name) for name in self._snap.model_names()]
-
-    def model(self, name: str) -> ModelSummary:
-        self._require_model(name)
-        return self._summary(name)
-
-    def model_names(self) -> list[str]:
-        """The names of every model, sorted."""
-        self._require_readable()
-        return self._snap.model_names()
-
-    def _require_model(self, name: str) -> None:
-        refs.check_name(name)
-        self._require_readable()
-        if not self._snap.has_model(name):
-            raise NotFoundError(f"no model {name!r} in the registry; `modelreg list` shows the models")
-
-    def versions(self, name: str) -> list[ModelVersion]:
-        """Every version of model ``name``, oldest first."""
-        self.model(name)
-        return [self._version(name, v) for v in self._snap.versions(name)]
-
-    def listing(self, name: str) -> list[ListedVersion]:
-        """Every version of model ``name``, oldest first, as ``modelreg list`` shows it: without
-        building the manifests (from the document cache when it knows them)."""
-        self._require_model(name)
-        snap = self._snap
-        return [
-            ListedVersion(name, v, snap.stage_of(name, v), s)
-            for v, s in zip(snap.versions(name), snap.summaries(name), strict=True)
-        ]
-
-    def get(self, ref: str) -> ModelVersion:
-        """The version ``ref`` names (``NAME@1.2.0``, ``NAME@production``, ``NAME@latest``)."""
-        parsed = refs.parse(ref)
-        summary = self.model(parsed.name)
-        if parsed.kind == "latest":
-            if not summary.latest:
-                raise NotFoundError(f"model {parsed.name!r} has no versions yet")
-            return self._version(parsed.name, summary.latest)
-        if parsed.kind == "version":
-            return self._version(parsed.name, self._find_version(parsed.name, parsed.selector))
-        return self._version(parsed.name, self._stage_holder(parsed.name, parsed.selector))
 
     def open_artifact(self, ref: str, file: str | None = None) -> BinaryIO:
         """A binary stream of one artifact file of ``ref`` (``file`` names it when the version
         has several, or a file inside a folder artifact), streamed from the DVC cache or remote
         and md5-checked when read to the end. Use it in a ``with`` block."""
-        from modelreg import artifacts
-
         return artifacts.open_artifact(self, ref, file)
 
     def artifact_path(self, ref: str, file: str | None = None) -> Path:
         """A local path holding the verified artifact(s) of ``ref``, fetched into the DVC
         cache and the work tree if needed (the version folder when it has several)."""
-        from modelreg import artifacts
-
         return artifacts.artifact_path(self, ref, file)
-
-    def holders(self, name: str, stage: str) -> list[str]:
-        """Versions of ``name`` in ``stage``, highest first."""
-        return policy.holders(self.config, self._snap, name, stage)
-
-    # --- history: modelreg.audit, timetravel, lineage, compare ------------------------------
 
     def history(
         self,
@@ -183,74 +45,54 @@ class Registry:
         stage: str | None = None,
         since: datetime | str | None = None,
         until: datetime | str | None = None,
-    ) -> AuditTrail:
-        """The audit trail, newest first: of everything, a model (``NAME``) or a version."""
-        from modelreg.audit import registry_trail
+    ) -> audit.AuditTrail:
+        """The audit trail, newest first: of everything, a model (``NAME``) or a version;
+        dates may be text (YYYY-MM-DD...)."""
+        model, version = self.target(ref) if ref else (None, None)
+        return audit.trail(
+            self.root,
+            model=model,
+            version=version,
+            stage=stage,
+            since=checked_date(since) if isinstance(since, str) else since,
+            until=checked_date(until, end_of_day=True) if isinstance(until, str) else until,
+            tip=self.tip,
+        )
 
-        return registry_trail(self, ref, stage=stage, since=since, until=until)
-
-    def at(self, rev_or_date: str) -> Registry:
+    def at(self, rev_or_date: str) -> RegistryAsOf:
         """A read-only registry as of a revision or a date (the last commit at or before it)."""
-        from modelreg.timetravel import registry_at
-
         return registry_at(self.root, rev_or_date)
 
     def lineage(self, ref: str, *, depth: int | None = None, direction: Direction = "both") -> LineageGraph:
         """Ancestors and descendants of the version ``ref`` names, through ``lineage.parents``."""
-        from modelreg.lineage import lineage
-
         return lineage(self, ref, depth=depth, direction=direction)
 
     def compare(self, *refs: str, metrics: list[str] | None = None) -> Comparison:
         """The versions side by side: metrics by goal, params, data, lineage; the first is the base."""
-        from modelreg.compare import compare
-
         return compare(self, list(refs), metrics=metrics)
 
-    def _find_version(self, name: str, version: str) -> str:
-        if (name, version) in self._snap.manifests:
-            return version
-        known = self._snap.versions(name)
-        hint = f"known: {', '.join(known[-5:])}" if known else "it has no versions yet"
-        raise NotFoundError(f"{name}@{version} does not exist; {hint}")
 
-    def _stage_holder(self, name: str, stage: str) -> str:
-        if stage not in self.config.stages:
-            raise NotFoundError(
-                f"unknown stage {stage!r}; registry.yaml defines: {', '.join(self.config.stages)}"
-            )
-        held = self.holders(name, stage)
-        if not held:
-            raise NotFoundError(f"no version of {name} is in {stage}")
-        return held[0]
+class RegistryAsOf(Registry):
+    """A read-only registry as it was committed at one moment of its history."""
 
-    def _version(self, name: str, version: str) -> ModelVersion:
-        manifest = self._snap.manifests[(name, version)]
-        return ModelVersion(
-            name=name, version=version, stage=self._snap.stage_of(name, version), manifest=manifest
-        )
+    def __init__(self, path: str | Path, moment: Moment) -> None:
+        super().__init__(path, rev=moment.commit)
+        self.moment = moment
 
-    def _summary(self, name: str) -> ModelSummary:
-        facts = self._snap.facts.get(name)
-        versions = self._snap.versions(name)
-        stages: dict[str, list[str]] = {}
-        for version in versions:
-            stages.setdefault(self._snap.stage_of(name, version), []).append(version)
-        return ModelSummary(
-            name=name,
-            description=facts.description if facts else "",
-            owner=facts.owner if facts else None,
-            tags=list(facts.tags) if facts else [],
-            versions=versions,
-            latest=max(versions, key=semver.sort_key) if versions else None,
-            stages=stages,
-        )
 
-    def _require_readable(self, path: str | None = None) -> None:
-        """Reads refuse a registry whose documents do not parse: answers would be wrong."""
-        for problem in self._snap.problems:
-            if problem.rule in {"yaml", "schema"} and (path is None or problem.file == path):
-                hint = "run `modelreg validate` to see every problem"
-                if journal_path(self.root).exists():
-                    hint = "an interrupted command left changes: run `modelreg doctor`"
-                raise DocumentError(problem.file, f"{problem.message} ({hint})", line=problem.line)
+def registry_at(path: str | Path, at: str) -> RegistryAsOf:
+    """The registry at ``path`` as of ``at`` (a revision or a date)."""
+    top = git.root(path)
+    return RegistryAsOf(top, timetravel.resolve(top, at))
+
+
+def version_as_of(registry: Registry, found: ModelVersion) -> VersionAsOf:
+    """``found`` (read from ``registry``, a registry as of a moment) with its stay in its stage."""
+    if not isinstance(registry, RegistryAsOf):
+        raise InvalidInputError("version_as_of needs a registry from Registry.at(...)")
+    moment = registry.moment
+    events = audit.events(registry.root, tip=moment.commit, model=found.name)
+    held = tenures.held_since(
+        events, found.name, found.version, found.stage, initial=registry.config.initial_stage
+    )
+    return VersionAsOf(version=found, as_of=moment, held=held)

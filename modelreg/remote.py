@@ -1,58 +1,18 @@
-"""DVC remotes: settings that must stay out of Git, and proof that pushed bytes are there.
+"""DVC remotes: proof that pushed bytes are there, and the plugins remote URLs need.
 
-``committed_secret_problems`` and ``config_problems`` are rules over committed files (no DVC
-needed); ``missing_in_remote`` asks the default remote, without downloading, whether every
-object of some versions is there.
+``missing_in_remote`` asks the default remote, without downloading, whether every object of
+some versions is there. The rules over DVC's committed configuration are ``dvcconfig``'s.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from modelreg import git
-from modelreg.errors import InvalidInputError
+from modelreg import artifacts, dvc
+from modelreg.catalog import Catalog
 from modelreg.models import Artifact, ModelVersion
 from modelreg.snapshot import Problem
-from modelreg.tree import GitTree, Tree, WorkTree
-
-if TYPE_CHECKING:
-    from modelreg.registry import Registry
-
-DVC_CONFIG = ".dvc/config"
-DVC_LOCAL_CONFIG = ".dvc/config.local"
-
-# Settings of DVC remotes that are credentials (s3, azure, gdrive, oss, ssh, http, webdav,
-# webhdfs), plus anything named like one. Paths to key files and ask_* switches are not.
-_SECRET_NAMES = {"access_key_id", "account_key", "connection_string", "oss_key_id", "sas_token"}
-_SECRET_WORDS = re.compile(r"secret|password|passphrase|token", re.IGNORECASE)
-_NOT_SECRET = {"ask_password", "ask_passphrase"}
-_ENVIRONMENT = {
-    "access_key_id": "AWS_ACCESS_KEY_ID",
-    "secret_access_key": "AWS_SECRET_ACCESS_KEY",
-    "session_token": "AWS_SESSION_TOKEN",
-}
-_SECTION = re.compile(r"^\s*\[\s*'?(?P<name>[^\]]*?)'?\s*\]\s*$")
-_SETTING = re.compile(r"^\s*(?P<key>[A-Za-z0-9_.-]+)\s*=\s*(?P<value>.*)$")
-_URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@", re.IGNORECASE)
-
-
-def is_secret(key: str) -> bool:
-    """Whether DVC remote setting ``key`` holds a credential."""
-    key = key.lower()
-    return key not in _NOT_SECRET and (key in _SECRET_NAMES or bool(_SECRET_WORDS.search(key)))
-
-
-def refuse_secret_options(options: dict[str, str], *, remote: str) -> None:
-    """InvalidInputError if a remote option given for a committed file is a credential."""
-    for key in options:
-        if is_secret(key):
-            raise InvalidInputError(
-                f"{key} is a credential and would be committed in {DVC_CONFIG}; {_where_instead(key, remote)}"
-            )
-
 
 _PLUGINS = {
     "s3": ("dvc_s3", "pip install 'modelreg[s3]'"),
@@ -73,88 +33,6 @@ def missing_plugin(url: str) -> str | None:
     return f"{plugin[0].replace('_', '-')}: {plugin[1]}"
 
 
-def committed_secret_problems(text: bytes | str, *, path: str = DVC_CONFIG) -> list[Problem]:
-    """Every credential that a committed DVC config holds, by line; values are never quoted."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
-    problems = []
-    section = ""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.lstrip().startswith(("#", ";")):
-            continue
-        if m := _SECTION.match(line):
-            section = m["name"].strip()
-            continue
-        m = _SETTING.match(line)
-        if m is None:
-            continue
-        key, value = m["key"], m["value"].strip()
-        remote = section.split('"')[1] if section.count('"') >= 2 else "NAME"
-        if is_secret(key) and value:
-            message = (
-                f"[{section}] holds the credential {key}; committed files must not: remove it, "
-                f"{_where_instead(key, remote)}, and rotate it if it was ever pushed"
-            )
-        elif key == "url" and _URL_PASSWORD.match(value):
-            message = (
-                f"[{section}] url holds a password; remove it from the URL, "
-                f"{_where_instead('password', remote)}, and rotate it if it was ever pushed"
-            )
-        else:
-            continue
-        problems.append(Problem(file=path, line=number, message=message, rule="secret"))
-    return problems
-
-
-def _where_instead(key: str, remote: str) -> str:
-    hint = f"set it with `dvc remote modify --local {remote} {key} VALUE` (.dvc/config.local, git-ignored)"
-    env = _ENVIRONMENT.get(key.lower())
-    return f"{hint} or the environment variable {env}" if env else hint
-
-
-def config_problems(tree: Tree) -> list[Problem]:
-    """Credentials in the DVC config of ``tree`` (the work tree or a commit); a committed
-    .dvc/config.local. A rule for ``validate`` and ``check``."""
-    if _is_symlink(tree, DVC_CONFIG):  # DVC would follow it: to any file, or to another repo's remotes
-        return [
-            Problem(
-                file=DVC_CONFIG, message=f"is a symlink; {DVC_CONFIG} must be a plain file", rule="layout"
-            )
-        ]
-    config, local_committed = _dvc_config(tree)
-    problems = committed_secret_problems(config) if config is not None else []
-    if local_committed:
-        problems.append(
-            Problem(
-                file=DVC_LOCAL_CONFIG,
-                message="holds local settings and credentials and must not be committed: "
-                f"`git rm --cached {DVC_LOCAL_CONFIG}` (DVC's .dvc/.gitignore ignores it)",
-                rule="secret",
-            )
-        )
-    return problems
-
-
-def _is_symlink(tree: Tree, path: str) -> bool:
-    if isinstance(tree, GitTree):
-        return any(e.is_symlink for e in git.ls_tree(tree.top, tree.commit, [path]))
-    return isinstance(tree, WorkTree) and (tree.top / path).is_symlink()
-
-
-def _dvc_config(tree: Tree) -> tuple[bytes | None, bool]:
-    """(.dvc/config as the tree has it, whether .dvc/config.local is committed or staged)."""
-    if isinstance(tree, GitTree):
-        entries = {e.path: e.blob for e in git.ls_tree(tree.top, tree.commit, [DVC_CONFIG, DVC_LOCAL_CONFIG])}
-        blob = entries.get(DVC_CONFIG)
-        config = git.read_blobs(tree.top, [blob]).get(blob) if blob else None
-        return config, DVC_LOCAL_CONFIG in entries
-    if isinstance(tree, WorkTree):
-        target = tree.top / DVC_CONFIG
-        config = target.read_bytes() if target.is_file() else None
-        return config, git.is_tracked(tree.top, DVC_LOCAL_CONFIG)
-    return tree.read(DVC_CONFIG), tree.read(DVC_LOCAL_CONFIG) is not None
-
-
 # --- presence in the remote ----------------------------------------------------------------
 
 
@@ -166,20 +44,18 @@ class _Wanted:
     inner: str | None = None  # a file inside a folder artifact, relative to it
 
 
-def missing_in_remote(registry: Registry, versions: Iterable[ModelVersion | str]) -> list[Problem]:
+def missing_in_remote(catalog: Catalog, versions: Iterable[ModelVersion | str]) -> list[Problem]:
     """A problem for every artifact object of ``versions`` (ModelVersion or reference) that
     the default DVC remote lacks: each file, and for a folder its listing and every file in
     it. Asks for metadata only; downloads at most the (small) listings of folders.
 
     DvcError when the remote cannot be reached or used at all.
     """
-    from modelreg import artifacts, dvc
-
-    chosen = [v if isinstance(v, ModelVersion) else registry.get(v) for v in versions]
+    chosen = [v if isinstance(v, ModelVersion) else catalog.get(v) for v in versions]
     if not chosen:
         return []
     refused: list[Problem] = []
-    with dvc.object_store(registry.root) as store:
+    with dvc.object_store(catalog.root) as store:
         wanted: list[_Wanted] = []
         for version in chosen:
             for artifact in version.manifest.artifacts:
@@ -217,10 +93,10 @@ def _missing_problem(wanted: _Wanted, remote_label: str) -> Problem:
     )
 
 
-def versions_under(registry: Registry, paths: list[str]) -> list[ModelVersion]:
+def versions_under(catalog: Catalog, paths: list[str]) -> list[ModelVersion]:
     """The versions whose manifest or artifacts lie under one of ``paths`` (all if empty).
     Only manifests that parse: the others are already reported by validation."""
-    snap = registry.snapshot
+    snap = catalog.snapshot
     found = []
     for (name, version), manifest in sorted(snap.manifests.items()):
         own = [f"models/{name}/{version}.yaml", *(a.path for a in manifest.artifacts)]

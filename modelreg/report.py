@@ -42,7 +42,3 @@ def table(headers: list[str], rows: list[list[str]], stream: TextIO) -> None:
     widths = [max(map(len, column)) for column in zip(*lines, strict=True)]
     layout = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"])
     stream.write("".join(layout.format(*row).rstrip() + "\n" for row in lines))
-
-
-def number(value: float) -> str:
-    return f"{value:.6g}"

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from modelreg import audit, git
+from modelreg.catalog import Catalog
 from modelreg.promote import PromoteRequest, PromoteResult, base_branch, promote
-from modelreg.registry import Registry
 from modelreg.tenures import RollbackPlan, earned_stages, rollback_target
 
 
@@ -21,7 +21,7 @@ def plan(path: Path | str, name: str, stage: str, *, base: str | None = None) ->
     """Which version to return to ``stage``, read from the history of ``base``."""
     top = git.root(path)
     commit = git.resolve(top, base_branch(top, base))
-    registry = Registry(top, rev=commit)
+    registry = Catalog(top, rev=commit)
     registry.model(name)
     config = registry.config
     if stage not in config.stages:
@@ -40,7 +40,7 @@ def rollback(
     top = git.root(path)
     found = plan(top, name, stage, base=request.base)
     commit = git.resolve(top, base_branch(top, request.base))
-    registry = Registry(top, rev=commit)
+    registry = Catalog(top, rev=commit)
     events = audit.events(top, tip=commit, model=name)
     returning = sorted(earned_stages(registry.config, events, name, registry.snapshot.manifests))
     why = f"Rolls back {name}@{found.current.version}"

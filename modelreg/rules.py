@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from modelreg import naming, policy, refs, remote, semver
+from modelreg import dvcconfig, naming, policy, refs, semver
 from modelreg.errors import DocumentError, InvalidInputError
 from modelreg.layout import (
     MODELS_DIR,
@@ -26,7 +26,7 @@ def check_snapshot(snap: Snapshot) -> None:
 
     Registry.validate caches the outcome by ``Snapshot.state_key``: the registry's paths and
     the content of its documents and pointers. A rule reading anything else of the tree must
-    add what it read to that key (as validate does for ``remote.config_problems``).
+    add what it read to that key (as validate does for ``dvcconfig.config_problems``).
     """
     if snap.config is None:
         return
@@ -47,7 +47,7 @@ def check_snapshot(snap: Snapshot) -> None:
         )
     for name in sorted(snap.stages):
         _check_stages(snap, snap.config, name)
-    snap.problems.extend(remote.config_problems(snap.tree))
+    snap.problems.extend(dvcconfig.config_problems(snap.tree))
 
 
 def _check_config(snap: Snapshot, config: RegistryConfig) -> None:

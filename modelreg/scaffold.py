@@ -7,9 +7,9 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from modelreg import dvc, git, proc, schemas, yamlio
+from modelreg.dvcconfig import refuse_secret_options
 from modelreg.errors import InvalidInputError
 from modelreg.layout import MODELS_DIR, REGISTRY_FILE, SCHEMAS_DIR, WORKFLOW_FILE
-from modelreg.remote import refuse_secret_options
 from modelreg.transaction import restoring
 
 REGISTRY_TEMPLATE = """\

@@ -31,9 +31,10 @@ from modelreg.layout import (
     manifest_path,
     stages_path,
 )
+from modelreg.memo import FileMemo
 from modelreg.models import Manifest, ModelFacts, RegistryConfig, default_config
 from modelreg.store import Store, encode, is_plain, store_for
-from modelreg.tree import FileMemo, Tree, WorkTree, blob_id, documents_state
+from modelreg.tree import Tree, WorkTree, blob_id, documents_state
 
 if TYPE_CHECKING:
     from modelreg import dvcfile

@@ -29,10 +29,11 @@ import time
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from modelreg.tree import FileMemo, FolderMemo
+from modelreg import git
+from modelreg.errors import ModelregError
+from modelreg.memo import FileMemo, FolderMemo
 
 FILE = "store.sqlite"
 SCHEMA = 1  # PRAGMA user_version of a store this code can read
@@ -40,7 +41,7 @@ _WAIT = 1.0  # seconds a write waits for another process's write before it is dr
 _CHUNK = 500  # keys per SELECT (SQLite allows 999 parameters in old builds)
 _SUFFIXES = (".py", ".json")
 _DATA = "manifest-data"  # the parsed data of a valid manifest, by blob id
-_MEMO = "stat-memo"  # tree.FileMemo and FolderMemo entries, whole
+_MEMO = "stat-memo"  # memo.FileMemo and FolderMemo entries, whole
 _STATE = "documents-state"  # what loading a tree's documents found, by tree.documents_state
 _STATES_KEPT = 4
 
@@ -313,13 +314,11 @@ class Store:
             return {}
         return found if isinstance(found, dict) else {}
 
-    # -- what lstat said of work-tree files and folders (tree.FileMemo, tree.FolderMemo) ---------
+    # -- what lstat said of work-tree files and folders (memo.FileMemo, memo.FolderMemo) ---------
 
     def files(self, *, deep: bool = False) -> FileMemo:
         """The content ids of the documents, or (``deep``) of the files below them, by their
         stat: kept apart so that reading documents loads less."""
-        from modelreg.tree import FileMemo
-
         name = "files-deep" if deep else "files"
         if name not in self._memos:
             self._memos[name] = FileMemo(self._memo_entries(name))
@@ -329,8 +328,6 @@ class Store:
 
     def folders(self) -> FolderMemo:
         """What the work tree's folders below the documents held when last read."""
-        from modelreg.tree import FolderMemo
-
         if "folders" not in self._memos:
             self._memos["folders"] = FolderMemo(self._memo_entries("folders"))
         memo = self._memos["folders"]
@@ -448,9 +445,6 @@ def store_for(top: Path) -> Store:
     if disabled():
         return Store(None)
     if top not in _stores:
-        from modelreg import git
-        from modelreg.errors import ModelregError
-
         try:
             path: Path | None = git.state_dir(top) / FILE
         except ModelregError:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import io
 from typing import TextIO
 
-from modelreg.changes import Comparison, MetricRow, ModelChange
-from modelreg.check import CheckReport
+from modelreg.changes import CheckReport, Comparison, MetricRow, ModelChange
 from modelreg.escape import (
     html,
     markdown_code,
@@ -17,8 +16,8 @@ from modelreg.escape import (
     workflow_command_property,
 )
 from modelreg.lineage import LineageGraph
+from modelreg.numbers import number
 from modelreg.policy import Move
-from modelreg.report import number
 from modelreg.snapshot import Problem
 
 ARROW = "→"

@@ -11,10 +11,9 @@ from modelreg import git, gitlog
 from modelreg.dates import DATE_FORMS, checked_date, parse_date
 from modelreg.errors import InvalidInputError
 from modelreg.models import ModelVersion
-from modelreg.registry import Registry
 from modelreg.tenures import Tenure
 
-__all__ = ["Moment", "RegistryAsOf", "VersionAsOf", "checked_date", "parse_date", "registry_at", "resolve"]
+__all__ = ["Moment", "VersionAsOf", "checked_date", "parse_date", "resolve"]
 
 
 class Moment(BaseModel):
@@ -57,37 +56,9 @@ def _date_of(top: Path, sha: str) -> datetime:
     return datetime.fromisoformat(gitlog.commit_date(top, sha))
 
 
-class RegistryAsOf(Registry):
-    """A read-only registry as it was committed at one moment of its history."""
-
-    def __init__(self, path: str | Path, moment: Moment) -> None:
-        super().__init__(path, rev=moment.commit)
-        self.moment = moment
-
-
-def registry_at(path: str | Path, at: str) -> RegistryAsOf:
-    """The registry at ``path`` as of ``at`` (a revision or a date)."""
-    top = git.root(path)
-    return RegistryAsOf(top, resolve(top, at))
-
-
 class VersionAsOf(BaseModel):
     """A version as of a moment, with since when it held its stage and who put it there."""
 
     version: ModelVersion
     as_of: Moment
     held: Tenure | None = None  # None when the history does not show how it got there
-
-
-def version_as_of(registry: Registry, found: ModelVersion) -> VersionAsOf:
-    """``found`` (read from ``registry``, a registry as of a moment) with its stay in its stage."""
-    from modelreg import audit, tenures
-
-    moment = registry.moment if isinstance(registry, RegistryAsOf) else None
-    if moment is None:
-        raise InvalidInputError("version_as_of needs a registry from Registry.at(...)")
-    events = audit.events(registry.root, tip=moment.commit, model=found.name)
-    held = tenures.held_since(
-        events, found.name, found.version, found.stage, initial=registry.config.initial_stage
-    )
-    return VersionAsOf(version=found, as_of=moment, held=held)

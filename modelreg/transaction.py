@@ -33,8 +33,8 @@ from typing import Any
 
 from modelreg import git, proc
 from modelreg.errors import ModelregError
+from modelreg.layout import JOURNAL_FILE
 
-JOURNAL = "transaction.json"
 LOCK = "transaction.lock"
 
 _held: set[Path] = set()  # the lock files this process holds (a writer recovers under its own lock)
@@ -45,7 +45,7 @@ class BusyError(ModelregError):
 
 
 def journal_path(top: Path) -> Path:
-    return git.state_dir(top) / JOURNAL
+    return git.state_dir(top) / JOURNAL_FILE
 
 
 def lock_path(top: Path) -> Path:

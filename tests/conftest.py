@@ -81,7 +81,7 @@ class _Clock:
 def settle(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """Age every file written so far past FileMemo's racy window, without waiting (``_Clock``,
     in the module that decides, as this process sees it: the CLI runs in-process)."""
-    from modelreg.tree import FileMemo
+    from modelreg.memo import FileMemo
 
     clock = _Clock()
     monkeypatch.setattr(sys.modules[FileMemo.__module__], "time", clock)

@@ -10,7 +10,9 @@ import pytest
 from history_repo import Built
 from stored import store_path
 
-from modelreg import audit, history_report, history_rows
+from modelreg import audit, history_report
+from modelreg import history_report as history_rows  # the rows `history` keeps live with its reporter
+from modelreg.catalog import target as resolve_target
 from modelreg.dates import checked_date
 
 QUERIES = [
@@ -36,7 +38,7 @@ def from_events(built: Built, args: list[str]) -> str:
     """What the table is when made from typed events (the way JSON and the API read)."""
     target = next((a for a in args[:1] if not a.startswith("--")), None)
     options = dict(zip(args[1 if target else 0 :: 2], args[2 if target else 1 :: 2], strict=True))
-    model, version = audit.target(built.path, target) if target else (None, None)
+    model, version = resolve_target(built.path, target) if target else (None, None)
     since, until = options.get("--since"), options.get("--until")
     trail = audit.trail(
         built.path,

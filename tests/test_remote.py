@@ -9,7 +9,7 @@ import pytest
 from conftest import Reg, cli, git
 from moto_s3 import free_port, require_dvc_s3, s3_env
 
-from modelreg.remote import committed_secret_problems, config_problems, is_secret
+from modelreg.dvcconfig import committed_secret_problems, config_problems, is_secret
 from modelreg.tree import GitTree, WorkTree
 
 SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
@@ -86,7 +86,7 @@ def test_validate_refuses_a_committed_secret_and_accepts_the_local_config(reg: R
 
 
 def _config_problems_at(reg: Reg, rev: str) -> list[object]:
-    from modelreg.remote import config_problems
+    from modelreg.dvcconfig import config_problems
 
     return list(config_problems(GitTree(reg.path, rev)))
 

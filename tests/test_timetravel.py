@@ -9,7 +9,8 @@ from history_repo import Built
 
 from modelreg import Registry
 from modelreg.errors import InvalidInputError
-from modelreg.timetravel import RegistryAsOf, parse_date, version_as_of
+from modelreg.registry import RegistryAsOf, version_as_of
+from modelreg.timetravel import parse_date
 
 
 def production(built: Built, at: str) -> str:

@@ -31,7 +31,7 @@ def registry_for(repo: str, at: str | None, *, announce: bool = True) -> Registr
     if at is None:
         return Registry(repo)
     from modelreg.history_report import moment_line
-    from modelreg.timetravel import registry_at
+    from modelreg.registry import registry_at
 
     found = registry_at(repo, at)
     if announce:

@@ -55,10 +55,9 @@ def command(
             raise InvalidInputError(
                 "--over-time takes one model NAME and --stage, e.g. fraud --stage production"
             )
-        from modelreg.audit import tip_of
         from modelreg.compare import over_time as timeline
 
-        result = timeline(registry, refs[0], stage, tip=tip_of(registry))
+        result = timeline(registry, refs[0], stage, tip=registry.tip)
         if fmt == "json":
             compare_report.render_json(result, out)
         elif fmt == "markdown":

@@ -37,10 +37,11 @@ def command(
       modelreg history fraud-detector@1.3.0 --format json
       modelreg history --since 2026-01-01 --until 2026-03-31 --format csv
     """
-    from modelreg import git, history_report, history_rows, refs
+    from modelreg import git, history_report, refs
     from modelreg.dates import checked_date
     from modelreg.errors import NotARegistryError
     from modelreg.layout import REGISTRY_FILE
+    from modelreg.trail_query import Query
 
     top = git.root(repo)
     if not (top / REGISTRY_FILE).is_file():
@@ -48,10 +49,10 @@ def command(
     model: str | None = refs.check_name(target) if target and "@" not in target else None
     version: str | None = None
     if target and "@" in target:  # a stage or `latest` needs the registry (and pydantic)
-        from modelreg import audit
+        from modelreg.catalog import target as resolve_target
 
-        model, version = audit.target(top, target)
-    query = history_rows.Query(
+        model, version = resolve_target(top, target)
+    query = Query(
         model=model,
         version=version,
         stage=stage,
@@ -59,7 +60,7 @@ def command(
         until=checked_date(until, end_of_day=True) if until else None,
     )
     if fmt == "table":  # from the rows kept for HEAD: no event built
-        sys.stdout.write(history_rows.table(top, query))
+        sys.stdout.write(history_report.kept_table(top, query))
         return
     from modelreg import audit
 

@@ -31,7 +31,7 @@ def command(ref: str, at: str | None, repo: str, fmt: str) -> None:
     out = sys.stdout
     if at is not None:
         from modelreg.history_report import render_version_as_of
-        from modelreg.timetravel import version_as_of
+        from modelreg.registry import version_as_of
 
         render_version_as_of(version_as_of(registry, found), fmt, out, text=render_text)
     elif fmt == "json":
@@ -48,7 +48,7 @@ def command(ref: str, at: str | None, repo: str, fmt: str) -> None:
 
 def render_text(found: ModelVersion) -> str:
     from modelreg.escape import terminal
-    from modelreg.report import number
+    from modelreg.numbers import number
 
     m = found.manifest
     lines = [
