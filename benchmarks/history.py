@@ -52,8 +52,8 @@ def manifest(name: str, version: str, parent: str | None) -> str:
 
 
 def build(repo: Path, commits: int, models: int) -> None:
-    from modelreg.models import default_config
-    from modelreg.schemas import model_to_data
+    from modelreg.documents.schemas import model_to_data
+    from modelreg.domain.models import default_config
 
     repo.mkdir(parents=True)
     git(repo, "init", "-q", "-b", "main")

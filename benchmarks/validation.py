@@ -27,7 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import make_registry  # noqa: E402
 
-from modelreg import schemas, yamlio  # noqa: E402
+from modelreg.documents import (
+    schemas,
+    yamlio,  # noqa: E402
+)
 
 # one field broken in each way the schema refuses, in turn
 BREAKS: list[tuple[str, Callable[[dict[str, Any]], None]]] = [

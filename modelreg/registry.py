@@ -12,14 +12,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from modelreg import artifacts, audit, git, tenures, timetravel
-from modelreg.catalog import Catalog, ListedVersion, ValidationReport
-from modelreg.compare import Comparison, compare
-from modelreg.dates import checked_date
-from modelreg.errors import InvalidInputError
-from modelreg.lineage import Direction, LineageGraph, lineage
-from modelreg.models import ModelVersion
-from modelreg.timetravel import Moment, VersionAsOf
+from modelreg.adapters import git
+from modelreg.domain.dates import checked_date
+from modelreg.domain.errors import InvalidInputError
+from modelreg.domain.models import ModelVersion
+from modelreg.history import audit, tenures, timetravel
+from modelreg.history.timetravel import Moment, VersionAsOf
+from modelreg.operations import artifacts
+from modelreg.queries.catalog import Catalog, ListedVersion, ValidationReport
+from modelreg.queries.compare import Comparison, compare
+from modelreg.queries.lineage import Direction, LineageGraph, lineage
 
 __all__ = ["ListedVersion", "Registry", "RegistryAsOf", "ValidationReport", "VersionAsOf", "registry_at"]
 

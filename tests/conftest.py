@@ -81,7 +81,7 @@ class _Clock:
 def settle(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """Age every file written so far past FileMemo's racy window, without waiting (``_Clock``,
     in the module that decides, as this process sees it: the CLI runs in-process)."""
-    from modelreg.memo import FileMemo
+    from modelreg.store.memo import FileMemo
 
     clock = _Clock()
     monkeypatch.setattr(sys.modules[FileMemo.__module__], "time", clock)
@@ -206,7 +206,7 @@ class Reg:
 
     def register(self, name: str, version: str, **fields: object) -> None:
         """Register quickly, in-process, for test setup."""
-        from modelreg.register import RegisterRequest, register
+        from modelreg.operations.register import RegisterRequest, register
 
         content = str(fields.pop("content", f"{name}-{version}"))
         file = self.artifact(f"{name}-{version}/model.bin", content)
@@ -310,7 +310,7 @@ class Templates:
         """A private copy of registry ``name`` under ``into`` (made by ``build`` from an
         initialized, empty registry the first time), with its own remote and scratch folder."""
         if name not in self.built:
-            from modelreg.scaffold import init
+            from modelreg.operations.scaffold import init
 
             root = self.base / name
             with isolated(root / "home"):

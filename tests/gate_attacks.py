@@ -163,7 +163,7 @@ def run_check(path: Path, base: str, head: str = "HEAD", *extra: str) -> Checked
     crash = None
     exc = result.exception
     if exc is not None and not isinstance(exc, SystemExit):
-        from modelreg.errors import ModelregError
+        from modelreg.domain.errors import ModelregError
 
         if not isinstance(exc, ModelregError):
             crash = f"{type(exc).__name__}: {exc}"
@@ -671,7 +671,7 @@ def land_merge(path: Path, branch: str) -> None:
 
 def promote_branch(path: Path, ref: str, stage: str) -> str:
     """What ``modelreg promote REF --to STAGE --no-push`` makes: a branch with one commit."""
-    from modelreg.promote import PromoteRequest, promote
+    from modelreg.operations.promote import PromoteRequest, promote
 
     result = promote(path, PromoteRequest(ref=ref, to_stage=stage, push=False, pull_request=False))
     return result.branch
@@ -679,8 +679,8 @@ def promote_branch(path: Path, ref: str, stage: str) -> str:
 
 def build_base(root: Path) -> Base:
     """The registry every example starts from (about 15 s; build it once per session)."""
-    from modelreg.register import RegisterRequest, register
-    from modelreg.scaffold import init
+    from modelreg.operations.register import RegisterRequest, register
+    from modelreg.operations.scaffold import init
 
     path, scratch = root / "registry", root / "scratch"
     init(path, remote=str(root / "remote"), name="gate-registry")

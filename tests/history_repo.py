@@ -112,7 +112,7 @@ class Builder:
         self.reg.write(f"models/{model}/stages.yaml", yaml.safe_dump(placement, sort_keys=True))
 
     def edit_yaml(self, rel: str, change: dict[str, object]) -> None:
-        from modelreg import yamlio
+        from modelreg.documents import yamlio
 
         target = self.path / rel
         data = yamlio.load(target.read_bytes(), rel)
@@ -130,7 +130,7 @@ def promotion_message(model: str, version: str, source: str, target: str) -> str
 
 def build(base: Path) -> tuple[Path, dict[str, str]]:
     """Build the registry described in this module's docstring under ``base``."""
-    from modelreg.scaffold import init
+    from modelreg.operations.scaffold import init
 
     with isolated(base / "home") as mp:
         reg = Reg(base / "registry", base / "remote", base / "scratch")

@@ -50,7 +50,7 @@ def leftovers(folder: Path) -> list[str]:
 
 
 def register_folder(reg: Reg, name: str = "vision", version: str = "1.0.0", **fields: object) -> Path:
-    from modelreg.register import RegisterRequest, register
+    from modelreg.operations.register import RegisterRequest, register
 
     folder = reg.scratch / f"{name}-{version}" / "weights"
     for rel, content in {"a.bin": b"layer-a", "sub/b.bin": b"layer-b" * 1000, "sub/c.txt": b"c"}.items():
@@ -171,7 +171,7 @@ def test_open_artifact_names_files_of_folders(reg: Reg) -> None:
     registry = Registry(reg.path)
     with registry.open_artifact("vision@1.0.0", "weights/sub/b.bin") as f:
         assert f.read() == b"layer-b" * 1000
-    from modelreg.errors import InvalidInputError
+    from modelreg.domain.errors import InvalidInputError
 
     with pytest.raises(InvalidInputError, match=r"has 2 artifacts \(weights, config.json\)"):
         registry.open_artifact("vision@1.0.0")
@@ -232,7 +232,7 @@ def test_damaged_cache_object_is_detected_and_nothing_is_written(populated: Reg)
     assert r.code == 1
     assert not (reg.scratch / "new-folder").exists()
 
-    from modelreg.artifacts import ArtifactError
+    from modelreg.operations.artifacts import ArtifactError
 
     with Registry(reg.path).open_artifact("fraud@1.1.0") as f, pytest.raises(ArtifactError, match="damaged"):
         f.read()
@@ -324,7 +324,7 @@ def test_register_without_push_fails_validate_remote_until_pushed(reg: Reg) -> N
 
 def test_missing_file_of_a_folder_artifact(reg: Reg) -> None:
     register_folder(reg)
-    from modelreg.remote import missing_in_remote
+    from modelreg.operations.remote import missing_in_remote
 
     registry = Registry(reg.path)
     b_md5 = next(
@@ -409,7 +409,7 @@ def test_pull_help_and_options_have_help(tmp_path: Path) -> None:
 def test_a_listing_cannot_write_outside_its_folder(relpath: str) -> None:
     import json
 
-    from modelreg.artifacts import ArtifactError, _parse_listing
+    from modelreg.operations.artifacts import ArtifactError, _parse_listing
 
     def listing(path: str) -> bytes:
         return json.dumps([{"md5": "0" * 32, "relpath": path}]).encode()

@@ -56,7 +56,7 @@ def _register(reg: Reg, arg: dict[str, Any]) -> None:
 
 
 def _codeowners(reg: Reg, arg: object) -> None:
-    from modelreg.codeowners import write
+    from modelreg.operations.codeowners import write
 
     write(reg.path)
 
@@ -213,7 +213,7 @@ def _merge(reg: Reg, branch: str) -> None:
 def test_the_change_that_introduces_the_registry_is_validated_not_judged(tmp_path: Path) -> None:
     """Before registry.yaml exists no stage rules are in force: adopting modelreg in an
     existing repository with versions already in production passes, if the files validate."""
-    from modelreg.scaffold import init
+    from modelreg.operations.scaffold import init
 
     path = tmp_path / "existing"
     path.mkdir()
@@ -245,7 +245,7 @@ def test_remote_option_proves_new_artifacts_were_pushed(populated: Reg) -> None:
     assert r.code == 1
     assert "models/fraud/1.3.0/model.bin.dvc: fraud@1.3.0: models/fraud/1.3.0/model.bin (md5 " in r.out
     assert "push it with `dvc push models/fraud/1.3.0/model.bin.dvc`" in r.out
-    from modelreg import dvc
+    from modelreg.adapters import dvc
 
     dvc.push(reg.path, ["models/fraud/1.3.0/model.bin.dvc"])
     assert reg.cli("check", "--base", "main", "--remote").code == 0

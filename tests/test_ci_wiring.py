@@ -11,8 +11,8 @@ import pytest
 import yaml
 from conftest import ROOT, Reg
 
-from modelreg.layout import WORKFLOW_FILE
-from modelreg.scaffold import WORKFLOW
+from modelreg.domain.layout import WORKFLOW_FILE
+from modelreg.operations.scaffold import WORKFLOW
 
 
 def _check_workflow(path: Path) -> subprocess.CompletedProcess[str]:

@@ -7,9 +7,10 @@ import json
 import pytest
 from history_repo import Built
 
-from modelreg import Registry, audit
-from modelreg.errors import NotFoundError
-from modelreg.tenures import rollback_target
+from modelreg import Registry
+from modelreg.domain.errors import NotFoundError
+from modelreg.history import audit
+from modelreg.history.tenures import rollback_target
 
 
 def test_side_by_side_table(hist: Built) -> None:

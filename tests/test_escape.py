@@ -1,4 +1,4 @@
-"""modelreg.escape: each format's function against hostile strings, by the structure it must keep.
+"""modelreg.domain.escape: each format's function against hostile strings, by the structure it must keep.
 
 The end-to-end cases (a hostile model through compare, lineage, history and check) are in
 tests/test_escape_commands.py.
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from modelreg import escape
+from modelreg.domain import escape
 
 # What an attacker reaches for: line breaks of every kind, bidi and C0/C1 controls, and the
 # characters each format reserves.

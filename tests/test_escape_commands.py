@@ -14,7 +14,7 @@ import pytest
 from conftest import Reg, Result, cli, git
 from history_repo import isolated
 
-from modelreg.history_report import CSV_COLUMNS
+from modelreg.render.history_report import CSV_COLUMNS
 
 # A line break of each kind, a Markdown heading, a table pipe, a code fence, raw HTML, a
 # mention, a Mermaid label's end and a directive, a DOT string's end, ANSI and bidi controls.
@@ -42,7 +42,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Hostile:
     EVIL in its description, tags, a metric name, a param and a dataset (role and name),
     committed by AUTHOR, then a commit whose subject is a spreadsheet formula. Branch ``bad``:
     ``change`` plus a file whose name is hostile (so check reports problems about it)."""
-    from modelreg.scaffold import init
+    from modelreg.operations.scaffold import init
 
     base = tmp_path_factory.mktemp("escape")
     with isolated(base / "home") as mp:

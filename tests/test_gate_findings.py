@@ -168,7 +168,7 @@ def test_twin_3_archiving_by_promote_passes(sandbox: Sandbox) -> None:
 
 
 def _register(sandbox: Sandbox, version: str, *, push: bool) -> None:
-    from modelreg.register import RegisterRequest, register
+    from modelreg.operations.register import RegisterRequest, register
 
     artifact = sandbox.root / "scratch" / version / "model.bin"
     artifact.parent.mkdir(parents=True)
@@ -213,7 +213,7 @@ def test_finding_5_a_version_never_pushed_cannot_enter_a_stage(remote_sandbox: S
 
 
 def test_twin_5_once_pushed_the_same_promotion_passes(remote_sandbox: Sandbox) -> None:
-    from modelreg import dvc
+    from modelreg.adapters import dvc
 
     dvc.push(remote_sandbox.path, ["models/fraud/1.4.0/model.bin.dvc"])
     branch = promote_branch(remote_sandbox.path, "fraud@1.4.0", "staging")
@@ -328,7 +328,7 @@ def test_finding_8_a_branch_from_before_init_is_judged_by_the_base(reg_before_in
 def reg_before_init(tmp_path: Path) -> Reg:
     """A repository with a commit before ``modelreg init`` (tagged before-init), then a registry
     with the gate policy and fraud@1.0.0 in staging, all on main."""
-    from modelreg.scaffold import init
+    from modelreg.operations.scaffold import init
 
     path = tmp_path / "registry"
     path.mkdir()

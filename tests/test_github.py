@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 import pytest
 from conftest import Reg, git
 
-from modelreg.github import MAX_RETRY_WAIT_SECONDS, GitHubError, GitHubRepo, PullRequest, open_pull_request
+from modelreg.adapters.github import (
+    MAX_RETRY_WAIT_SECONDS,
+    GitHubError,
+    GitHubRepo,
+    PullRequest,
+    open_pull_request,
+)
 
 if TYPE_CHECKING:
     from github_server import FakeGitHub, Origin

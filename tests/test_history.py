@@ -10,8 +10,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from history_repo import Built
 
-from modelreg import Registry, audit
-from modelreg.history import Event, pr_number
+from modelreg import Registry
+from modelreg.history import audit
+from modelreg.history.engine import Event, pr_number
 
 
 def summary(events: list[Event]) -> list[tuple[str, str | None, str | None, str | None, int | None]]:

@@ -9,7 +9,8 @@ from typing import Any
 from history_repo import Built
 from stored import plant, store_path, value
 
-from modelreg import audit, history_cache
+from modelreg.history import audit
+from modelreg.history import records as history_cache
 
 
 def kept(built: Built) -> str | None:

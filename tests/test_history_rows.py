@@ -10,10 +10,11 @@ import pytest
 from history_repo import Built
 from stored import store_path
 
-from modelreg import audit, history_report
-from modelreg import history_report as history_rows  # the rows `history` keeps live with its reporter
-from modelreg.catalog import target as resolve_target
-from modelreg.dates import checked_date
+from modelreg.domain.dates import checked_date
+from modelreg.history import audit
+from modelreg.queries.catalog import target as resolve_target
+from modelreg.render import history_report
+from modelreg.render import history_report as history_rows  # the rows `history` keeps live with its reporter
 
 QUERIES = [
     [],

@@ -36,7 +36,7 @@ class Hostile:
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
-    from modelreg.scaffold import init
+    from modelreg.operations.scaffold import init
 
     base = tmp_path_factory.mktemp("hostile")
     with isolated(base / "home") as mp:

@@ -70,9 +70,9 @@ def test_init_json(tmp_path: Path) -> None:
 
 
 def test_registry_template_is_the_default_lifecycle() -> None:
-    from modelreg import yamlio
-    from modelreg.models import RegistryConfig, default_config
-    from modelreg.scaffold import REGISTRY_TEMPLATE, yaml_string
+    from modelreg.documents import yamlio
+    from modelreg.domain.models import RegistryConfig, default_config
+    from modelreg.operations.scaffold import REGISTRY_TEMPLATE, yaml_string
 
     for name in ["acme-models", "yes", "1.0", "a: b"]:
         text = REGISTRY_TEMPLATE.format(name=yaml_string(name))

@@ -92,7 +92,7 @@ def test_kill_after_commit_keeps_the_complete_change(reg: Reg) -> None:
 def test_a_journal_naming_a_live_process_that_holds_no_lock_is_recovered(reg: Reg, who: str) -> None:
     """A recorded pid proves nothing (pids are reused): only the lock says a writer is alive."""
     pid = os.getpid() if who == "this process" else 1  # a parameter must not differ between workers
-    from modelreg.transaction import journal_path
+    from modelreg.operations.transaction import journal_path
 
     before = reg.state()
     reg.write("models/m/1.0.0.yaml", "half written\n")
@@ -115,7 +115,7 @@ def test_a_journal_naming_a_live_process_that_holds_no_lock_is_recovered(reg: Re
 HOLD = """
 import sys
 from pathlib import Path
-from modelreg import transaction
+from modelreg.operations import transaction
 with transaction.restoring(Path(sys.argv[1]), ["models/m"], command=sys.argv[2]):
     print("holding", flush=True)
     sys.stdin.read()  # until the test closes the pipe
@@ -158,7 +158,7 @@ def test_a_running_writer_blocks_register_promote_and_doctor(populated: Reg) -> 
 
 def test_a_killed_writer_leaves_its_journal_and_no_lock(reg: Reg) -> None:
     """The lock dies with its process; the journal it left is recovered by the next writer."""
-    from modelreg.transaction import journal_path
+    from modelreg.operations.transaction import journal_path
 
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD, str(reg.path), "register m@1.0.0"],
@@ -277,7 +277,7 @@ def test_kill_after_the_pull_request_keeps_the_complete_change(
     ],
 )
 def test_a_damaged_journal_is_removed_and_nothing_else(reg: Reg, journal: str) -> None:
-    from modelreg.transaction import journal_path
+    from modelreg.operations.transaction import journal_path
 
     outside = reg.path.parent / "outside.txt"
     outside.write_text("keep me")

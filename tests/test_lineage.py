@@ -137,7 +137,7 @@ def test_lineage_errors(hist: Built, args: list[str], message: str) -> None:
 
 
 def test_walking_up_lazily_finds_what_the_whole_graph_finds(hist: Built) -> None:
-    from modelreg.lineage import Graph
+    from modelreg.queries.lineage import Graph
 
     snap = Registry(hist.path).snapshot
     whole, lazy = Graph.of(snap), Graph.upward(snap)

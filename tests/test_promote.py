@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 from conftest import Reg, Result, git
 
-from modelreg.github import GitHubRepo, parse_remote_url
+from modelreg.adapters.github import GitHubRepo, parse_remote_url
 
 if TYPE_CHECKING:
     from github_server import FakeGitHub, Origin

@@ -9,7 +9,7 @@ import yaml
 from conftest import Reg
 
 from modelreg import Registry
-from modelreg.errors import DocumentError, InvalidInputError, NotFoundError
+from modelreg.domain.errors import DocumentError, InvalidInputError, NotFoundError
 
 
 def test_list_table(populated: Reg) -> None:

@@ -16,8 +16,9 @@ import pytest
 from conftest import Reg, git
 from stored import keys, value
 
-from modelreg import Registry, proc, store
-from modelreg.snapshot import LazyDict
+from modelreg import Registry, store
+from modelreg.adapters import proc
+from modelreg.documents.snapshot import LazyDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,7 +104,7 @@ def test_reads_at_a_revision_use_the_cache_and_agree(populated: Reg) -> None:
 
 
 def test_a_commit_lists_its_documents_as_its_files_do(populated: Reg) -> None:
-    from modelreg.tree import GitTree
+    from modelreg.documents.tree import GitTree
 
     os.symlink("/etc/passwd", populated.path / "models/fraud/9.0.0.yaml")
     populated.write("models/fraud/notes/readme.md", "deep\n")

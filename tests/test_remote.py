@@ -9,8 +9,8 @@ import pytest
 from conftest import Reg, cli, git
 from moto_s3 import free_port, require_dvc_s3, s3_env
 
-from modelreg.dvcconfig import committed_secret_problems, config_problems, is_secret
-from modelreg.tree import GitTree, WorkTree
+from modelreg.documents.tree import GitTree, WorkTree
+from modelreg.rules.dvcconfig import committed_secret_problems, config_problems, is_secret
 
 SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
 
@@ -86,7 +86,7 @@ def test_validate_refuses_a_committed_secret_and_accepts_the_local_config(reg: R
 
 
 def _config_problems_at(reg: Reg, rev: str) -> list[object]:
-    from modelreg.dvcconfig import config_problems
+    from modelreg.rules.dvcconfig import config_problems
 
     return list(config_problems(GitTree(reg.path, rev)))
 
@@ -154,7 +154,7 @@ def test_a_remote_whose_plugin_is_missing(tmp_path: Path) -> None:
 def unreachable(
     tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Reg, dict[str, str]]:
-    from modelreg.scaffold import init
+    from modelreg.operations.scaffold import init
 
     require_dvc_s3()
     env = s3_env(monkeypatch, isolated_env)

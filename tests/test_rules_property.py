@@ -31,7 +31,7 @@ from conftest import git
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from modelreg.errors import ModelregError
+from modelreg.domain.errors import ModelregError
 
 STAGES = {
     "development": {"from": ["archived"], "max": None},
@@ -136,7 +136,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """An initialized registry with a local DVC remote, copied for each example."""
     from history_repo import isolated
 
-    from modelreg.scaffold import init
+    from modelreg.operations.scaffold import init
 
     base = tmp_path_factory.mktemp("property")
     with isolated(base / "home"):
@@ -154,7 +154,7 @@ class Run:
         self.artifacts = path.parent / "artifacts"
 
     def register(self, name: str, bump: str, described: bool) -> None:
-        from modelreg.register import RegisterRequest, register
+        from modelreg.operations.register import RegisterRequest, register
 
         artifact = self.artifacts / f"{name}-{len(self.model.versions.get(name, {}))}" / "model.bin"
         artifact.parent.mkdir(parents=True)
@@ -168,7 +168,7 @@ class Run:
         self.expect_check(allowed=True)
 
     def promote(self, name: str, index: int, to: str) -> None:
-        from modelreg.promote import PromoteRequest, promote
+        from modelreg.operations.promote import PromoteRequest, promote
 
         version = self.pick(name, index)
         if version is None:
@@ -220,7 +220,7 @@ class Run:
         return versions[index % len(versions)] if versions else None
 
     def expect_check(self, *, allowed: bool) -> None:
-        from modelreg.check import check
+        from modelreg.operations.check import check
         from modelreg.registry import Registry
 
         validation = Registry(self.path).validate()

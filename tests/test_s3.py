@@ -25,7 +25,7 @@ def s3reg(
     s3: S3Server, tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Reg, str, dict[str, str]]:
     """A registry whose default remote is a fresh bucket; credentials in the environment."""
-    from modelreg.scaffold import init
+    from modelreg.operations.scaffold import init
 
     env = s3_env(monkeypatch, isolated_env)
     bucket = s3.bucket()
@@ -80,7 +80,7 @@ def test_s3_round_trip(s3: S3Server, s3reg: tuple[Reg, str, dict[str, str]]) -> 
 def test_s3_folder_artifact_and_a_missing_object(
     s3: S3Server, s3reg: tuple[Reg, str, dict[str, str]]
 ) -> None:
-    from modelreg.register import RegisterRequest, register
+    from modelreg.operations.register import RegisterRequest, register
 
     reg, bucket, env = s3reg
     folder = reg.scratch / "weights"

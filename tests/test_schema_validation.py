@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import StringConstraints, TypeAdapter, ValidationError
 
-from modelreg import schemas, yamlio
-from modelreg.errors import DocumentError
-from modelreg.semver import SEMVER_PATTERN
+from modelreg.documents import schemas, yamlio
+from modelreg.domain.errors import DocumentError
+from modelreg.domain.semver import SEMVER_PATTERN
 
 CASES = Path(__file__).parent / "cases"
 KIND_OF = {"model.yaml": "model", "stages.yaml": "stages", "registry.yaml": "registry"}
@@ -265,8 +265,8 @@ SAMPLES = ["1.0.0", "1.0.0-rc.1+b.2", "1.0.0\n", "\u0661.0.0", "1.\u0661.0", "fr
 
 
 def test_the_patterns_are_the_ones_models_declares() -> None:
-    from modelreg.layout import NAME_PATTERN, STAGE_PATTERN
-    from modelreg.semver import SEMVER_PATTERN
+    from modelreg.domain.layout import NAME_PATTERN, STAGE_PATTERN
+    from modelreg.domain.semver import SEMVER_PATTERN
 
     assert {NAME_PATTERN, STAGE_PATTERN, f"^{SEMVER_PATTERN}$"} <= set(PATTERNS)
     assert len(PATTERNS) >= 5

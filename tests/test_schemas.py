@@ -8,14 +8,14 @@ from pathlib import Path
 import jsonschema_rs
 import pytest
 
-from modelreg import schemas
+from modelreg.documents import schemas
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("kind", list(schemas.KINDS))
 def test_packaged_schema_is_current(kind: str) -> None:
-    assert schemas.packaged_text(kind) == schemas.render(kind), "run `python -m modelreg.schemas`"
+    assert schemas.packaged_text(kind) == schemas.render(kind), "run `python -m modelreg.documents.schemas`"
 
 
 @pytest.mark.parametrize("kind", list(schemas.KINDS))
@@ -35,7 +35,7 @@ def test_schema_is_draft_2020_12_with_an_id(kind: str) -> None:
 
 
 def test_schema_and_pydantic_agree_on_manifest_fields() -> None:
-    from modelreg.models import Manifest
+    from modelreg.domain.models import Manifest
 
     schema = json.loads(schemas.packaged_text("manifest"))
     assert set(schema["properties"]) == set(Manifest.model_fields)

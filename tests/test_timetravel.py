@@ -8,9 +8,9 @@ import pytest
 from history_repo import Built
 
 from modelreg import Registry
-from modelreg.errors import InvalidInputError
+from modelreg.domain.errors import InvalidInputError
+from modelreg.history.timetravel import parse_date
 from modelreg.registry import RegistryAsOf, version_as_of
-from modelreg.timetravel import parse_date
 
 
 def production(built: Built, at: str) -> str:

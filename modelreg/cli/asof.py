@@ -30,8 +30,8 @@ def registry_for(repo: str, at: str | None, *, announce: bool = True) -> Registr
 
     if at is None:
         return Registry(repo)
-    from modelreg.history_report import moment_line
     from modelreg.registry import registry_at
+    from modelreg.render.history_report import moment_line
 
     found = registry_at(repo, at)
     if announce:

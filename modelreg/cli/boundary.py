@@ -8,8 +8,8 @@ from typing import NoReturn
 
 import click
 
-from modelreg.errors import ModelregError
-from modelreg.escape import terminal
+from modelreg.domain.errors import ModelregError
+from modelreg.domain.escape import terminal
 
 EXIT_USER = 1
 EXIT_BUG = 3

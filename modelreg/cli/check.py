@@ -54,14 +54,14 @@ def command(base: str | None, head: str, fmt: str | None, remote: bool | None, r
       modelreg check --base origin/main --remote   # needs the remote's credentials
       modelreg check --base main --head promote/fraud-detector-1.3.0-production
     """
-    from modelreg.check import check
-    from modelreg.summary import check_markdown, check_text, github_annotations
+    from modelreg.operations.check import check
+    from modelreg.render.check_report import check_markdown, check_text, github_annotations
 
     report = check(repo, base=base, head=head, remote=remote)
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     out = sys.stdout
     if fmt == "json":
-        from modelreg.report import to_json
+        from modelreg.render.common import to_json
 
         to_json(report, out)
     elif fmt == "markdown":

@@ -28,11 +28,11 @@ def command(dry_run: bool, repo: str, fmt: str) -> None:
       modelreg codeowners
       modelreg codeowners --check
     """
-    from modelreg.codeowners import write
+    from modelreg.operations.codeowners import write
 
     result = write(repo, dry_run=dry_run)
     if fmt == "json":
-        from modelreg.report import to_json
+        from modelreg.render.common import to_json
 
         to_json(result, sys.stdout)
     elif dry_run:

@@ -44,8 +44,8 @@ def command(
       modelreg compare fraud-detector --stage production --over-time
       modelreg compare fraud-detector@1.2.0 fraud-detector@1.3.0 --at 2026-03-01
     """
-    from modelreg import compare_report
-    from modelreg.errors import InvalidInputError
+    from modelreg.domain.errors import InvalidInputError
+    from modelreg.render import compare_report
 
     registry = registry_for(repo, at)
     chosen = list(metrics) or None
@@ -55,7 +55,7 @@ def command(
             raise InvalidInputError(
                 "--over-time takes one model NAME and --stage, e.g. fraud --stage production"
             )
-        from modelreg.compare import over_time as timeline
+        from modelreg.queries.compare import over_time as timeline
 
         result = timeline(registry, refs[0], stage, tip=registry.tip)
         if fmt == "json":

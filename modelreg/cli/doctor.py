@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from modelreg.cli.options import format_option, repo_option
-from modelreg.doctor import doctor
-from modelreg.escape import terminal
+from modelreg.domain.escape import terminal
+from modelreg.operations.doctor import doctor
 
 
 @click.command("doctor")
@@ -28,7 +28,7 @@ def command(repo: str, fmt: str) -> None:
     """
     report = doctor(Path(repo))
     if fmt == "json":
-        from modelreg.report import to_json
+        from modelreg.render.common import to_json
 
         to_json(report, sys.stdout)
     else:

@@ -37,11 +37,13 @@ def command(
       modelreg history fraud-detector@1.3.0 --format json
       modelreg history --since 2026-01-01 --until 2026-03-31 --format csv
     """
-    from modelreg import git, history_report, refs
-    from modelreg.dates import checked_date
-    from modelreg.errors import NotARegistryError
-    from modelreg.layout import REGISTRY_FILE
-    from modelreg.trail_query import Query
+    from modelreg.adapters import git
+    from modelreg.domain import refs
+    from modelreg.domain.dates import checked_date
+    from modelreg.domain.errors import NotARegistryError
+    from modelreg.domain.layout import REGISTRY_FILE
+    from modelreg.history.query import Query
+    from modelreg.render import history_report
 
     top = git.root(repo)
     if not (top / REGISTRY_FILE).is_file():
@@ -49,7 +51,7 @@ def command(
     model: str | None = refs.check_name(target) if target and "@" not in target else None
     version: str | None = None
     if target and "@" in target:  # a stage or `latest` needs the registry (and pydantic)
-        from modelreg.catalog import target as resolve_target
+        from modelreg.queries.catalog import target as resolve_target
 
         model, version = resolve_target(top, target)
     query = Query(
@@ -62,7 +64,7 @@ def command(
     if fmt == "table":  # from the rows kept for HEAD: no event built
         sys.stdout.write(history_report.kept_table(top, query))
         return
-    from modelreg import audit
+    from modelreg.history import audit
 
     result = audit.trail(top, **query._asdict())
     render = history_report.render_json if fmt == "json" else history_report.render_csv

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from modelreg.cli.options import format_option
-from modelreg.remote import missing_plugin
-from modelreg.scaffold import init
+from modelreg.operations.remote import missing_plugin
+from modelreg.operations.scaffold import init
 
 
 @click.command("init")
@@ -48,7 +48,7 @@ def command(
     options = dict(_pair(text) for text in remote_options)
     result = init(directory, remote=remote, name=name, remote_options=options)
     if fmt == "json":
-        from modelreg.report import to_json
+        from modelreg.render.common import to_json
 
         to_json(result, sys.stdout)
         return
@@ -69,7 +69,7 @@ def command(
 def _pair(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        from modelreg.errors import InvalidInputError
+        from modelreg.domain.errors import InvalidInputError
 
         raise InvalidInputError("invalid --remote-option: use KEY=VALUE, e.g. endpointurl=http://host:9000")
     return key.strip(), value.strip()

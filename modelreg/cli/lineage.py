@@ -53,16 +53,16 @@ def command(
       modelreg lineage fraud-detector@1.0.0 --direction down --format dot | dot -Tsvg > lineage.svg
       modelreg lineage --data transactions@2026-10
     """
-    from modelreg import lineage_report
-    from modelreg.errors import InvalidInputError
-    from modelreg.lineage import Direction
+    from modelreg.domain.errors import InvalidInputError
+    from modelreg.queries.lineage import Direction
+    from modelreg.render import lineage_report
 
     if (ref is None) == (dataset is None):
         raise InvalidInputError("give either a version REF or --data DATASET[@VERSION], not both or neither")
     registry = registry_for(repo, at)
     out = sys.stdout
     if dataset is not None:
-        from modelreg.lineage import dataset_users
+        from modelreg.queries.lineage import dataset_users
 
         impact = dataset_users(registry, dataset)
         {

@@ -47,11 +47,11 @@ def command(
         if (stage is None or v.stage == stage) and (tag is None or tag in v.summary.tags)
     ]
     if fmt == "json":
-        from modelreg.report import to_json
+        from modelreg.render.common import to_json
 
         to_json({"versions": [_row(v) for v in rows]}, sys.stdout)
         return
-    from modelreg import list_view
+    from modelreg.render import listing as list_view
 
     sys.stdout.write(list_view.render([list_view.cells(v) for v in rows]))
 
@@ -59,8 +59,9 @@ def command(
 def _table(repo: str, stage: str | None, tag: str | None, model: str | None) -> None:
     """The table of the work tree: from the view kept with the documents' state when there is
     one, else from the registry (keeping its view for the next time)."""
-    from modelreg import git, list_view
-    from modelreg.tree import WorkTree
+    from modelreg.adapters import git
+    from modelreg.documents.tree import WorkTree
+    from modelreg.render import listing as list_view
 
     tree = WorkTree(git.root(repo))
     state = list_view.state_of(tree)
@@ -92,12 +93,12 @@ def _check_filters(
     stages: list[str], stage: str | None, model: str | None, *, known: Callable[[str], bool]
 ) -> None:
     """NotFoundError for a stage registry.yaml does not define or a model there is not."""
-    from modelreg.errors import NotFoundError
+    from modelreg.domain.errors import NotFoundError
 
     if stage is not None and stage not in stages:
         raise NotFoundError(f"unknown stage {stage!r}; registry.yaml defines: {', '.join(stages)}")
     if model is not None:
-        from modelreg import refs
+        from modelreg.domain import refs
 
         if not known(refs.check_name(model)):
             raise NotFoundError(f"no model {model!r} in the registry; `modelreg list` shows the models")

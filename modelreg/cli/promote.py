@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from modelreg.github import PullRequest
-    from modelreg.promote import PromoteRequest, PromoteResult
+    from modelreg.adapters.github import PullRequest
+    from modelreg.operations.promote import PromoteRequest, PromoteResult
 
 from modelreg.cli.options import format_option, repo_option, say
 
@@ -110,7 +110,7 @@ def run(
     repo: str,
     fmt: str,
 ) -> None:
-    from modelreg.promote import promote
+    from modelreg.operations.promote import promote
 
     request = make_request(
         ref=ref,
@@ -127,7 +127,7 @@ def run(
 
 def make_request(**fields: Any) -> PromoteRequest:
     """A PromoteRequest from the command's options, with the token and API URL from the environment."""
-    from modelreg.promote import PromoteRequest
+    from modelreg.operations.promote import PromoteRequest
 
     token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or None
     return PromoteRequest(token=token, api_url=os.environ.get("GITHUB_API_URL") or None, **fields)
@@ -135,7 +135,7 @@ def make_request(**fields: Any) -> PromoteRequest:
 
 def report(result: PromoteResult, fmt: str) -> None:
     if fmt == "json":
-        from modelreg.report import to_json
+        from modelreg.render.common import to_json
 
         to_json(result, sys.stdout)
         return

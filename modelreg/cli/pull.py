@@ -47,7 +47,7 @@ def command(
       modelreg pull fraud-detector@production --at 2026-03-01 -o old/
       modelreg pull fraud-detector@latest --file weights/part-0.bin -o part-0.bin
     """
-    from modelreg.artifacts import pull
+    from modelreg.operations.artifacts import pull
 
     progress = None
     if not quiet and fmt == "text" and sys.stderr.isatty():
@@ -59,7 +59,7 @@ def command(
     if quiet:
         return
     if fmt == "json":
-        from modelreg.report import to_json
+        from modelreg.render.common import to_json
 
         to_json(result, sys.stdout)
         return

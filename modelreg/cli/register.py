@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from modelreg import inputs
 from modelreg.cli.options import format_option, repo_option, say
-from modelreg.register import RegisterRequest, register
+from modelreg.operations import inputs
+from modelreg.operations.register import RegisterRequest, register
 
 
 @click.command("register")
@@ -125,7 +125,7 @@ def command(
     )
     result = register(Path(repo), request, say=say if fmt == "text" else lambda _: None)
     if fmt == "json":
-        from modelreg.report import to_json
+        from modelreg.render.common import to_json
 
         to_json(result, sys.stdout)
         return

@@ -38,7 +38,7 @@ def command(
       modelreg rollback fraud-detector --stage production
       modelreg rollback fraud-detector --stage production --reason "1.3.0 drifts on live data"
     """
-    from modelreg.rollback import rollback
+    from modelreg.operations.rollback import rollback
 
     request = make_request(
         ref=f"{name}@{stage}",

@@ -8,7 +8,7 @@ import click
 
 from modelreg.cli.asof import at_option, registry_for
 from modelreg.cli.options import format_option, repo_option
-from modelreg.models import ModelVersion
+from modelreg.domain.models import ModelVersion
 
 
 @click.command("show")
@@ -30,16 +30,16 @@ def command(ref: str, at: str | None, repo: str, fmt: str) -> None:
     found = registry.get(ref)
     out = sys.stdout
     if at is not None:
-        from modelreg.history_report import render_version_as_of
         from modelreg.registry import version_as_of
+        from modelreg.render.history_report import render_version_as_of
 
         render_version_as_of(version_as_of(registry, found), fmt, out, text=render_text)
     elif fmt == "json":
-        from modelreg.report import to_json
+        from modelreg.render.common import to_json
 
         to_json(found, out)
     elif fmt == "yaml":
-        from modelreg.report import to_yaml
+        from modelreg.render.common import to_yaml
 
         to_yaml(found, out)
     else:
@@ -47,8 +47,8 @@ def command(ref: str, at: str | None, repo: str, fmt: str) -> None:
 
 
 def render_text(found: ModelVersion) -> str:
-    from modelreg.escape import terminal
-    from modelreg.numbers import number
+    from modelreg.domain.escape import terminal
+    from modelreg.domain.numbers import number
 
     m = found.manifest
     lines = [

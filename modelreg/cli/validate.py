@@ -42,7 +42,7 @@ def command(paths: tuple[Path, ...], check_remote: bool, repo: str, fmt: str) ->
     report = registry.validate()
     wanted = [_relative(registry.root, p) for p in paths]
     if check_remote:
-        from modelreg.remote import missing_in_remote, versions_under
+        from modelreg.operations.remote import missing_in_remote, versions_under
 
         missing = missing_in_remote(registry, versions_under(registry, wanted))
         report = report.model_copy(
@@ -56,7 +56,7 @@ def command(paths: tuple[Path, ...], check_remote: bool, repo: str, fmt: str) ->
         ]
         report = report.model_copy(update={"problems": kept, "ok": not kept})
     if fmt == "json":
-        from modelreg.report import to_json
+        from modelreg.render.common import to_json
 
         to_json(report, sys.stdout)
     else:
@@ -69,7 +69,7 @@ def command(paths: tuple[Path, ...], check_remote: bool, repo: str, fmt: str) ->
 
 
 def _relative(top: Path, path: Path) -> str:
-    from modelreg.errors import InvalidInputError
+    from modelreg.domain.errors import InvalidInputError
 
     absolute = path if path.is_absolute() else Path.cwd() / path
     try:

@@ -1,0 +1,1 @@
+"""The edges: every subprocess, Git (plumbing and writes), DVC, GitHub's REST API."""

@@ -1,0 +1,259 @@
+"""GitHub, the forge: where a repository lives, and opening a pull request (REST API, stdlib only).
+
+The token is only ever placed in the Authorization header. Every message built from a
+response passes through ``redact`` first, so the token cannot leak through an error.
+
+A rate-limited answer (403 or 429 with ``retry-after``, or with ``x-ratelimit-remaining: 0`` and
+``x-ratelimit-reset``) is waited out and sent again once when the wait is short; otherwise the
+error says when to retry. urllib3's ``Retry`` (present through DVC's requests) is not used: it
+clamps a long ``retry-after`` to a shorter sleep instead of giving up, ignores
+``x-ratelimit-reset``, and would replace this stdlib transport and its redirect guard.
+"""
+
+from __future__ import annotations
+
+import email.message
+import email.utils
+import json
+import math
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import BaseModel
+
+from modelreg.domain.errors import ModelregError
+
+DEFAULT_API_URL = "https://api.github.com"
+TIMEOUT_SECONDS = 30
+MAX_RESPONSE_BYTES = 1024 * 1024
+MAX_RETRY_WAIT_SECONDS = 60  # a rate limit that lifts sooner is waited out, once
+RATE_LIMITED = (403, 429)
+_SECONDS = re.compile(r"[0-9]{1,12}")  # whole seconds, or epoch seconds; longer is not a time
+
+_URL_FORMS = [
+    re.compile(
+        r"^https?://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?/(?P<owner>[^/]+)/(?P<name>[^/]+?)(?:\.git)?/?$"
+    ),
+    re.compile(
+        r"^ssh://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?/(?P<owner>[^/]+)/(?P<name>[^/]+?)(?:\.git)?/?$"
+    ),
+    re.compile(r"^(?:[^@/]+@)?(?P<host>[^/:]+):(?P<owner>[^/]+)/(?P<name>[^/]+?)(?:\.git)?/?$"),
+]
+
+
+class GitHubError(ModelregError):
+    """GitHub refused a request or could not be reached."""
+
+
+@dataclass(frozen=True)
+class GitHubRepo:
+    """A repository on GitHub (or GitHub Enterprise at ``host``)."""
+
+    host: str
+    owner: str
+    name: str
+
+    @property
+    def slug(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    def api_url(self, configured: str | None) -> str:
+        """``GITHUB_API_URL`` when set; else github.com's API, or Enterprise's ``/api/v3``."""
+        if configured:
+            return configured.rstrip("/")
+        return DEFAULT_API_URL if self.host == "github.com" else f"https://{self.host}/api/v3"
+
+    def compare_url(self, base: str, head: str) -> str:
+        """The page where a pull request from ``head`` into ``base`` can be opened."""
+        quote = urllib.parse.quote
+        return f"https://{self.host}/{self.slug}/compare/{quote(base)}...{quote(head)}?expand=1"
+
+
+class PullRequest(BaseModel):
+    """A pull request GitHub created; number or URL is None when its answer left it out."""
+
+    number: int | None = None
+    url: str | None = None
+
+
+def parse_remote_url(url: str) -> GitHubRepo | None:
+    """The repository a Git remote URL names (https, ssh:// or scp-like form), or None."""
+    for form in _URL_FORMS:
+        m = form.match(url.strip())
+        if m and "/" not in m.group("host"):
+            return GitHubRepo(m.group("host"), m.group("owner"), m.group("name"))
+    return None
+
+
+def redact(text: str, token: str | None) -> str:
+    return text.replace(token, "***") if token else text
+
+
+def open_pull_request(
+    repo: GitHubRepo,
+    *,
+    api_url: str,
+    token: str,
+    title: str,
+    head: str,
+    base: str,
+    body: str,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
+) -> PullRequest:
+    """``POST /repos/{owner}/{repo}/pulls``; GitHubError (token-free) when it fails.
+
+    Once GitHub accepted the request the pull request exists: an answer that does not name it
+    still returns a PullRequest (with None for what is missing), never an error."""
+    payload = {"title": title, "head": head, "base": base, "body": body, "maintainer_can_modify": True}
+    request = urllib.request.Request(  # noqa: S310 - the API base is http(s) by configuration
+        f"{api_url}/repos/{repo.slug}/pulls",
+        data=json.dumps(payload).encode(),
+        method="POST",
+        headers={
+            "Accept": "application/vnd.github+json",
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "User-Agent": "modelreg",
+            "X-GitHub-Api-Version": "2022-11-28",
+        },
+    )
+    raw = _send(request, token=token, doing=f"open a pull request in {repo.slug}", sleep=sleep, clock=clock)
+    return _created(raw)
+
+
+def _created(raw: bytes) -> PullRequest:
+    """The pull request a successful answer describes, as far as it does."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
+        data = None
+    if not isinstance(data, dict):
+        return PullRequest()
+    number, url = data.get("number"), data.get("html_url")
+    return PullRequest(
+        number=number if isinstance(number, int) and not isinstance(number, bool) else None,
+        url=url if isinstance(url, str) and url else None,
+    )
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect would carry the token to wherever it points: answer it as an error instead."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def check_api_url(url: str) -> None:
+    """https only, except plain http to this machine (a local stand-in for the API)."""
+    parts = urllib.parse.urlsplit(url)
+    loopback = parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}
+    if parts.scheme != "https" and not loopback:
+        raise GitHubError(
+            f"GITHUB_API_URL must be an https:// URL, not {url!r}: the token would travel in clear"
+        )
+
+
+def _send(
+    request: urllib.request.Request,
+    *,
+    token: str,
+    doing: str,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+) -> bytes:
+    """The body of GitHub's successful answer; a short rate limit is waited out once."""
+    check_api_url(request.full_url)
+    opener = urllib.request.build_opener(_NoRedirect)
+    for attempt in (1, 2):
+        try:
+            with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+                raw: bytes = response.read(MAX_RESPONSE_BYTES)
+                return raw
+        except urllib.error.HTTPError as e:
+            wait, refused = _refusal(e, token=token, doing=doing, now=clock())
+        except (urllib.error.URLError, OSError) as e:
+            reason = redact(str(getattr(e, "reason", e)), token)
+            raise GitHubError(f"could not reach GitHub to {doing}: {reason}") from None
+        if attempt == 2 or wait > MAX_RETRY_WAIT_SECONDS:
+            raise refused
+        sleep(max(0.0, wait))
+    raise AssertionError("unreachable: the second attempt returns or raises")
+
+
+def _refusal(
+    error: urllib.error.HTTPError, *, token: str, doing: str, now: float
+) -> tuple[float, GitHubError]:
+    """Seconds to wait before sending again (inf: do not), and the error to raise otherwise."""
+    try:
+        until = _rate_limited_until(error.code, error.headers, now=now)
+        reason = redact(_error_detail(error, rate_limited=until is not None), token)
+    finally:
+        error.close()
+    if until is None:
+        return math.inf, GitHubError(f"GitHub refused to {doing} (HTTP {error.code}): {reason}")
+    message = f"GitHub refused to {doing} for now (HTTP {error.code}, rate limited): {reason}"
+    return until - now, GitHubError(f"{message}; retry {_after(until)}")
+
+
+def _rate_limited_until(code: int, headers: email.message.Message, *, now: float) -> float | None:
+    """When (epoch seconds) GitHub lifts the rate limit its answer names; None if it names none,
+    inf if it names one without a time."""
+    if code not in RATE_LIMITED:
+        return None
+    retry_after = (headers.get("retry-after") or "").strip()
+    if _SECONDS.fullmatch(retry_after):
+        return now + int(retry_after)
+    if retry_after:
+        try:
+            moment = email.utils.parsedate_to_datetime(retry_after)  # the HTTP-date form
+        except (TypeError, ValueError):
+            return math.inf
+        return moment.timestamp() if moment.tzinfo else math.inf
+    if (headers.get("x-ratelimit-remaining") or "").strip() != "0":
+        return None
+    reset = (headers.get("x-ratelimit-reset") or "").strip()
+    return float(reset) if _SECONDS.fullmatch(reset) else math.inf
+
+
+def _after(until: float) -> str:
+    """``after 2026-11-20 10:15:00 UTC``, or ``later`` when the moment cannot be shown."""
+    try:
+        moment = datetime.fromtimestamp(math.ceil(until), tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return "later"
+    return f"after {moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _error_detail(error: urllib.error.HTTPError, *, rate_limited: bool = False) -> str:
+    """GitHub's ``message`` plus every item of ``errors``, with a hint for bad credentials."""
+    try:
+        data = json.loads(error.read(MAX_RESPONSE_BYTES))
+    except (ValueError, RecursionError, OSError):
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    parts = [str(data.get("message") or error.reason)]
+    items = data.get("errors")
+    parts += [_error_item(item) for item in items if item] if isinstance(items, list) else []
+    if error.code in (401, 403) and not rate_limited:
+        parts.append("check that GITHUB_TOKEN (or GH_TOKEN) is valid and may open pull requests")
+    return "; ".join(parts)
+
+
+def _error_item(item: object) -> str:
+    """One item of a 422's ``errors``: its message, else what it names (``PullRequest.head: invalid``)."""
+    if not isinstance(item, dict):
+        return str(item)
+    if item.get("message"):
+        return str(item["message"])
+    where = ".".join(str(item[k]) for k in ("resource", "field") if item.get(k))
+    code = str(item.get("code") or "invalid")
+    return f"{where}: {code}" if where else code

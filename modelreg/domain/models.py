@@ -1,0 +1,250 @@
+"""The registry's documents as typed objects. The JSON Schemas in ``schemas/`` are generated
+from these classes (``modelreg.documents.schemas``); a test fails when a committed schema is stale."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
+
+from modelreg.domain.layout import NAME_PATTERN, STAGE_PATTERN
+from modelreg.domain.semver import SEMVER_PATTERN
+
+DEFAULT_MODEL_NAMING = r"^[a-z][a-z0-9-]{0,62}$"
+
+ModelName = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+StageName = Annotated[str, StringConstraints(pattern=STAGE_PATTERN)]
+VersionText = Annotated[str, StringConstraints(pattern=rf"^{SEMVER_PATTERN}$", max_length=64)]
+Md5 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}(\.dir)?$")]
+Metric = Annotated[float, Field(allow_inf_nan=False)]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+ParamValue = str | int | float | bool | None
+
+
+class Strict(BaseModel):
+    # defer_build: a core schema is built when a class is first used, not at import (most
+    # commands use few of them; building all took a tenth of a warm `modelreg list`)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
+
+
+# --- the version manifest: models/<model>/<version>.yaml ---------------------------------
+
+
+class Framework(Strict):
+    name: ShortText
+    version: ShortText | None = None
+
+
+class Artifact(Strict):
+    """One file or folder of a version, as its DVC pointer records it."""
+
+    path: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    md5: Md5
+    size: Annotated[int, Field(ge=0)]
+    nfiles: Annotated[int, Field(ge=0)] | None = None
+
+
+class Dataset(Strict):
+    """A dataset a version was trained or evaluated on, by name with a version and/or hash."""
+
+    name: ShortText
+    version: ShortText | None = None
+    md5: ShortText | None = None
+    uri: ShortText | None = None
+
+
+class Parent(Strict):
+    ref: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}@.+$")]
+    relation: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")] = "derived"
+
+
+class Lineage(Strict):
+    parents: list[Parent] = []
+
+
+class Code(Strict):
+    repo: ShortText | None = None
+    commit: ShortText | None = None
+    path: ShortText | None = None
+
+
+class Evaluation(Strict):
+    """A later evaluation of a version; the one thing that may be appended to a manifest."""
+
+    dataset: Dataset
+    metrics: dict[str, Metric]
+    created_at: datetime
+    created_by: ShortText | None = None
+
+
+class Manifest(Strict):
+    """A model version: written once when registered, never edited (evaluations may grow)."""
+
+    schema_version: Literal[1] = 1
+    name: ModelName
+    version: VersionText
+    created_at: datetime
+    created_by: ShortText
+    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    framework: Framework | None = None
+    algorithm: ShortText | None = None
+    tags: list[ShortText] = []
+    artifacts: Annotated[list[Artifact], Field(min_length=1)]
+    metrics: dict[str, Metric] = {}
+    params: dict[str, ParamValue] = {}
+    data: dict[str, Dataset] = {}
+    lineage: Lineage = Lineage()
+    code: Code | None = None
+    signature: dict[str, Any] | None = None
+    evaluations: list[Evaluation] = []
+    custom: dict[str, Any] = {}
+
+    @field_validator("params")
+    @classmethod
+    def _finite_params(cls, params: dict[str, ParamValue]) -> dict[str, ParamValue]:
+        """NaN and infinity have no JSON spelling: `show --format json` would print invalid JSON."""
+        for key, value in params.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise PydanticCustomError("finite_number", "'{key}' must be a finite number", {"key": key})
+        return params
+
+
+# --- models/<model>/model.yaml -------------------------------------------------------------
+
+
+class ModelFacts(Strict):
+    """Facts about a model as a whole: who owns it and what it is for."""
+
+    schema_version: Literal[1] = 1
+    name: ModelName
+    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    owner: ShortText | None = None
+    tags: list[ShortText] = []
+
+
+# --- models/<model>/stages.yaml ------------------------------------------------------------
+
+StagesDocument = dict[StageName, VersionText | list[VersionText]]
+
+
+# --- registry.yaml -------------------------------------------------------------------------
+
+
+class MetricBound(Strict):
+    min: Metric | None = None  # NaN would make every comparison false
+    max: Metric | None = None
+
+
+class Requirements(Strict):
+    """What a version must have before it may enter a stage."""
+
+    fields: list[ShortText] = []
+    metrics: dict[str, MetricBound] = {}
+    not_worse_than_current: list[str] = []
+
+
+class StagePolicy(Strict):
+    initial: bool = False
+    from_: list[StageName] = Field(default=[], alias="from")
+    max_versions: Annotated[int, Field(ge=1)] | None = None
+    displace_to: StageName | None = None
+    requires: Requirements = Requirements()
+
+
+class Naming(Strict):
+    model: str = DEFAULT_MODEL_NAMING
+
+
+class CheckSettings(Strict):
+    remote: bool = False
+
+
+class RegistryConfig(Strict):
+    """registry.yaml: the stages and their transitions, policies and metric goals."""
+
+    schema_version: Literal[1] = 1
+    name: ShortText
+    stages: Annotated[dict[StageName, StagePolicy], Field(min_length=1)]
+    metrics: dict[str, Literal["maximize", "minimize"]] = {}
+    naming: Naming = Naming()
+    stages_owner: ShortText | None = None
+    check: CheckSettings = CheckSettings()
+
+    @property
+    def initial_stage(self) -> str:
+        for name, policy in self.stages.items():
+            if policy.initial:
+                return name
+        return next(iter(self.stages))
+
+    def stage_of(self, stages: dict[str, list[str]], version: str) -> str:
+        """The stage ``version`` effectively stands in: where ``stages`` (a model's stages.yaml)
+        lists it, else the initial stage. The one definition every rule and read uses."""
+        for stage, held in stages.items():
+            if version in held:
+                return stage
+        return self.initial_stage
+
+    def displace_target(self, stage: str) -> str:
+        """Where a holder goes when ``stage`` is full: the stage's setting, else ``archived``."""
+        policy = self.stages[stage]
+        if policy.displace_to:
+            return policy.displace_to
+        return "archived" if "archived" in self.stages else self.initial_stage
+
+
+def default_config(name: str) -> RegistryConfig:
+    """The usual lifecycle: development -> staging -> production -> deprecated/archived."""
+    return RegistryConfig.model_validate(
+        {
+            "name": name,
+            "stages": {
+                "development": {"initial": True, "from": ["archived"]},
+                "staging": {"from": ["development"], "max_versions": 3},
+                "production": {
+                    "from": ["staging"],
+                    "max_versions": 1,
+                    "displace_to": "archived",
+                    "requires": {"fields": ["description"]},
+                },
+                "deprecated": {"from": ["production", "staging"]},
+                "archived": {"from": ["development", "staging", "production", "deprecated"]},
+            },
+            "metrics": {},
+        }
+    )
+
+
+# --- what the read API returns -------------------------------------------------------------
+
+
+class ModelVersion(BaseModel):
+    """A version as the registry sees it: its manifest and the stage it stands in."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    name: str
+    version: str
+    stage: str
+    manifest: Manifest
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+class ModelSummary(BaseModel):
+    """A model with its facts, its versions (oldest first) and who holds each stage."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    name: str
+    description: str = ""
+    owner: str | None = None
+    tags: list[str] = []
+    versions: list[str] = []
+    latest: str | None = None
+    stages: dict[str, list[str]] = {}

@@ -1,0 +1,384 @@
+"""The history engine: the registry's audit trail read from ``git log --first-parent``.
+
+One streamed pass over the first-parent log of ``models/`` and ``registry.yaml``, file
+contents through one ``cat-file --batch`` process, turns each commit into typed events:
+a version registered, a version's stage changed, a model's facts or the registry's policy
+changed, and violations (changes the write-once rule or the stage transitions forbid that
+reached the branch anyway). ``history_cache`` keeps the result under ``.git/modelreg/``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from modelreg.adapters import gitlog
+from modelreg.domain.errors import DocumentError
+from modelreg.domain.layout import MODELS_DIR, REGISTRY_FILE, classify
+from modelreg.domain.models import RegistryConfig
+from modelreg.rules.policy import Move, transition_violation
+from modelreg.rules.writeonce import appended_evaluations
+
+HISTORY_PATHS = [MODELS_DIR, REGISTRY_FILE]
+TRAILER_PREFIX = "Modelreg-"
+DEFAULT_INITIAL_STAGE = "development"
+
+EventKind = Literal[
+    "registered", "stage_changed", "evaluation_added", "model_updated", "policy_changed", "violation"
+]
+_MERGE_PR = re.compile(r"^Merge pull request #(\d+) from ")
+_SQUASH_PR = re.compile(r"\(#(\d+)\)\s*$")
+
+
+class CommitInfo(BaseModel):
+    """Who made a commit, when (with time zones), why, and through which pull request."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    sha: str
+    parents: list[str] = []
+    author_name: str
+    author_email: str
+    author_date: datetime
+    committer_name: str
+    committer_email: str
+    commit_date: datetime
+    subject: str
+    pr: int | None = None
+    trailers: dict[str, str] = {}
+
+    @property
+    def short(self) -> str:
+        return self.sha[:8]
+
+
+class Change(BaseModel):
+    """What one event changed; ``Event`` adds the commit that changed it."""
+
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
+
+    kind: EventKind
+    model: str | None = None
+    version: str | None = None
+    from_stage: str | None = Field(default=None, alias="from")
+    to_stage: str | None = Field(default=None, alias="to")
+    rule: str | None = None
+    detail: str = ""
+
+
+class Event(Change):
+    """One entry of the audit trail."""
+
+    commit: CommitInfo
+
+    @property
+    def ref(self) -> str | None:
+        return f"{self.model}@{self.version}" if self.model and self.version else self.model
+
+
+class CommitRecord(BaseModel):
+    """One commit of the first-parent chain and its events: a pure function of its id."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    commit: CommitInfo
+    changes: list[Change] = []
+    registry_blob: str | None = None  # set when the commit changed registry.yaml
+
+    def events(self) -> list[Event]:
+        return [Event(commit=self.commit, **c.model_dump()) for c in self.changes]
+
+
+def pr_number(subject: str) -> int | None:
+    """The pull request a merge (``Merge pull request #12 from ...``) or squash (``... (#12)``) names."""
+    m = _MERGE_PR.match(subject) or _SQUASH_PR.search(subject)
+    return int(m.group(1)) if m else None
+
+
+class Reader:
+    """Turns log commits into records, reading each needed blob once through one cat-file."""
+
+    def __init__(self, blobs: gitlog.BlobReader, registry_blob: str | None) -> None:
+        self._blobs = blobs
+        self._parsed: dict[str, Any] = {}
+        self._raw: dict[str, bytes] = {}
+        self._policy: tuple[str | None, RegistryConfig | None] | None = None
+        self.registry_blob = registry_blob
+
+    @property
+    def policy(self) -> RegistryConfig | None:
+        """registry.yaml as of the commit being read, parsed when first needed; None when there
+        is none or it is not valid (then no move is marked: nothing was in force to break)."""
+        if self._policy is None or self._policy[0] != self.registry_blob:
+            try:
+                data = self._load(self.registry_blob, REGISTRY_FILE) if self.registry_blob else None
+                config = RegistryConfig.model_validate(data) if data is not None else None
+            except (DocumentError, ValidationError):
+                config = None
+            self._policy = (self.registry_blob, config)
+        return self._policy[1]
+
+    def record(self, entry: gitlog.LogCommit) -> CommitRecord:
+        self._prefetch(entry)
+        record = CommitRecord(commit=self._commit_info(entry))
+        for change in entry.changes:
+            if change.path == REGISTRY_FILE:
+                record.changes.extend(self._policy_changes(change))
+                record.registry_blob = self.registry_blob = change.new_blob
+        record.changes.extend(self._model_changes(entry.changes))
+        return record
+
+    def _prefetch(self, entry: gitlog.LogCommit) -> None:
+        """Every blob this commit needs (and its merged-in trailers) in one round trip."""
+        wanted = []
+        for change in entry.changes:
+            kind = classify(change.path).kind
+            if (
+                change.path == REGISTRY_FILE
+                or kind in {"stages", "facts"}
+                or (kind == "manifest" and change.status == "M")
+            ):
+                wanted += [change.old_blob, change.new_blob]
+        wanted = [b for b in wanted if b not in self._parsed]
+        if len(entry.parents) > 1 and not _has_modelreg_trailers(entry.message):
+            wanted += entry.parents[1:2]
+        self._raw = self._blobs.read(wanted)
+
+    def _commit_info(self, entry: gitlog.LogCommit) -> CommitInfo:
+        subject = entry.message.strip().split("\n", 1)[0]
+        found = gitlog.trailers(entry.message)
+        if len(entry.parents) > 1 and entry.parents[1] in self._raw:
+            merged = gitlog.trailers(gitlog.message_of(self._raw[entry.parents[1]]))
+            found = {**{k: v for k, v in merged.items() if k.startswith(TRAILER_PREFIX)}, **found}
+        return CommitInfo(
+            sha=entry.sha,
+            parents=entry.parents,
+            author_name=entry.author_name,
+            author_email=entry.author_email,
+            author_date=datetime.fromisoformat(entry.author_date),
+            committer_name=entry.committer_name,
+            committer_email=entry.committer_email,
+            commit_date=datetime.fromisoformat(entry.commit_date),
+            subject=subject,
+            pr=pr_number(subject),
+            trailers=found,
+        )
+
+    def _load(self, blob: str, path: str) -> Any:
+        """The parsed YAML of ``blob`` (None when absent); DocumentError when it does not parse."""
+        if blob == gitlog.NULL_BLOB:
+            return None
+        if blob not in self._parsed:
+            from modelreg.documents import yamlio  # only a cold read parses YAML
+
+            raw = self._raw.get(blob)
+            if raw is None:
+                raw = self._blobs.read([blob]).get(blob, b"")
+            try:
+                self._parsed[blob] = yamlio.load(raw, path)
+            except DocumentError as e:
+                self._parsed[blob] = e
+        value = self._parsed[blob]
+        if isinstance(value, DocumentError):
+            raise value
+        return value
+
+    def _policy_changes(self, change: gitlog.FileChange) -> list[Change]:
+        try:
+            old = self._load(change.old_blob, REGISTRY_FILE)
+            new = self._load(change.new_blob, REGISTRY_FILE)
+        except DocumentError as e:
+            return [Change(kind="violation", rule="yaml", detail=str(e))]
+        detail = "created" if change.status == "A" else _describe_diff(old, new) or "reformatted"
+        return [Change(kind="policy_changed", detail=detail)]
+
+    def _model_changes(self, changes: list[gitlog.FileChange]) -> list[Change]:
+        found: list[Change] = []
+        added, deleted = _manifests(changes, "A"), _manifests(changes, "D")
+        new_models = {model for model, _ in added}
+        for change in sorted(changes, key=lambda c: (_ORDER.get(classify(c.path).kind, 9), c.path)):
+            where = classify(change.path)
+            version = (where.model, where.version)
+            if where.kind == "manifest":
+                found.extend(self._manifest_change(change, where.model, where.version))
+            elif where.kind == "stages":
+                found.extend(self._stage_changes(change, where.model, deleted))
+            elif where.kind == "facts" and not (change.status == "A" and where.model in new_models):
+                found.extend(self._facts_change(change, where.model))
+            elif where.kind == "pointer" and change.status in "MD" and version not in added | deleted:
+                verb = "deleted" if change.status == "D" else "changed"
+                found.append(_violation(*version, f"artifact pointer {change.path} {verb} after registering"))
+        return found
+
+    def _manifest_change(self, change: gitlog.FileChange, model: str, version: str) -> list[Change]:
+        if change.status == "A":
+            return [Change(kind="registered", model=model, version=version)]
+        if change.status == "D":
+            return [_violation(model, version, f"manifest {change.path} deleted")]
+        try:
+            old = self._load(change.old_blob, change.path)
+            new = self._load(change.new_blob, change.path)
+        except DocumentError as e:
+            return [_violation(model, version, f"manifest edited in place and unreadable: {e}")]
+        appended = appended_evaluations(old, new)
+        if appended is None:
+            edited = _describe_diff(old, new) or "formatting"
+            return [_violation(model, version, f"manifest edited in place: {edited}")]
+        return [
+            Change(kind="evaluation_added", model=model, version=version, detail=_evaluation_text(e))
+            for e in appended
+        ]
+
+    def _stage_changes(
+        self, change: gitlog.FileChange, model: str, deleted: set[tuple[str, str]]
+    ) -> list[Change]:
+        try:
+            old = _placement(self._load(change.old_blob, change.path))
+            new = _placement(self._load(change.new_blob, change.path))
+        except DocumentError as e:
+            return [Change(kind="violation", model=model, rule="yaml", detail=str(e))]
+        config = self.policy
+        initial = config.initial_stage if config else DEFAULT_INITIAL_STAGE
+        found = []
+        for version in sorted(set(old) | set(new), key=_version_key):
+            source, target = old.get(version, initial), new.get(version, initial)
+            if source == target or (target == initial and (model, version) in deleted):
+                continue
+            found.append(
+                Change(kind="stage_changed", model=model, version=version, from_stage=source, to_stage=target)
+            )
+            move = Move(name=model, version=version, from_stage=source, to_stage=target)
+            refused = transition_violation(config, move) if config else None
+            if refused:
+                found.append(
+                    Change(
+                        kind="violation",
+                        model=model,
+                        version=version,
+                        rule="transition",
+                        detail=refused.detail,
+                    )
+                )
+        return found
+
+    def _facts_change(self, change: gitlog.FileChange, model: str) -> list[Change]:
+        if change.status == "D":
+            return [Change(kind="model_updated", model=model, detail="model.yaml deleted")]
+        try:
+            old = self._load(change.old_blob, change.path)
+            new = self._load(change.new_blob, change.path)
+        except DocumentError as e:
+            return [Change(kind="violation", model=model, rule="yaml", detail=str(e))]
+        detail = "created" if change.status == "A" else _describe_diff(old, new) or "reformatted"
+        return [Change(kind="model_updated", model=model, detail=detail)]
+
+
+_ORDER = {"manifest": 0, "stages": 1, "facts": 2, "pointer": 3}
+
+
+def _manifests(changes: list[gitlog.FileChange], status: str) -> set[tuple[str, str]]:
+    """(model, version) of the manifests ``changes`` add (A) or delete (D)."""
+    found = set()
+    for change in changes:
+        where = classify(change.path)
+        if where.kind == "manifest" and change.status == status:
+            found.add((where.model, where.version))
+    return found
+
+
+def _has_modelreg_trailers(message: str) -> bool:
+    return any(k.startswith(TRAILER_PREFIX) for k in gitlog.trailers(message))
+
+
+def _violation(model: str, version: str, detail: str) -> Change:
+    return Change(kind="violation", model=model, version=version, rule="write-once", detail=detail)
+
+
+def _version_key(version: str) -> Any:
+    from modelreg.domain import semver
+
+    return semver.sort_key(version)
+
+
+def _placement(data: Any) -> dict[str, str]:
+    """version -> stage from a stages.yaml document (first stage wins if one is listed twice)."""
+    placed: dict[str, str] = {}
+    if not isinstance(data, dict):
+        return placed
+    for stage, held in data.items():
+        for version in [held] if isinstance(held, str) else held if isinstance(held, list) else []:
+            placed.setdefault(str(version), str(stage))
+    return placed
+
+
+def _evaluation_text(evaluation: Any) -> str:
+    dataset = evaluation.get("dataset", {}) if isinstance(evaluation, dict) else {}
+    name = dataset.get("name", "?") if isinstance(dataset, dict) else "?"
+    version = dataset.get("version") if isinstance(dataset, dict) else None
+    return f"evaluated on {name}" + (f"@{version}" if version else "")
+
+
+def _describe_diff(old: Any, new: Any, prefix: str = "", depth: int = 2) -> str:
+    """A short account of what differs between two documents: changed keys, two levels deep."""
+    if not isinstance(old, dict) or not isinstance(new, dict) or depth == 0:
+        return "" if old == new else prefix.rstrip(".") or "content"
+    parts = []
+    for key in list(dict.fromkeys([*old, *new])):
+        where = f"{prefix}{key}"
+        if key not in old:
+            parts.append(f"+{where}")
+        elif key not in new:
+            parts.append(f"-{where}")
+        elif old[key] != new[key]:
+            if _is_scalar(old[key]) and _is_scalar(new[key]):
+                parts.append(f"{where}: {old[key]} -> {new[key]}")
+            else:
+                parts.append(_describe_diff(old[key], new[key], f"{where}.", depth - 1))
+    return "; ".join(p for p in parts if p)
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool) and len(str(value)) <= 60
+
+
+class KnownRecords(Protocol):
+    """Records already computed, by commit id."""
+
+    def get(self, sha: str, /) -> CommitRecord | None: ...
+
+
+def iter_records(
+    top: Path,
+    tip: str,
+    *,
+    exclude: str | None = None,
+    registry_blob: str | None = None,
+    known: KnownRecords | None = None,
+) -> Iterator[CommitRecord]:
+    """Records of ``tip``'s first-parent chain (after ``exclude``), oldest first, one at a time
+    (so that a caller need not hold them all).
+
+    ``registry_blob`` is registry.yaml as of ``exclude``; ``known`` holds records already
+    computed by commit id: they are reused, not read again.
+    """
+    known = known if known is not None else {}
+    with gitlog.BlobReader(top) as blobs:
+        reader = Reader(blobs, registry_blob)
+        for entry in gitlog.first_parent_log(top, tip, HISTORY_PATHS, exclude=exclude):
+            record = known.get(entry.sha) or reader.record(entry)
+            if record.registry_blob:
+                reader.registry_blob = record.registry_blob
+            yield record
+
+
+def events_of(records: Iterable[CommitRecord]) -> list[Event]:
+    """The events of ``records``, in their order."""
+    return [event for record in records for event in record.events()]
+
+
+Warn = Callable[[str], None]

@@ -1,0 +1,64 @@
+"""Time travel: ``--at REV|DATE`` names a commit of the first-parent chain, and a registry as of it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from modelreg.adapters import git, gitlog
+from modelreg.domain.dates import DATE_FORMS, checked_date, parse_date
+from modelreg.domain.errors import InvalidInputError
+from modelreg.domain.models import ModelVersion
+from modelreg.history.tenures import Tenure
+
+__all__ = ["Moment", "VersionAsOf", "checked_date", "parse_date", "resolve"]
+
+
+class Moment(BaseModel):
+    """The commit an ``--at`` value names, and how it was found."""
+
+    requested: str
+    commit: str
+    commit_date: datetime
+    date: datetime | None = None  # the moment asked for, when ``requested`` was a date
+    note: str | None = None
+
+    def describe(self) -> str:
+        when = self.commit_date.isoformat()
+        return f"as of {self.requested}: commit {self.commit[:8]} ({when})"
+
+
+def resolve(top: Path, at: str) -> Moment:
+    """The commit ``at`` names: a revision, or the last first-parent commit at or before a date."""
+    moment = parse_date(at, end_of_day=True)
+    if moment is None:
+        try:
+            sha = git.resolve(top, at)
+        except InvalidInputError as e:
+            raise InvalidInputError(
+                f"--at {at!r} is neither a revision (commit, branch, tag) nor a date ({DATE_FORMS})"
+            ) from e
+        return Moment(requested=at, commit=sha, commit_date=_date_of(top, sha))
+    head = gitlog.head_commit(top)
+    note = None
+    if moment > datetime.now(timezone.utc):
+        note = f"{at} is in the future; answering as of now"
+    found = gitlog.last_commit_before(top, head, int(moment.timestamp()))
+    if found is None:
+        first = gitlog.root_commit_date(top, head)
+        raise InvalidInputError(f"no commit at or before {at}: the history begins {first}; pick a later date")
+    return Moment(requested=at, commit=found, commit_date=_date_of(top, found), date=moment, note=note)
+
+
+def _date_of(top: Path, sha: str) -> datetime:
+    return datetime.fromisoformat(gitlog.commit_date(top, sha))
+
+
+class VersionAsOf(BaseModel):
+    """A version as of a moment, with since when it held its stage and who put it there."""
+
+    version: ModelVersion
+    as_of: Moment
+    held: Tenure | None = None  # None when the history does not show how it got there

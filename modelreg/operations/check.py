@@ -1,0 +1,396 @@
+"""``modelreg check``: the CI validator. Validates the whole registry at ``head`` and judges the
+change from ``base`` to ``head`` (DESIGN.md, "What `modelreg check` enforces").
+
+The change is what ``head`` did since it forked from ``base`` (their merge base), as a pull
+request's diff is; on CI's merge commit the fork point is the base itself. Everything in the
+head is the author's to write, so the base's registry.yaml judges, and the invariant is: if
+check accepts, every version's effective stage on the head is reachable from the base by moves
+the base's policy allows, no registered version's files differ, and (with remote checks on)
+every version in a stage past the initial one has its bytes in the remote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from modelreg.adapters import git
+from modelreg.adapters.git import Change
+from modelreg.documents import snapshot, yamlio
+from modelreg.documents.snapshot import Problem, Snapshot
+from modelreg.documents.tree import GitTree
+from modelreg.domain import semver
+from modelreg.domain.errors import DocumentError, InvalidInputError
+from modelreg.domain.layout import (
+    CODEOWNERS_FILE,
+    MODELS_DIR,
+    REGISTRY_FILE,
+    SCHEMAS_DIR,
+    classify,
+    stages_path,
+)
+from modelreg.domain.models import RegistryConfig
+from modelreg.history import audit
+from modelreg.history.tenures import earned_stages
+from modelreg.operations import codeowners
+from modelreg.queries.catalog import Catalog
+from modelreg.queries.changes import CheckReport, ModelChange, model_change
+from modelreg.rules import policy, writeonce
+from modelreg.rules.dvcconfig import DVC_CONFIG
+
+DEFAULT_BASES = ["origin/HEAD", "origin/main", "main", "master"]
+
+
+def check(
+    path: Path | str = ".", *, base: str | None = None, head: str = "HEAD", remote: bool | None = None
+) -> CheckReport:
+    """Validate the registry at ``head`` and judge what it changed since ``base``.
+
+    The base's registry.yaml judges (the built-in lifecycle when the base has none), its
+    ``check:`` settings included: with ``remote`` (default: the base's ``check.remote``), every
+    version the change registers or moves into a stage past the initial one must have its
+    artifacts in the default DVC remote."""
+    top = git.root(path)
+    base = base or default_base(top)
+    base_commit, head_commit = git.resolve(top, base), git.resolve(top, head)
+    fork = git.merge_base(top, base_commit, head_commit)
+    if fork is None:
+        raise InvalidInputError(f"{base} and {head} share no history; give a --base that {head} grew from")
+    registry = Catalog(top, rev=head_commit)
+    validation = registry.validate()
+    after, before = registry.snapshot, snapshot.load(GitTree(top, fork))
+    tip = before if base_commit == fork else snapshot.load(GitTree(top, base_commit))
+    config = base_policy(tip)
+    changed = git.changed_files(top, fork, head_commit, [MODELS_DIR], renames=False)
+    problems = [*validation.problems, *write_once(before, after, changed)]
+    if base_commit != fork:
+        problems += collisions(GitTree(top, base_commit), before, after, changed, base=base)
+    remote_moved = bool(changed) and any(
+        c.status != "A" for c in git.changed_files(top, fork, head_commit, [DVC_CONFIG])
+    )  # adding it is adopting DVC
+    if remote_moved:
+        problems.append(_remote_moved_with_models())
+    if config is not None:
+        problems += policy_changes(top, fork, head_commit, config, after, models_changed=bool(changed))
+    in_force = config or after.config
+    earned = _earned_on(top, base_commit, config, tip) if config is not None else None
+    model_changes, stage_problems = judge_models(in_force, before, after, changed, earned=earned)
+    problems += stage_problems
+    if after.config is not None and codeowners.is_stale(after):
+        problems.append(_stale_codeowners())
+    # the remote the change names is not asked (nor sent CI's credentials): the change is refused
+    if (
+        not remote_moved
+        and in_force is not None
+        and (remote if remote is not None else in_force.check.remote)
+    ):
+        problems += _missing_in_remote(registry, in_force, model_changes)
+    problems = sorted(set_of(problems), key=lambda p: (p.file, p.line or 0, p.message))
+    return CheckReport(
+        ok=not problems,
+        base=base,
+        head=head,
+        base_commit=base_commit,
+        head_commit=head_commit,
+        fork_point=fork,
+        files=validation.files,
+        changes=model_changes,
+        problems=problems,
+    )
+
+
+def _earned_on(
+    top: Path, base_commit: str, config: RegistryConfig, tip: Snapshot
+) -> Callable[[str], set[tuple[str, str, str]]]:
+    """The stages a model's versions earned on the base branch, read from its history when asked
+    (only a move the transition rule refuses asks)."""
+    return lambda name: earned_stages(
+        config, audit.events(top, tip=base_commit, model=name), name, tip.manifests
+    )
+
+
+def base_policy(tip: Snapshot) -> RegistryConfig | None:
+    """The rules in force: the base's registry.yaml. None when the base has none: the change
+    introduces the registry, and is validated but not judged (no rules were in force to
+    break). A base whose registry.yaml is not valid cannot judge anything."""
+    if tip.config is None and REGISTRY_FILE in tip.ids:
+        raise InvalidInputError(
+            f"the base's {REGISTRY_FILE} is not valid, so no change can be judged against it; "
+            "fix it on the base branch first (modelreg validate)"
+        )
+    return tip.config
+
+
+def default_base(top: Path) -> str:
+    """The first of origin/HEAD, origin/main, main, master that exists."""
+    for candidate in DEFAULT_BASES:
+        try:
+            git.resolve(top, candidate)
+        except InvalidInputError:
+            continue
+        return candidate
+    raise InvalidInputError("no origin/main, main or master to compare with; give --base REF")
+
+
+def set_of(problems: list[Problem]) -> list[Problem]:
+    seen: dict[tuple[str, int | None, str], Problem] = {}
+    for p in problems:
+        seen.setdefault((p.file, p.line, p.message), p)
+    return list(seen.values())
+
+
+def _at(snap: Snapshot, path: str, message: str, *, rule: str, location: tuple[Any, ...] = ()) -> Problem:
+    raw = snap.raw.get(path)
+    line = yamlio.line_of(raw, location) if raw is not None and location else None
+    return Problem(file=path, line=line, message=message, rule=rule)
+
+
+# --- policy: registry.yaml and schemas/ change alone, and move no version ---------------------
+
+
+def policy_changes(
+    top: Path, fork: str, head: str, config: RegistryConfig, after: Snapshot, *, models_changed: bool
+) -> list[Problem]:
+    """A change to the registry's policy (registry.yaml, schemas/) goes in a pull request of its
+    own, and by itself it moves no version: a version's effective stage under the head's policy
+    must be the one it has under the base's (moving ``initial:`` would move every unlisted one)."""
+    changed = git.changed_files(top, fork, head, [REGISTRY_FILE, SCHEMAS_DIR])
+    if not changed:
+        return []
+    where = REGISTRY_FILE if any(c.path == REGISTRY_FILE for c in changed) else changed[0].path
+    if models_changed:
+        message = (
+            "changes the registry's policy (registry.yaml, schemas/) in the same change as models/; "
+            "a policy change goes in a pull request of its own, reviewed by the owners of registry.yaml"
+        )
+        return [Problem(file=where, message=message, rule="policy")]
+    if after.config is None:
+        return []  # validation reports what is wrong with the head's registry.yaml
+    moved = [
+        f"{name}@{version} ({was} -> {now})"
+        for name in after.model_names()
+        for version, was, now in _restaged(config, after.config, after, name)
+    ]
+    if not moved:
+        return []
+    shown = ", ".join(moved[:10]) + (f" and {len(moved) - 10} more" if len(moved) > 10 else "")
+    message = (
+        f"this policy change would move {len(moved)} version(s) without a move being judged: {shown}; "
+        "list them in their stages.yaml under their current stage first, in a pull request of its own"
+    )
+    return [Problem(file=REGISTRY_FILE, message=message, rule="policy")]
+
+
+def _restaged(
+    old: RegistryConfig, new: RegistryConfig, snap: Snapshot, name: str
+) -> list[tuple[str, str, str]]:
+    """(version, stage under ``old``, stage under ``new``) for each version of ``name`` whose
+    effective stage the two policies put in different places."""
+    stages, versions = snap.stages.get(name, {}), snap.versions(name)
+    was, now = policy.effective_stages(old, stages, versions), policy.effective_stages(new, stages, versions)
+    return [(v, was[v], now[v]) for v in versions if was[v] != now[v]]
+
+
+# --- write-once: a registered version is its whole folder, forever -------------------------------
+
+
+def write_once(before: Snapshot, after: Snapshot, changed: list[Change]) -> list[Problem]:
+    """Nothing of a version registered at the base changes, appears or disappears: its manifest
+    (appending to ``evaluations`` is the one allowed change) and every path under
+    ``models/NAME/VERSION/``. ``changed`` lists the change's files without rename pairing."""
+    found: list[Problem] = []
+    for change in changed:
+        where = classify(change.path)
+        if not where.version or (where.model, where.version) not in before.present:
+            continue
+        ref = f"{where.model}@{where.version}"
+        if where.kind == "manifest" and change.status == "M":
+            found.extend(_modified_manifest(before, after, change.path, ref))
+        elif where.kind == "manifest":
+            found.append(_gone_manifest(change, ref))
+        else:
+            how = {"A": "added", "D": "deleted", "T": "changed into another kind of file"}.get(
+                change.status, "modified"
+            )
+            what = "DVC pointer" if where.kind == "pointer" else "file"
+            message = (
+                f"{what} {change.path} of registered version {ref} was {how}; everything under "
+                f"models/{where.model}/{where.version}/ is written once with the version: "
+                "register a new version instead"
+            )
+            found.append(Problem(file=change.path, message=message, rule="write-once"))
+    return found
+
+
+def _gone_manifest(change: Change, ref: str) -> Problem:
+    if change.status == "D":
+        message = (
+            f"registered version {ref} was deleted; a version is never removed: "
+            f"restore the file and archive it instead (modelreg archive {ref})"
+        )
+    else:
+        message = (
+            f"the manifest of registered version {ref} was changed into another kind of file; it is "
+            "written once: restore it and register a new version instead"
+        )
+    return Problem(file=change.path, message=message, rule="write-once")
+
+
+def _modified_manifest(before: Snapshot, after: Snapshot, path: str, ref: str) -> list[Problem]:
+    fields = changed_fields(before.raw.get(path), after.raw.get(path), path)
+    if not fields:
+        return []
+    message = (
+        f"registered version {ref} was modified ({', '.join(fields)}); its manifest is written once "
+        "(only appending to evaluations is allowed): register a new version instead"
+    )
+    return [_at(after, path, message, rule="write-once", location=(fields[0],))]
+
+
+def changed_fields(old_raw: bytes | None, new_raw: bytes | None, path: str) -> list[str]:
+    """Top-level fields that differ between two versions of a manifest; appending to
+    ``evaluations`` is not a difference. Unreadable YAML counts as a change of everything."""
+    try:
+        old = yamlio.load(old_raw or b"", path)
+        new = yamlio.load(new_raw or b"", path)
+    except DocumentError:
+        return [writeonce.WHOLE_FILE]
+    return writeonce.edited_fields(old, new)
+
+
+# --- rule 3: a new version is new ----------------------------------------------------------------
+
+
+def collisions(
+    tip: GitTree, before: Snapshot, after: Snapshot, changed: list[Change], *, base: str
+) -> list[Problem]:
+    """New versions that the base also registered after ``head`` forked from it."""
+    on_tip: dict[tuple[str, semver.Version], str] = {}
+    for path in tip.paths():
+        where = classify(path)
+        core = semver.core(where.version) if where.kind == "manifest" else None
+        if core is not None:
+            on_tip[(where.model, core)] = where.version
+    found = []
+    for change in changed:
+        where = classify(change.path)
+        core = semver.core(where.version) if where.kind == "manifest" else None
+        if change.status == "D" or core is None or (where.model, where.version) in before.manifests:
+            continue
+        theirs = on_tip.get((where.model, core))
+        if theirs is not None:
+            message = (
+                f"{where.model}@{where.version} collides with {where.model}@{theirs}, registered on "
+                f"{base} since this branch forked; versions are never reused: register yours as "
+                "another version"
+            )
+            found.append(Problem(file=change.path, message=message, rule="collision"))
+    return found
+
+
+# --- stage moves: every difference of an effective stage is a judged move ---------------------
+
+
+def judge_models(
+    config: RegistryConfig | None,
+    before: Snapshot,
+    after: Snapshot,
+    changed: list[Change],
+    *,
+    earned: Callable[[str], set[tuple[str, str, str]]] | None = None,
+) -> tuple[list[ModelChange], list[Problem]]:
+    """Each changed model's moves and new versions, and every stage rule they break.
+
+    Every version of a touched model stands in a stage on each side (where its stages.yaml
+    lists it, else ``config``'s initial stage), and every difference is a move judged by
+    ``config``: the transition, the stage's requirements, its capacity. ``earned(name)`` gives
+    the stages ``name``'s versions entered by allowed moves on the base branch: a version may
+    return to one of them (a rollback) where the transition alone would refuse it. Without
+    ``earned`` nothing is judged: the moves are only described (no rules were in force)."""
+    if config is None:
+        return [], []
+    names = {classify(p).model for c in changed for p in (c.path, c.old_path) if p}
+    changes, problems = [], []
+    for name in sorted(n for n in names if n):
+        registered = sorted(set(after.versions(name)) - set(before.versions(name)), key=semver.sort_key)
+        moves = _moves(config, before, after, name)
+        if earned is not None:
+            problems.extend(_stage_problems(config, before, after, name, moves, earned=earned))
+        if moves or registered:
+            changes.append(
+                model_change(
+                    config,
+                    before,
+                    after.manifests,
+                    name=name,
+                    moves=moves,
+                    registered=registered,
+                    lineage_from=after,
+                )
+            )
+    return changes, problems
+
+
+def _stage_problems(
+    config: RegistryConfig,
+    before: Snapshot,
+    after: Snapshot,
+    name: str,
+    moves: list[policy.Move],
+    *,
+    earned: Callable[[str], set[tuple[str, str, str]]],
+) -> list[Problem]:
+    current = policy.current_holders(config, before, name, moves)
+    verdicts = policy.judge(config, moves, after.manifests, current)
+    if any(v.rule == "transition" for v in verdicts):
+        verdicts = policy.judge(config, moves, after.manifests, current, returning=earned(name))
+    if name not in after.stage_files or name in after.stages:  # one that does not parse is reported
+        verdicts += policy.over_capacity(config, name, after.stages.get(name, {}), after.versions(name))
+    return [_at(after, stages_path(name), v.message, rule=v.rule, location=(v.stage,)) for v in verdicts]
+
+
+def _moves(config: RegistryConfig, before: Snapshot, after: Snapshot, name: str) -> list[policy.Move]:
+    """Versions of ``name`` whose effective stage differs between the two snapshots, both read
+    under ``config``. A stages.yaml that does not parse moves nothing: validation reports it."""
+    if name in after.stage_files and name not in after.stages:
+        return []
+    return policy.moves_between(
+        config, name, before.stages.get(name, {}), after.stages.get(name, {}), after.versions(name)
+    )
+
+
+def _missing_in_remote(
+    registry: Catalog, config: RegistryConfig, changes: list[ModelChange]
+) -> list[Problem]:
+    """Artifacts the default remote lacks, of every version the change registers or moves into
+    a stage past the initial one: a consumer of that stage must be able to pull it."""
+    from modelreg.operations.remote import missing_in_remote
+
+    wanted = [
+        *(f"{c.model}@{v}" for c in changes for v in c.registered),
+        *(m.ref for c in changes for m in c.moves if m.to_stage != config.initial_stage),
+    ]
+    snap = registry.snapshot
+    return missing_in_remote(
+        registry, sorted({ref for ref in wanted if tuple(ref.split("@", 1)) in snap.manifests})
+    )
+
+
+def _remote_moved_with_models() -> Problem:
+    """Where artifacts live is not changed in passing: such a change could point check --remote
+    and every later push at a storage the reviewers of a model never looked at."""
+    return Problem(
+        file=DVC_CONFIG,
+        message="changes DVC's configuration (its remotes) in the same change as models/; "
+        "change where artifacts are stored in a pull request of its own",
+        rule="remote",
+    )
+
+
+def _stale_codeowners() -> Problem:
+    return Problem(
+        file=CODEOWNERS_FILE,
+        message="stale: it does not match the models' owners; run `modelreg codeowners` and commit it",
+        rule="codeowners",
+    )

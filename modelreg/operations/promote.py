@@ -1,0 +1,294 @@
+"""``modelreg promote``: a branch with one commit that edits a model's stages.yaml, pushed to
+origin, with a pull request on GitHub.
+
+Every rule is checked before anything is written. The commit is built with plumbing on a
+throwaway index, so the user's branch, index and work tree are never touched; if a later
+step fails, the branch (local and pushed) is removed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, SecretStr
+
+from modelreg.adapters import git, github, gitwrite
+from modelreg.adapters.github import GitHubRepo, PullRequest
+from modelreg.documents import stagesfile
+from modelreg.domain import faults
+from modelreg.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
+from modelreg.domain.layout import stages_path
+from modelreg.domain.models import RegistryConfig
+from modelreg.operations import transaction
+from modelreg.queries.catalog import Catalog
+from modelreg.queries.changes import model_change
+from modelreg.rules import policy
+from modelreg.rules.policy import Move, Placement
+
+REMOTE = "origin"
+
+
+class PromoteRequest(BaseModel):
+    """What to move where, and how far to take it (branch, push, pull request)."""
+
+    ref: str
+    to_stage: str
+    verb: str = "promote"
+    reason: str = ""
+    base: str | None = None  # a branch; default: the current branch
+    branch: str | None = None  # default: promote/NAME-VERSION-STAGE
+    push: bool = True
+    pull_request: bool | None = None  # None: open one when a token is given
+    token: SecretStr | None = None
+    api_url: str | None = None
+    returning: list[tuple[str, str, str]] = []  # rollback: stages versions held before
+
+
+class PromoteResult(BaseModel):
+    ref: str
+    from_stage: str
+    to_stage: str
+    displaced: list[Move]
+    base: str
+    branch: str
+    commit: str
+    pushed: bool
+    pull_request: PullRequest | None = None
+    compare_url: str | None = None
+
+
+@dataclass
+class Plan:
+    """A promotion worked out and checked, before anything is written."""
+
+    top: Path
+    base: str
+    base_commit: str
+    config: RegistryConfig
+    move: Move
+    placement: Placement
+    stages_text: str
+    branch: str
+    forge: GitHubRepo | None
+    open_pr: bool
+    body: str
+
+
+def promote(
+    path: Path | str, request: PromoteRequest, *, say: Callable[[str], None] = lambda _: None
+) -> PromoteResult:
+    """Carry out ``request`` in the repository at ``path``: all of it, or nothing."""
+    plan = make_plan(Path(path), request)
+    faults.point("promote:planned")
+    commit = gitwrite.commit_file(
+        plan.top,
+        parent=plan.base_commit,
+        path=stages_path(plan.move.name),
+        content=plan.stages_text.encode(),
+        message=commit_message(plan, request),
+    )
+    faults.point("promote:committed")
+    command = f"{request.verb} {plan.move.ref} to {plan.move.to_stage}"
+    with transaction.publishing(plan.top, command=command) as journal:  # SIGKILL: see doctor
+        pushed, pr = _publish(plan, request, commit, journal, say=say)
+    return PromoteResult(
+        ref=plan.move.ref,
+        from_stage=plan.move.from_stage,
+        to_stage=plan.move.to_stage,
+        displaced=plan.placement.displaced,
+        base=plan.base,
+        branch=plan.branch,
+        commit=commit,
+        pushed=pushed,
+        pull_request=pr,
+        compare_url=_compare_url(plan) if pushed and pr is None else None,
+    )
+
+
+def _publish(
+    plan: Plan,
+    request: PromoteRequest,
+    commit: str,
+    journal: transaction.Journal,
+    *,
+    say: Callable[[str], None],
+) -> tuple[bool, PullRequest | None]:
+    """Branch, push, pull request; if any step fails, the branch goes again (here and on origin).
+    Each step is noted in the journal first, so a killed run is undone by the next one."""
+    token = request.token.get_secret_value() if request.token else None
+    pushed = False
+    try:
+        journal.note(branch=plan.branch, commit=commit)
+        gitwrite.create_branch(plan.top, plan.branch, commit)
+        say(f"created branch {plan.branch} from {plan.base}")
+        faults.point("promote:branched")
+        if request.push:
+            say(f"pushing {plan.branch} to {REMOTE}")
+            journal.note(remote=REMOTE)
+            gitwrite.push_branch(plan.top, REMOTE, plan.branch, secret=token)
+            pushed = True
+            faults.point("promote:pushed")
+        pr = _open_pr(plan, request, token) if plan.open_pr else None
+        journal.note(done=True)
+    except BaseException:
+        if pushed:
+            gitwrite.delete_remote_branch(plan.top, REMOTE, plan.branch)
+        gitwrite.delete_branch(plan.top, plan.branch, commit)
+        say(f"removed branch {plan.branch} again")
+        raise
+    faults.point("promote:done")  # the whole change is made: a kill here leaves it
+    return pushed, pr
+
+
+def _compare_url(plan: Plan) -> str | None:
+    if plan.forge is None:
+        return None
+    return plan.forge.compare_url(plan.base.removeprefix(f"{REMOTE}/"), plan.branch)
+
+
+def make_plan(path: Path, request: PromoteRequest) -> Plan:
+    """Work the promotion out and check every rule; raise before anything is written."""
+    top = git.root(path)
+    transaction.recover(top)  # a killed promote's branch goes first: it may be this one's
+    base = base_branch(top, request.base)
+    base_commit = git.resolve(top, base)
+    registry = Catalog(top, rev=base_commit)
+    found = registry.get(request.ref)
+    config = registry.config
+    if request.to_stage not in config.stages:
+        known = ", ".join(config.stages)
+        raise NotFoundError(f"unknown stage {request.to_stage!r}; registry.yaml defines: {known}")
+    if found.stage == request.to_stage:
+        raise InvalidInputError(f"{found.ref} is already in {found.stage}; nothing to {request.verb}")
+    snap = registry.snapshot
+    lists = snap.stages.get(found.name, {})
+    move = Move(name=found.name, version=found.version, from_stage=found.stage, to_stage=request.to_stage)
+    placement = policy.place(config, found.name, lists, found.version, request.to_stage)
+    moves = [move, *placement.displaced]
+    refused = violations(config, moves, registry, lists=placement.stages, returning=request.returning)
+    if refused:
+        what = f"{request.verb} {move.ref} to {move.to_stage}"
+        raise RuleViolationError(f"cannot {what}: " + "; ".join(refused), problems=refused)
+    branch = _new_branch(top, request.branch or f"promote/{found.name}-{found.version}-{request.to_stage}")
+    forge, open_pr = _forge(top, request)
+    git.ident(top)  # fails now, not after the branch exists, when git does not know the author
+    change = model_change(
+        config, snap, snap.manifests, name=found.name, moves=moves, registered=[], lineage_from=snap
+    )
+    from modelreg.render.check_report import markdown_changes
+
+    return Plan(
+        top=top,
+        base=base,
+        base_commit=base_commit,
+        config=config,
+        move=move,
+        placement=placement,
+        stages_text=stagesfile.render(config, placement.stages, previous=snap.stage_files.get(found.name)),
+        branch=branch,
+        forge=forge,
+        open_pr=open_pr,
+        body=markdown_changes([change]),
+    )
+
+
+def base_branch(top: Path, base: str | None) -> str:
+    if base:
+        return base
+    current = git.current_branch(top)
+    if current is None:
+        raise InvalidInputError("HEAD is detached; give the branch to start from with --base BRANCH")
+    return current
+
+
+def violations(
+    config: RegistryConfig,
+    moves: list[Move],
+    registry: Catalog,
+    *,
+    lists: dict[str, list[str]],
+    returning: list[tuple[str, str, str]] | None = None,
+) -> list[str]:
+    """Every rule the moves break: the rules check applies, plus capacity after displacement."""
+    snap = registry.snapshot
+    name = moves[0].name
+    current = policy.current_holders(config, snap, name, moves)
+    messages = [
+        v.detail if v.ref == moves[0].ref else v.message
+        for v in policy.judge(config, moves, snap.manifests, current, returning=set(returning or []))
+    ]
+    messages += [v.detail for v in policy.over_capacity(config, name, lists, snap.versions(name))]
+    return messages
+
+
+def _new_branch(top: Path, name: str) -> str:
+    gitwrite.check_branch_name(top, name)
+    if gitwrite.branch_exists(top, name):
+        raise InvalidInputError(f"branch {name} already exists; delete it or name another with --branch")
+    return name
+
+
+def _forge(top: Path, request: PromoteRequest) -> tuple[GitHubRepo | None, bool]:
+    """Where origin lives on GitHub, and whether to open a pull request there."""
+    url = git.remote_url(top, REMOTE) if request.push else None
+    if request.push and url is None:
+        raise InvalidInputError(f"no remote {REMOTE!r} to push to; add one, or pass --no-push")
+    open_pr = (
+        request.pull_request if request.pull_request is not None else bool(request.token and request.push)
+    )
+    if open_pr and not request.push:
+        raise InvalidInputError("a pull request needs the branch pushed; drop --no-push or --pr")
+    if open_pr and not request.token:
+        raise InvalidInputError("opening a pull request needs GITHUB_TOKEN or GH_TOKEN; or pass --no-pr")
+    forge = github.parse_remote_url(url) if url else None
+    if open_pr and forge is None:
+        shown = gitwrite.hide_credentials(url or "")
+        raise InvalidInputError(
+            f"cannot tell the GitHub repository from {REMOTE}'s URL {shown}; pass --no-pr and open it by hand"
+        )
+    if open_pr and forge is not None:
+        github.check_api_url(forge.api_url(request.api_url))
+    return forge, open_pr
+
+
+def commit_message(plan: Plan, request: PromoteRequest) -> str:
+    """Subject naming model, version and stages; the reason; the displaced; trailers."""
+    move = plan.move
+    lines = [f"{request.verb} {move.ref}: {move.from_stage} -> {move.to_stage}", ""]
+    if request.reason.strip():
+        lines += [request.reason.strip(), ""]
+    for out in plan.placement.displaced:
+        limit = plan.config.stages[out.from_stage].max_versions
+        why = f"{out.from_stage} holds at most {limit}"
+        lines.append(f"Moves {out.ref} from {out.from_stage} to {out.to_stage} ({why}).")
+    if plan.placement.displaced:
+        lines.append("")
+    lines += [
+        f"Modelreg-Model: {move.name}",
+        f"Modelreg-Version: {move.version}",
+        f"Modelreg-From: {move.from_stage}",
+        f"Modelreg-To: {move.to_stage}",
+    ]
+    lines += [
+        f"Modelreg-Displaced: {out.version} {out.from_stage} -> {out.to_stage}"
+        for out in plan.placement.displaced
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _open_pr(plan: Plan, request: PromoteRequest, token: str | None) -> PullRequest:
+    assert plan.forge is not None and token is not None
+    body = plan.body
+    if request.reason.strip():
+        body = f"{request.reason.strip()}\n\n{body}"
+    return github.open_pull_request(
+        plan.forge,
+        api_url=plan.forge.api_url(request.api_url),
+        token=token,
+        title=f"{request.verb} {plan.move.ref}: {plan.move.from_stage} -> {plan.move.to_stage}",
+        head=plan.branch,
+        base=plan.base.removeprefix(f"{REMOTE}/"),
+        body=body,
+    )

@@ -1,0 +1,228 @@
+"""The catalog: a registry's documents at one point (its work tree or a commit), asked by
+reference. Every service that reads versions takes one; the ``Registry`` facade extends it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from modelreg.adapters import git
+from modelreg.documents import snapshot
+from modelreg.documents.snapshot import Problem, Snapshot, VersionSummary
+from modelreg.documents.tree import GitTree, Tree, WorkTree
+from modelreg.domain import refs, semver
+from modelreg.domain.errors import DocumentError, NotARegistryError, NotFoundError
+from modelreg.domain.layout import JOURNAL_FILE, REGISTRY_FILE
+from modelreg.domain.models import ModelSummary, ModelVersion, RegistryConfig
+from modelreg.rules import dvcconfig, policy
+from modelreg.rules import validation as rules
+
+REPORT_KIND = "validation-report"  # the store's kind of value: a report, by Snapshot.state_key
+REPORTS_KEPT = 8
+
+
+class ValidationReport(BaseModel):
+    """The outcome of validating a registry: every problem found, by file."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    ok: bool
+    files: int
+    problems: list[Problem]
+
+
+class ListedVersion(NamedTuple):
+    """A version as ``modelreg list`` shows it: its stage and the summary of its manifest."""
+
+    name: str
+    version: str
+    stage: str
+    summary: VersionSummary
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+class Catalog:
+    """A model registry's documents: the Git repository at ``path`` (its work tree, or commit ``rev``)."""
+
+    def __init__(self, path: str | Path = ".", *, rev: str | None = None, tree: Tree | None = None) -> None:
+        """``tree``: the files to read when the caller has listed them already (its work tree's
+        or ``rev``'s); by default they are listed afresh."""
+        self.root = git.root(path)
+        if tree is None:
+            tree = GitTree(self.root, rev) if rev else WorkTree(self.root)
+        self.rev = rev
+        self._snap = snapshot.load(tree)
+        if REGISTRY_FILE not in self._snap.listed:
+            where = f"at {rev}" if rev else f"in {self.root}"
+            raise NotARegistryError(
+                f"no {REGISTRY_FILE} {where}: not a modelreg registry; run `modelreg init`"
+            )
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snap
+
+    @property
+    def config(self) -> RegistryConfig:
+        """registry.yaml, parsed; DocumentError if it is invalid."""
+        self._require_readable(REGISTRY_FILE)
+        assert self._snap.config is not None
+        return self._snap.config
+
+    def validate(self) -> ValidationReport:
+        """Check every file against its schema and every cross-file rule."""
+        snap = self._snap
+        store = snap.store
+        key = None
+        if store.enabled:
+            # the one rule that reads a file outside the registry's paths: its verdict joins the key
+            secrets = [p.model_dump(mode="json") for p in dvcconfig.config_problems(snap.tree)]
+            key = snap.state_key(extra=repr(secrets))
+        cached = store.get(REPORT_KIND, key) if key is not None else None
+        if cached is not None:
+            try:
+                report = ValidationReport.model_validate_json(cached)
+            except ValidationError:
+                pass  # not what was kept: validate again
+            else:
+                snap.problems[:] = report.problems
+                return report
+        rules.check_snapshot(snap)
+        problems = sorted(snap.problems, key=lambda p: (p.file, p.line or 0, p.message))
+        files = sum(1 for p in snap.paths if p.endswith((".yaml", ".dvc")))
+        report = ValidationReport(ok=not problems, files=files, problems=problems)
+        if key is not None:
+            store.put(REPORT_KIND, key, report.model_dump_json(), keep=REPORTS_KEPT)
+        store.save()
+        return report
+
+    def models(self) -> list[ModelSummary]:
+        """Every model, with its versions (oldest first) and the versions in each stage."""
+        self._require_readable()
+        return [self._summary(name) for name in self._snap.model_names()]
+
+    def model(self, name: str) -> ModelSummary:
+        self._require_model(name)
+        return self._summary(name)
+
+    def model_names(self) -> list[str]:
+        """The names of every model, sorted."""
+        self._require_readable()
+        return self._snap.model_names()
+
+    def _require_model(self, name: str) -> None:
+        refs.check_name(name)
+        self._require_readable()
+        if not self._snap.has_model(name):
+            raise NotFoundError(f"no model {name!r} in the registry; `modelreg list` shows the models")
+
+    def versions(self, name: str) -> list[ModelVersion]:
+        """Every version of model ``name``, oldest first."""
+        self.model(name)
+        return [self._version(name, v) for v in self._snap.versions(name)]
+
+    def listing(self, name: str) -> list[ListedVersion]:
+        """Every version of model ``name``, oldest first, as ``modelreg list`` shows it: without
+        building the manifests (from the document cache when it knows them)."""
+        self._require_model(name)
+        snap = self._snap
+        return [
+            ListedVersion(name, v, snap.stage_of(name, v), s)
+            for v, s in zip(snap.versions(name), snap.summaries(name), strict=True)
+        ]
+
+    def get(self, ref: str) -> ModelVersion:
+        """The version ``ref`` names (``NAME@1.2.0``, ``NAME@production``, ``NAME@latest``)."""
+        parsed = refs.parse(ref)
+        summary = self.model(parsed.name)
+        if parsed.kind == "latest":
+            if not summary.latest:
+                raise NotFoundError(f"model {parsed.name!r} has no versions yet")
+            return self._version(parsed.name, summary.latest)
+        if parsed.kind == "version":
+            return self._version(parsed.name, self._find_version(parsed.name, parsed.selector))
+        return self._version(parsed.name, self._stage_holder(parsed.name, parsed.selector))
+
+    @property
+    def tip(self) -> str | None:
+        """The commit read (None for the work tree, whose history ends at HEAD)."""
+        tree = self._snap.tree
+        return tree.commit if isinstance(tree, GitTree) else None
+
+    def target(self, text: str) -> tuple[str, str | None]:
+        """(model, version) from ``NAME`` or any reference; a stage or ``latest`` resolves here."""
+        named = _by_name_or_version(text)
+        if named is not None:
+            return named
+        found = self.get(text)
+        return found.name, found.version
+
+    def holders(self, name: str, stage: str) -> list[str]:
+        """Versions of ``name`` in ``stage``, highest first."""
+        return policy.holders(self.config, self._snap, name, stage)
+
+    def _find_version(self, name: str, version: str) -> str:
+        if (name, version) in self._snap.manifests:
+            return version
+        known = self._snap.versions(name)
+        hint = f"known: {', '.join(known[-5:])}" if known else "it has no versions yet"
+        raise NotFoundError(f"{name}@{version} does not exist; {hint}")
+
+    def _stage_holder(self, name: str, stage: str) -> str:
+        if stage not in self.config.stages:
+            raise NotFoundError(
+                f"unknown stage {stage!r}; registry.yaml defines: {', '.join(self.config.stages)}"
+            )
+        held = self.holders(name, stage)
+        if not held:
+            raise NotFoundError(f"no version of {name} is in {stage}")
+        return held[0]
+
+    def _version(self, name: str, version: str) -> ModelVersion:
+        manifest = self._snap.manifests[(name, version)]
+        return ModelVersion(
+            name=name, version=version, stage=self._snap.stage_of(name, version), manifest=manifest
+        )
+
+    def _summary(self, name: str) -> ModelSummary:
+        facts = self._snap.facts.get(name)
+        versions = self._snap.versions(name)
+        stages: dict[str, list[str]] = {}
+        for version in versions:
+            stages.setdefault(self._snap.stage_of(name, version), []).append(version)
+        return ModelSummary(
+            name=name,
+            description=facts.description if facts else "",
+            owner=facts.owner if facts else None,
+            tags=list(facts.tags) if facts else [],
+            versions=versions,
+            latest=max(versions, key=semver.sort_key) if versions else None,
+            stages=stages,
+        )
+
+    def _require_readable(self, path: str | None = None) -> None:
+        """Reads refuse a registry whose documents do not parse: answers would be wrong."""
+        for problem in self._snap.problems:
+            if problem.rule in {"yaml", "schema"} and (path is None or problem.file == path):
+                hint = "run `modelreg validate` to see every problem"
+                if (git.state_dir(self.root) / JOURNAL_FILE).exists():
+                    hint = "an interrupted command left changes: run `modelreg doctor`"
+                raise DocumentError(problem.file, f"{problem.message} ({hint})", line=problem.line)
+
+
+def target(top: Path, text: str) -> tuple[str, str | None]:
+    """(model, version) from ``NAME`` or any reference; only a stage or ``latest`` reads the
+    registry (``Catalog.target``), so that a question by name or version stays cheap."""
+    return _by_name_or_version(text) or Catalog(top).target(text)
+
+
+def _by_name_or_version(text: str) -> tuple[str, str | None] | None:
+    if "@" not in text:
+        return refs.check_name(text), None
+    parsed = refs.parse(text)
+    return (parsed.name, parsed.selector) if parsed.kind == "version" else None

@@ -1,0 +1,186 @@
+"""Comparisons: versions side by side (metrics by goal, params, data, lineage) and a stage over time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, cast
+
+from pydantic import BaseModel
+
+from modelreg.domain import refs
+from modelreg.domain.errors import InvalidInputError, NotFoundError
+from modelreg.domain.models import ModelVersion
+from modelreg.history import audit
+from modelreg.history.tenures import Tenure, stage_tenures
+from modelreg.queries.catalog import Catalog
+from modelreg.queries.lineage import Graph, dataset_label
+from modelreg.rules import policy
+
+Goal = Literal["maximize", "minimize"]
+Verdict = Literal["better", "worse", "same"]
+
+
+class Compared(BaseModel):
+    """A version in a comparison."""
+
+    ref: str
+    stage: str
+    created_at: datetime
+
+
+class MetricComparison(BaseModel):
+    """One metric across the versions: values, deltas against the first, verdicts by goal."""
+
+    metric: str
+    goal: Goal | None = None
+    values: list[float | None]
+    deltas: list[float | None]  # value minus the first version's value
+    verdicts: list[Verdict | None]  # against the first version; None without a goal or a value
+    best: str | None = None  # the ref with the best value, when the metric has a goal
+
+
+class Difference(BaseModel):
+    """A param or dataset whose value differs between the versions."""
+
+    key: str
+    values: list[str | None]
+
+
+class Relation(BaseModel):
+    """How a version relates to the first one in lineage."""
+
+    ref: str
+    kind: Literal["same", "descendant", "ancestor", "common-ancestor", "unrelated"]
+    via: str | None = None  # the common ancestor, when there is one
+    relations: list[str] = []  # relation types along the path, nearest first
+    steps: int = 0
+
+    def describe(self, base: str) -> str:
+        path = f"{self.steps} step{'s' if self.steps != 1 else ''}: {', '.join(self.relations)}"
+        if self.kind == "same":
+            return f"{self.ref} is {base}"
+        if self.kind == "descendant":
+            return f"{self.ref} descends from {base} ({path})"
+        if self.kind == "ancestor":
+            return f"{self.ref} is an ancestor of {base} ({path})"
+        if self.kind == "common-ancestor":
+            return f"{self.ref} and {base} share the ancestor {self.via}"
+        return f"{self.ref} and {base} are not related in lineage"
+
+
+class Comparison(BaseModel):
+    """Versions side by side; every list of values follows the order of ``versions``."""
+
+    versions: list[Compared]
+    metrics: list[MetricComparison]
+    params: list[Difference]
+    data: list[Difference]
+    relations: list[Relation]
+
+
+def compare(registry: Catalog, ref_list: list[str], *, metrics: list[str] | None = None) -> Comparison:
+    """Compare the versions ``ref_list`` names; the first is the baseline for deltas and verdicts."""
+    if len(ref_list) < 2:
+        raise InvalidInputError("give at least two references to compare, e.g. fraud@1.2.0 fraud@production")
+    found = [registry.get(ref) for ref in ref_list]
+    goals = registry.config.metrics
+    names = metrics or list(dict.fromkeys(k for v in found for k in v.manifest.metrics))
+    for name in metrics or []:
+        if not any(name in v.manifest.metrics for v in found):
+            raise NotFoundError(f"none of the compared versions has a metric {name!r}")
+    return Comparison(
+        versions=[Compared(ref=v.ref, stage=v.stage, created_at=v.manifest.created_at) for v in found],
+        metrics=[_metric(name, goals.get(name), found) for name in names],
+        params=_differences({k: [_param(v, k) for v in found] for k in _keys(found, "params")}),
+        data=_differences({k: [_data(v, k) for v in found] for k in _keys(found, "data")}),
+        relations=_relations(registry, found),
+    )
+
+
+def _param(found: ModelVersion, key: str) -> str | None:
+    params = found.manifest.params
+    return str(params[key]) if key in params else None
+
+
+def _data(found: ModelVersion, role: str) -> str | None:
+    data = found.manifest.data
+    return dataset_label(data[role]) if role in data else None
+
+
+def _keys(found: list[ModelVersion], section: Literal["params", "data"]) -> list[str]:
+    return list(dict.fromkeys(k for v in found for k in getattr(v.manifest, section)))
+
+
+def _differences(values: dict[str, list[str | None]]) -> list[Difference]:
+    return [Difference(key=k, values=vals) for k, vals in values.items() if len(set(vals)) > 1]
+
+
+def _metric(name: str, goal: Goal | None, found: list[ModelVersion]) -> MetricComparison:
+    values = [v.manifest.metrics.get(name) for v in found]
+    base = values[0]
+    deltas = [None if x is None or base is None else x - base for x in values]
+    verdicts: list[Verdict | None] = [None, *(_verdict(d, goal) for d in deltas[1:])]
+    present = [(x, v.ref) for x, v in zip(values, found, strict=True) if x is not None]
+    best = None
+    if goal and present:
+        pick = max if goal == "maximize" else min
+        best = pick(present, key=lambda item: item[0])[1]
+    return MetricComparison(
+        metric=name, goal=goal, values=values, deltas=deltas, verdicts=verdicts, best=best
+    )
+
+
+def _verdict(delta: float | None, goal: Goal | None) -> Verdict | None:
+    if delta is None:
+        return None
+    found = policy.verdict(goal, delta)
+    return cast(Verdict, found) if found else None
+
+
+def _relations(registry: Catalog, found: list[ModelVersion]) -> list[Relation]:
+    graph = Graph.of(registry.snapshot)
+    base = (found[0].name, found[0].version)
+    base_up = graph.ancestors(base)
+    out = []
+    for other in found[1:]:
+        key = (other.name, other.version)
+        up = graph.ancestors(key)
+        if key == base:
+            out.append(Relation(ref=other.ref, kind="same"))
+        elif base in up:
+            steps, chain = up[base]
+            out.append(Relation(ref=other.ref, kind="descendant", relations=chain, steps=steps))
+        elif key in base_up:
+            steps, chain = base_up[key]
+            out.append(Relation(ref=other.ref, kind="ancestor", relations=chain, steps=steps))
+        else:
+            shared = [k for k in up if k in base_up]
+            if shared:
+                via = min(shared, key=lambda k: up[k][0] + base_up[k][0])
+                out.append(Relation(ref=other.ref, kind="common-ancestor", via=f"{via[0]}@{via[1]}"))
+            else:
+                out.append(Relation(ref=other.ref, kind="unrelated"))
+    return out
+
+
+class StageTimeline(BaseModel):
+    """Every version that held a stage of one model, oldest first, with its metrics."""
+
+    model: str
+    stage: str
+    tenures: list[Tenure]
+
+
+def over_time(registry: Catalog, name: str, stage: str, *, tip: str | None = None) -> StageTimeline:
+    """Who held ``stage`` of model ``name``, from when to when, through which pull request."""
+    refs.check_name(name)
+    config = registry.config
+    if stage not in config.stages:
+        raise NotFoundError(f"unknown stage {stage!r}; registry.yaml defines: {', '.join(config.stages)}")
+    registry.model(name)
+    found = audit.events(registry.root, tip=tip, model=name)
+    tenures = stage_tenures(found, name, stage, initial=config.initial_stage)
+    for tenure in tenures:
+        manifest = registry.snapshot.manifests.get((name, tenure.version))
+        tenure.metrics = dict(manifest.metrics) if manifest else {}
+    return StageTimeline(model=name, stage=stage, tenures=tenures)

@@ -1,0 +1,1 @@
+"""Reporters: result objects to text, tables, JSON, Markdown, Mermaid, DOT, CSV, GitHub annotations."""
