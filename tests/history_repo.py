@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import Reg, Result, cli, copy_registry
+from conftest import Reg, Result, cli, cli_process, copy_registry
 
 PEOPLE = {
     "alice": ("Alice Example", "alice@example.com"),
@@ -280,6 +280,9 @@ class Built:
 
     def cli(self, *args: str, env: dict[str, str] | None = None) -> Result:
         return cli(*args, cwd=self.path, env={"TZ": "UTC", **(env or {})})
+
+    def cli_process(self, *args: str, env: dict[str, str] | None = None) -> Result:
+        return cli_process(*args, cwd=self.path, env={"TZ": "UTC", **(env or {})})
 
     def git(self, *args: str) -> str:
         return git(*args, cwd=self.path)

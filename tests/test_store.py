@@ -67,13 +67,18 @@ EDITS = [
 ]
 
 
-def run(built: Built, args: list[str], *, package: Path | None = None, **env: str) -> str:
+def run(
+    built: Built, args: list[str], *, package: Path | None = None, process: bool = False, **env: str
+) -> str:
     """What ``modelreg ARGS`` prints (exit code, stdout, stderr), run from ``package``'s copy
     of modelreg when given."""
     extra = dict(env)
-    if package is not None:
-        extra["PYTHONPATH"] = str(package.parent)
-    r = built.cli(*args, env=extra)
+    if package is None and not process:
+        r = built.cli(*args, env=extra)
+    else:  # a process of its own (which imports the copy, when given)
+        if package is not None:
+            extra["PYTHONPATH"] = str(package.parent)
+        r = built.cli_process(*args, env=extra)
     return f"{r.code}\n{r.out}\n{r.err}"
 
 
@@ -223,7 +228,7 @@ def test_two_processes_fill_the_store_at_once(hist: Built) -> None:
 
     def read_all() -> None:
         for name, args in COMMANDS.items():
-            found[name].append(run(hist, args))
+            found[name].append(run(hist, args, process=True))
 
     threads = [threading.Thread(target=read_all) for _ in range(2)]
     for thread in threads:
