@@ -131,7 +131,9 @@ def test_the_library_never_imports_click() -> None:
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import | ast.ImportFrom):
-                    names = [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                    names = (
+                        [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                    )
                     if any(n and n.split(".")[0] == "click" for n in names):
                         users[module].append(node.lineno)
     assert not users, dict(users)

@@ -35,14 +35,14 @@ COMMANDS = {
 # and what that command prints once it no longer serves what the unedited code derived.
 EDITS = [
     (
-        "rules.py",
+        "rules/validation.py",
         "validate",
         "\n_edited = check_snapshot\n\n\ndef check_snapshot(snap):\n    _edited(snap)\n"
         "    snap.problem('registry.yaml', 'a rule added by an edit', rule='edited')\n",
         "a rule added by an edit",
     ),
     (
-        "yamlio.py",
+        "documents/yamlio.py",
         "list",
         "\n_edited = load\n\n\ndef load(raw, path):\n    data = _edited(raw, path)\n"
         "    if isinstance(data, dict) and 'artifacts' in data and isinstance(data.get('metrics'), dict):\n"
@@ -50,7 +50,7 @@ EDITS = [
         "edited=7",
     ),
     (
-        "yamlio.py",
+        "documents/yamlio.py",
         "show",
         "\n_edited = load\n\n\ndef load(raw, path):\n    data = _edited(raw, path)\n"
         "    if isinstance(data, dict) and 'artifacts' in data and isinstance(data.get('metrics'), dict):\n"
@@ -58,12 +58,12 @@ EDITS = [
         '"edited": 7.0',
     ),
     (
-        "history_report.py",
+        "render/history_report.py",
         "history",
         "\n_edited = change_text\n\n\ndef change_text(event):\n    return 'EDITED: ' + _edited(event)\n",
         "EDITED: ",
     ),
-    ("history.py", "history-json", "\n\ndef pr_number(subject):\n    return 4242\n", '"pr": 4242'),
+    ("history/engine.py", "history-json", "\n\ndef pr_number(subject):\n    return 4242\n", '"pr": 4242'),
 ]
 
 
@@ -143,7 +143,13 @@ def test_the_code_stamp_covers_every_file_of_the_package(tmp_path: Path) -> None
 
     seen = {stamp_now()}
     assert len(seen) == 1 and stamp_now() in seen  # the same code, the same stamp
-    for name in ("naming.py", "refs.py", "remote.py", "cli/doctor.py", "schemas/registry.schema.json"):
+    for name in (
+        "domain/naming.py",
+        "domain/refs.py",
+        "operations/remote.py",
+        "cli/doctor.py",
+        "schemas/registry.schema.json",
+    ):
         path = package / name
         assert path.is_file(), name
         path.write_bytes(path.read_bytes() + b"\n")  # a blank line more: nothing else changes
