@@ -9,6 +9,7 @@ top of a module, inside a function (kept for start-up speed, never to hide a cyc
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -137,3 +138,21 @@ def test_the_library_never_imports_click() -> None:
                     if any(n and n.split(".")[0] == "click" for n in names):
                         users[module].append(node.lineno)
     assert not users, dict(users)
+
+
+def test_every_declared_dependency_is_imported() -> None:
+    """A declared dependency that nothing imports is a defect (it is installed for nothing)."""
+    import tomllib
+
+    imported_as = {"pyyaml": "yaml", "jsonschema-rs": "jsonschema_rs"}
+    project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = [re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0].lower() for spec in project["dependencies"]]
+    used = set()
+    for path in _modules().values():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                used.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                used.add(node.module.split(".")[0])
+    unused = [n for n in names if imported_as.get(n, n.replace("-", "_")) not in used]
+    assert not unused, unused

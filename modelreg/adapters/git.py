@@ -1,17 +1,39 @@
-"""Git, asked small named questions. Machine-readable output; ``--`` before user paths."""
+"""Git, asked small named questions: machine-readable output, ``--`` before user paths.
+
+Three kinds of question live here. Reads of one commit or tree (``resolve``, ``ls_tree``,
+``changed_files``...). The history edge: a streamed first-parent log and one long-lived
+``cat-file --batch`` (``BlobReader``), so that reading a long history costs two processes, not
+one per commit or file. And writes through plumbing only: a promotion builds its commit with a
+throwaway index (``GIT_INDEX_FILE``), so the user's checkout, staged changes and current branch
+are never disturbed, whatever happens.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 
 from modelreg.adapters import proc
-from modelreg.domain.errors import ExternalCommandError, InvalidInputError, NotARegistryError
+from modelreg.domain.errors import ExternalCommandError, InvalidInputError, ModelregError, NotARegistryError
+
+NULL_BLOB = "0" * 40
+_FIELDS = ["%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%B"]
+_FORMAT = "%x1e" + "%x1f".join(_FIELDS) + "%x1f"
+_TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*):\s*(.*)$")
 
 
 def _git(root: Path | str, *args: str, stdin: bytes | None = None) -> str:
     return proc.output(["git", *args], cwd=root, stdin=stdin)
+
+
+def _git_text(top: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> str:
+    """Git's output, stripped; ``env`` on top of the process's (a throwaway index, say)."""
+    return proc.run(["git", *args], cwd=top, stdin=stdin, env=env).stdout.decode().strip()
 
 
 def root(path: Path | str = ".") -> Path:
@@ -44,8 +66,7 @@ def head(top: Path) -> str | None:
 
 def state_dir(top: Path) -> Path:
     """``.git/modelreg``: where modelreg keeps caches and journals (worktree-aware)."""
-    rel = _git(top, "rev-parse", "--git-path", "modelreg").strip()
-    return (top / rel).resolve()
+    return git_dir_path(top, "modelreg").resolve()
 
 
 def current_branch(top: Path) -> str | None:
@@ -91,16 +112,6 @@ def ident(top: Path) -> str:
         ) from e
     m = re.match(r"^(.*?) <(.*)> \d+ [+-]\d{4}$", line)
     return f"{m.group(1)} <{m.group(2)}>" if m else line
-
-
-def tracked_dirty(top: Path, paths: list[str]) -> list[str]:
-    """Paths among ``paths`` (or their contents) that differ from HEAD or are untracked."""
-    out = _git(top, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *paths)
-    return [entry[3:] for entry in out.split("\0") if entry]
-
-
-def add(top: Path, paths: list[str]) -> None:
-    _git(top, "add", "--", *paths)
 
 
 def commit(top: Path, message: str, paths: list[str]) -> str:
@@ -206,21 +217,8 @@ def read_blobs(top: Path, blobs: list[str]) -> dict[str, bytes]:
     """Contents of many blobs through one ``git cat-file --batch`` process."""
     if not blobs:
         return {}
-    unique = list(dict.fromkeys(blobs))
-    raw = proc.run(["git", "cat-file", "--batch"], cwd=top, stdin="\n".join(unique).encode() + b"\n")
-    data = raw.stdout
-    contents: dict[str, bytes] = {}
-    pos = 0
-    for blob in unique:
-        end = data.index(b"\n", pos)
-        header = data[pos:end].decode().split()
-        pos = end + 1
-        if len(header) < 3 or header[1] == "missing":
-            continue
-        size = int(header[2])
-        contents[blob] = data[pos : pos + size]
-        pos += size + 1
-    return contents
+    with BlobReader(top) as reader:
+        return reader.read(blobs)
 
 
 @dataclass(frozen=True)
@@ -254,3 +252,277 @@ def changed_files(
 def is_tracked(top: Path, path: str) -> bool:
     """Whether ``path`` is in the index (committed or staged), ignored or not."""
     return bool(_git(top, "ls-files", "-z", "--", path))
+
+
+# --- the history edge: a streamed log, one cat-file ---------------------------------------
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file a commit changed against its first parent (``--raw``; no rename detection)."""
+
+    status: str  # A, M, D or T
+    path: str
+    old_blob: str
+    new_blob: str
+
+
+@dataclass
+class LogCommit:
+    """One commit of the first-parent chain, with what it changed under the watched paths."""
+
+    sha: str
+    parents: list[str]
+    author_name: str
+    author_email: str
+    author_date: str  # ISO 8601 with the author's time zone
+    committer_name: str
+    committer_email: str
+    commit_date: str
+    message: str
+    changes: list[FileChange] = field(default_factory=list)
+
+
+def first_parent_log(
+    top: Path, tip: str, paths: list[str], *, exclude: str | None = None
+) -> Iterator[LogCommit]:
+    """Commits on ``tip``'s first-parent chain that touch ``paths``, oldest first, streamed.
+
+    A merge commit's changes are its diff against its first parent: what reached the branch.
+    ``exclude`` stops the walk at that commit (a range ``exclude..tip``).
+    """
+    argv = [
+        "git",
+        "log",
+        "--first-parent",
+        "--reverse",
+        "--diff-merges=first-parent",
+        "--raw",
+        "--no-renames",
+        "--no-abbrev",
+        "--root",
+        "-z",
+        "--encoding=UTF-8",
+        f"--format={_FORMAT}",
+        "--end-of-options",
+        tip,
+        *([f"^{exclude}"] if exclude else []),
+        "--",
+        *paths,
+    ]
+    with proc.stream(argv, cwd=top) as child:
+        assert child.stdout is not None
+        pending = b""
+        while chunk := child.stdout.read(1 << 16):
+            records = (pending + chunk).split(b"\x1e")
+            pending = records.pop()
+            for record in records:
+                if record:
+                    yield _parse_record(record)
+        if pending:
+            yield _parse_record(pending)
+
+
+def _parse_record(record: bytes) -> LogCommit:
+    text = record.decode("utf-8", errors="replace")
+    *header, raw = text.split("\x1f", len(_FIELDS))
+    sha, parents, an, ae, ad, cn, ce, cd, message = header
+    commit = LogCommit(sha, parents.split(), an, ae, ad, cn, ce, cd, message)
+    tokens = raw.lstrip("\0\n").split("\0")
+    i = 0
+    while i + 1 < len(tokens):
+        meta = tokens[i].lstrip("\n")
+        if not meta.startswith(":"):
+            i += 1
+            continue
+        _, _, old_blob, new_blob, status = meta[1:].split(" ")
+        commit.changes.append(FileChange(status[0], tokens[i + 1], old_blob, new_blob))
+        i += 2
+    return commit
+
+
+def trailers(message: str) -> dict[str, str]:
+    """The trailers (``Key: value`` lines) of a commit message's last paragraph."""
+    paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
+    if len(paragraphs) < 2:
+        return {}
+    found: dict[str, str] = {}
+    for line in paragraphs[-1].splitlines():
+        m = _TRAILER.match(line.strip())
+        if not m:
+            return {}
+        found[m.group(1)] = m.group(2).strip()
+    return found
+
+
+class BlobReader:
+    """One ``git cat-file --batch`` process answering many reads, for as long as it is open."""
+
+    CHUNK = 256  # requests per round trip: small enough never to fill the request pipe
+
+    def __init__(self, top: Path) -> None:
+        self._context = proc.stream(["git", "cat-file", "--batch"], cwd=top, stdin=True)
+        self._child: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> BlobReader:
+        self._child = self._context.__enter__()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._context.__exit__(kind, value, tb)
+
+    def read(self, objects: list[str]) -> dict[str, bytes]:
+        """Contents of ``objects`` (blob or commit ids); missing ones are left out."""
+        wanted = [o for o in dict.fromkeys(objects) if o and o != NULL_BLOB]
+        found: dict[str, bytes] = {}
+        for start in range(0, len(wanted), self.CHUNK):
+            found.update(self._round(wanted[start : start + self.CHUNK]))
+        return found
+
+    def _round(self, batch: list[str]) -> dict[str, bytes]:
+        child = self._child
+        assert child is not None and child.stdin is not None and child.stdout is not None
+        child.stdin.write("".join(f"{o}\n" for o in batch).encode())
+        child.stdin.flush()
+        found = {}
+        for obj in batch:
+            header = child.stdout.readline().decode().split()
+            if len(header) < 3 or header[1] == "missing":
+                continue
+            size = int(header[2])
+            found[obj] = child.stdout.read(size + 1)[:size]
+        return found
+
+
+def message_of(commit_object: bytes) -> str:
+    """The message of a raw commit object (what ``cat-file`` prints for a commit)."""
+    _, _, message = commit_object.partition(b"\n\n")
+    return message.decode("utf-8", errors="replace")
+
+
+def git_dir_path(top: Path, name: str) -> Path:
+    """``name`` inside this work tree's Git directory (worktree-aware: ``--git-path``)."""
+    out = proc.output(["git", "rev-parse", "--git-path", name], cwd=top).strip()
+    path = Path(out)
+    return path if path.is_absolute() else top / path
+
+
+def head_commit(top: Path) -> str:
+    """The commit HEAD names; InvalidInputError in a repository with no commits yet."""
+    sha = head(top)
+    if sha is None:
+        raise InvalidInputError("the repository has no commits yet, so it has no history")
+    return sha
+
+
+def is_ancestor(top: Path, older: str, newer: str) -> bool:
+    """Whether commit ``older`` is reachable from ``newer`` (False if it no longer exists)."""
+    argv = ["git", "merge-base", "--is-ancestor", "--end-of-options", older, newer]
+    return proc.run(argv, cwd=top, check=False).returncode == 0
+
+
+def first_parent_steps(top: Path, older: str, newer: str) -> list[str] | None:
+    """Commits after ``older`` on ``newer``'s first-parent chain, newest first.
+
+    None when ``older`` is not on that chain (not an ancestor, or reached only through a
+    merge's second parent).
+    """
+    if older == newer:
+        return []
+    if not is_ancestor(top, older, newer):
+        return None
+    argv = ["git", "rev-list", "--first-parent", "--parents", "--end-of-options", newer, f"^{older}"]
+    lines = proc.output(argv, cwd=top).split("\n")
+    rows = [line.split() for line in lines if line]
+    if not rows or len(rows[-1]) < 2 or rows[-1][1] != older:
+        return None
+    return [row[0] for row in rows]
+
+
+def last_commit_before(top: Path, tip: str, epoch: int) -> str | None:
+    """The newest commit on ``tip``'s first-parent chain committed at or before ``epoch``."""
+    if epoch < 0:
+        return None  # Git's dates start in 1970
+    # "@N +0000": Git reads a bare "@N" below 100000000 (1973) as something else than a time.
+    argv = ["git", "rev-list", "--first-parent", "-1", f"--before=@{epoch} +0000", "--end-of-options", tip]
+    try:
+        out = proc.output(argv, cwd=top).strip()
+    except ExternalCommandError:
+        return None
+    return out or None
+
+
+def root_commit_date(top: Path, tip: str) -> str:
+    """The commit date (ISO 8601) of the first commit on ``tip``'s first-parent chain."""
+    argv = ["git", "log", "--first-parent", "--max-parents=0", "--format=%cI", "--end-of-options", tip]
+    lines = proc.output(argv, cwd=top).split()
+    return lines[-1] if lines else ""
+
+
+def commit_date(top: Path, rev: str) -> str:
+    """The commit date (ISO 8601, committer's time zone) of ``rev``."""
+    return proc.output(["git", "log", "-1", "--format=%cI", "--end-of-options", rev], cwd=top).strip()
+
+
+# --- writes, through plumbing only ---------------------------------------------------------
+
+
+def commit_file(top: Path, *, parent: str, path: str, content: bytes, message: str) -> str:
+    """A new commit whose parent is ``parent`` and whose only change is ``path`` := ``content``.
+
+    The commit is not on any branch yet; returns its id.
+    """
+    with tempfile.TemporaryDirectory(prefix="modelreg-index-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        _git_text(top, "read-tree", parent, env=env)
+        blob = _git_text(top, "hash-object", "-w", "--stdin", stdin=content)
+        _git_text(top, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+        tree = _git_text(top, "write-tree", env=env)
+    return _git_text(top, "commit-tree", tree, "-p", parent, "-F", "-", stdin=message.encode())
+
+
+def check_branch_name(top: Path, name: str) -> str:
+    """``name`` if Git accepts it as a new branch name; InvalidInputError if not."""
+    ok = not name.startswith("-") and (
+        proc.run(["git", "check-ref-format", f"refs/heads/{name}"], cwd=top, check=False).returncode == 0
+    )
+    if not ok:
+        raise InvalidInputError(f"invalid branch name {name!r}; pick another with --branch")
+    return name
+
+
+def branch_exists(top: Path, name: str) -> bool:
+    ref = f"refs/heads/{name}"
+    return proc.run(["git", "rev-parse", "--verify", "--quiet", ref], cwd=top, check=False).returncode == 0
+
+
+def create_branch(top: Path, name: str, commit: str) -> None:
+    """Point new branch ``name`` at ``commit``; fails if the branch exists (no overwrite)."""
+    _git_text(top, "update-ref", "-m", "modelreg: create branch", f"refs/heads/{name}", commit, "")
+
+
+def delete_branch(top: Path, name: str, commit: str) -> None:
+    """Delete branch ``name`` if it still points at ``commit``."""
+    proc.run(["git", "update-ref", "-d", f"refs/heads/{name}", commit], cwd=top, check=False)
+
+
+def push_branch(top: Path, remote: str, name: str, *, secret: str | None = None) -> None:
+    """Push branch ``name`` to ``remote`` (new branch only: no force)."""
+    try:
+        _git_text(top, "push", "--quiet", "--", remote, f"refs/heads/{name}:refs/heads/{name}")
+    except ExternalCommandError as e:
+        reason = hide_credentials(e.stderr.strip().splitlines()[-1] if e.stderr.strip() else "", secret)
+        raise ModelregError(f"could not push {name} to {remote}: {reason or 'git push failed'}") from None
+
+
+def delete_remote_branch(top: Path, remote: str, name: str) -> None:
+    """Best effort: remove branch ``name`` from ``remote`` again."""
+    proc.run(["git", "push", "--quiet", "--", remote, f":refs/heads/{name}"], cwd=top, check=False)
+
+
+def hide_credentials(text: str, secret: str | None = None) -> str:
+    """``text`` without user:password parts of URLs, and without ``secret``."""
+    text = re.sub(r"://[^/@\s]+@", "://***@", text)
+    return text.replace(secret, "***") if secret else text

@@ -213,13 +213,8 @@ def _by_location(found: Located) -> Located:
     return sorted(found, key=lambda item: [str(x) for x in item[0]])
 
 
-def schema_problems(kind: str, data: Any) -> Located:
-    """Every way ``data`` breaks the schema of ``kind``: (location, message), by location."""
-    return check(kind, data)[0]
-
-
 def parse(kind: str, data: Any) -> Any:
-    """``data`` as the typed object of ``kind`` (call after schema_problems found nothing)."""
+    """``data`` as the typed object of ``kind`` (call after ``check`` found nothing)."""
     return _adapter(kind).validate_python(data)
 
 

@@ -80,10 +80,6 @@ def check_no_symlinks(top: Path, rel: str) -> None:
             )
 
 
-def model_dir(name: str) -> str:
-    return f"{MODELS_DIR}/{name}"
-
-
 def facts_path(name: str) -> str:
     return f"{MODELS_DIR}/{name}/model.yaml"
 

@@ -79,10 +79,6 @@ def core(text: str) -> Version | None:
     return Version(v.major, v.minor, v.patch, v.prerelease) if v else None
 
 
-def is_valid(text: str) -> bool:
-    return parse(text) is not None
-
-
 def sort_key(text: str) -> tuple[int, Version | str]:
     """Sort key for version strings: valid versions by precedence, anything else after them."""
     v = parse(text)

@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from modelreg.adapters import gitlog
+from modelreg.adapters import git
 from modelreg.domain.errors import DocumentError
 from modelreg.domain.layout import MODELS_DIR, REGISTRY_FILE, classify
 from modelreg.domain.models import RegistryConfig
@@ -103,7 +103,7 @@ def pr_number(subject: str) -> int | None:
 class Reader:
     """Turns log commits into records, reading each needed blob once through one cat-file."""
 
-    def __init__(self, blobs: gitlog.BlobReader, registry_blob: str | None) -> None:
+    def __init__(self, blobs: git.BlobReader, registry_blob: str | None) -> None:
         self._blobs = blobs
         self._parsed: dict[str, Any] = {}
         self._raw: dict[str, bytes] = {}
@@ -123,7 +123,7 @@ class Reader:
             self._policy = (self.registry_blob, config)
         return self._policy[1]
 
-    def record(self, entry: gitlog.LogCommit) -> CommitRecord:
+    def record(self, entry: git.LogCommit) -> CommitRecord:
         self._prefetch(entry)
         record = CommitRecord(commit=self._commit_info(entry))
         for change in entry.changes:
@@ -133,7 +133,7 @@ class Reader:
         record.changes.extend(self._model_changes(entry.changes))
         return record
 
-    def _prefetch(self, entry: gitlog.LogCommit) -> None:
+    def _prefetch(self, entry: git.LogCommit) -> None:
         """Every blob this commit needs (and its merged-in trailers) in one round trip."""
         wanted = []
         for change in entry.changes:
@@ -149,11 +149,11 @@ class Reader:
             wanted += entry.parents[1:2]
         self._raw = self._blobs.read(wanted)
 
-    def _commit_info(self, entry: gitlog.LogCommit) -> CommitInfo:
+    def _commit_info(self, entry: git.LogCommit) -> CommitInfo:
         subject = entry.message.strip().split("\n", 1)[0]
-        found = gitlog.trailers(entry.message)
+        found = git.trailers(entry.message)
         if len(entry.parents) > 1 and entry.parents[1] in self._raw:
-            merged = gitlog.trailers(gitlog.message_of(self._raw[entry.parents[1]]))
+            merged = git.trailers(git.message_of(self._raw[entry.parents[1]]))
             found = {**{k: v for k, v in merged.items() if k.startswith(TRAILER_PREFIX)}, **found}
         return CommitInfo(
             sha=entry.sha,
@@ -171,7 +171,7 @@ class Reader:
 
     def _load(self, blob: str, path: str) -> Any:
         """The parsed YAML of ``blob`` (None when absent); DocumentError when it does not parse."""
-        if blob == gitlog.NULL_BLOB:
+        if blob == git.NULL_BLOB:
             return None
         if blob not in self._parsed:
             from modelreg.documents import yamlio  # only a cold read parses YAML
@@ -188,7 +188,7 @@ class Reader:
             raise value
         return value
 
-    def _policy_changes(self, change: gitlog.FileChange) -> list[Change]:
+    def _policy_changes(self, change: git.FileChange) -> list[Change]:
         try:
             old = self._load(change.old_blob, REGISTRY_FILE)
             new = self._load(change.new_blob, REGISTRY_FILE)
@@ -197,7 +197,7 @@ class Reader:
         detail = "created" if change.status == "A" else _describe_diff(old, new) or "reformatted"
         return [Change(kind="policy_changed", detail=detail)]
 
-    def _model_changes(self, changes: list[gitlog.FileChange]) -> list[Change]:
+    def _model_changes(self, changes: list[git.FileChange]) -> list[Change]:
         found: list[Change] = []
         added, deleted = _manifests(changes, "A"), _manifests(changes, "D")
         new_models = {model for model, _ in added}
@@ -215,7 +215,7 @@ class Reader:
                 found.append(_violation(*version, f"artifact pointer {change.path} {verb} after registering"))
         return found
 
-    def _manifest_change(self, change: gitlog.FileChange, model: str, version: str) -> list[Change]:
+    def _manifest_change(self, change: git.FileChange, model: str, version: str) -> list[Change]:
         if change.status == "A":
             return [Change(kind="registered", model=model, version=version)]
         if change.status == "D":
@@ -235,7 +235,7 @@ class Reader:
         ]
 
     def _stage_changes(
-        self, change: gitlog.FileChange, model: str, deleted: set[tuple[str, str]]
+        self, change: git.FileChange, model: str, deleted: set[tuple[str, str]]
     ) -> list[Change]:
         try:
             old = _placement(self._load(change.old_blob, change.path))
@@ -266,7 +266,7 @@ class Reader:
                 )
         return found
 
-    def _facts_change(self, change: gitlog.FileChange, model: str) -> list[Change]:
+    def _facts_change(self, change: git.FileChange, model: str) -> list[Change]:
         if change.status == "D":
             return [Change(kind="model_updated", model=model, detail="model.yaml deleted")]
         try:
@@ -281,7 +281,7 @@ class Reader:
 _ORDER = {"manifest": 0, "stages": 1, "facts": 2, "pointer": 3}
 
 
-def _manifests(changes: list[gitlog.FileChange], status: str) -> set[tuple[str, str]]:
+def _manifests(changes: list[git.FileChange], status: str) -> set[tuple[str, str]]:
     """(model, version) of the manifests ``changes`` add (A) or delete (D)."""
     found = set()
     for change in changes:
@@ -292,7 +292,7 @@ def _manifests(changes: list[gitlog.FileChange], status: str) -> set[tuple[str, 
 
 
 def _has_modelreg_trailers(message: str) -> bool:
-    return any(k.startswith(TRAILER_PREFIX) for k in gitlog.trailers(message))
+    return any(k.startswith(TRAILER_PREFIX) for k in git.trailers(message))
 
 
 def _violation(model: str, version: str, detail: str) -> Change:
@@ -367,9 +367,9 @@ def iter_records(
     computed by commit id: they are reused, not read again.
     """
     known = known if known is not None else {}
-    with gitlog.BlobReader(top) as blobs:
+    with git.BlobReader(top) as blobs:
         reader = Reader(blobs, registry_blob)
-        for entry in gitlog.first_parent_log(top, tip, HISTORY_PATHS, exclude=exclude):
+        for entry in git.first_parent_log(top, tip, HISTORY_PATHS, exclude=exclude):
             record = known.get(entry.sha) or reader.record(entry)
             if record.registry_blob:
                 reader.registry_blob = record.registry_blob

@@ -24,7 +24,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from modelreg import store
-from modelreg.adapters import gitlog
+from modelreg.adapters import git
 from modelreg.history.engine import CommitRecord, Warn, iter_records
 
 KIND = "history"  # the store's kind of value
@@ -61,7 +61,7 @@ def records(
     The cache follows HEAD; an older commit on HEAD's chain is answered from it, any other
     tip is read afresh (reusing the records of commits it shares with HEAD).
     """
-    head = gitlog.head_commit(top)
+    head = git.head_commit(top)
     try:
         return _records(top, head, tip, warn, model)
     except ValidationError:  # a line that does not read back: rebuild, quietly
@@ -71,7 +71,7 @@ def records(
 def records_since(top: Path, since: str, *, warn: Warn = stderr_warning) -> list[CommitRecord] | None:
     """The records of HEAD's first-parent chain newer than commit ``since``, oldest first;
     None when ``since`` is not on that chain."""
-    head = gitlog.head_commit(top)
+    head = git.head_commit(top)
     try:
         lines = _head_kept(top, head, warn).lines
         at = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].startswith(since)), None)
@@ -86,7 +86,7 @@ def _records(
     kept = _head_kept(top, head, warn, fresh=fresh)
     lines = kept.lines
     if tip is not None and tip != head:
-        dropped = gitlog.first_parent_steps(top, tip, head)
+        dropped = git.first_parent_steps(top, tip, head)
         if dropped is None:
             found = list(iter_records(top, tip, known=_Known(lines)))
             return [r for r in found if model is None or any(c.model == model for c in r.changes)]
@@ -124,7 +124,7 @@ def _head_kept(top: Path, head: str, warn: Warn, *, fresh: bool = False) -> Kept
     if kept is not None and kept.head == head:
         return kept
     lines: list[str] | None = None
-    if kept is not None and gitlog.first_parent_steps(top, kept.head, head) is not None:
+    if kept is not None and git.first_parent_steps(top, kept.head, head) is not None:
         added = iter_records(top, head, exclude=kept.head, registry_blob=kept.registry_blob())
         lines = kept.lines + [_line(r) for r in added]
     elif kept is not None:
@@ -132,20 +132,20 @@ def _head_kept(top: Path, head: str, warn: Warn, *, fresh: bool = False) -> Kept
     if lines is None:
         found = iter_records(top, head, known=_Known(kept.lines if kept else []))
         lines = [_line(r) for r in found]  # one record at a time: 40,000 of them take 150 MB
-    kept = Kept(head=head, branch=gitlog.current_branch(top), lines=lines)
+    kept = Kept(head=head, branch=git.current_branch(top), lines=lines)
     _save(top, kept)
     return kept
 
 
 def _after_rewrite(top: Path, kept: Kept, head: str, warn: Warn) -> list[str] | None:
     """Warn when the cached branch lost its head; serve HEAD from the cache if it is on its chain."""
-    branch = gitlog.current_branch(top)
-    if branch is not None and branch == kept.branch and not gitlog.is_ancestor(top, kept.head, head):
+    branch = git.current_branch(top)
+    if branch is not None and branch == kept.branch and not git.is_ancestor(top, kept.head, head):
         warn(
             f"the history of {branch} was rewritten: the cached head {kept.head[:8]} is no longer "
             "an ancestor of HEAD; rebuilding the history cache"
         )
-    dropped = gitlog.first_parent_steps(top, head, kept.head)
+    dropped = git.first_parent_steps(top, head, kept.head)
     if dropped is None:
         return None
     gone = set(dropped)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from modelreg.adapters import git, gitlog
+from modelreg.adapters import git
 from modelreg.domain.dates import DATE_FORMS, checked_date, parse_date
 from modelreg.domain.errors import InvalidInputError
 from modelreg.domain.models import ModelVersion
@@ -41,19 +41,19 @@ def resolve(top: Path, at: str) -> Moment:
                 f"--at {at!r} is neither a revision (commit, branch, tag) nor a date ({DATE_FORMS})"
             ) from e
         return Moment(requested=at, commit=sha, commit_date=_date_of(top, sha))
-    head = gitlog.head_commit(top)
+    head = git.head_commit(top)
     note = None
     if moment > datetime.now(timezone.utc):
         note = f"{at} is in the future; answering as of now"
-    found = gitlog.last_commit_before(top, head, int(moment.timestamp()))
+    found = git.last_commit_before(top, head, int(moment.timestamp()))
     if found is None:
-        first = gitlog.root_commit_date(top, head)
+        first = git.root_commit_date(top, head)
         raise InvalidInputError(f"no commit at or before {at}: the history begins {first}; pick a later date")
     return Moment(requested=at, commit=found, commit_date=_date_of(top, found), date=moment, note=note)
 
 
 def _date_of(top: Path, sha: str) -> datetime:
-    return datetime.fromisoformat(gitlog.commit_date(top, sha))
+    return datetime.fromisoformat(git.commit_date(top, sha))
 
 
 class VersionAsOf(BaseModel):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, SecretStr
 
-from modelreg.adapters import git, github, gitwrite
+from modelreg.adapters import git, github
 from modelreg.adapters.github import GitHubRepo, PullRequest
 from modelreg.documents import stagesfile
 from modelreg.domain import faults
@@ -82,7 +82,7 @@ def promote(
     """Carry out ``request`` in the repository at ``path``: all of it, or nothing."""
     plan = make_plan(Path(path), request)
     faults.point("promote:planned")
-    commit = gitwrite.commit_file(
+    commit = git.commit_file(
         plan.top,
         parent=plan.base_commit,
         path=stages_path(plan.move.name),
@@ -121,21 +121,21 @@ def _publish(
     pushed = False
     try:
         journal.note(branch=plan.branch, commit=commit)
-        gitwrite.create_branch(plan.top, plan.branch, commit)
+        git.create_branch(plan.top, plan.branch, commit)
         say(f"created branch {plan.branch} from {plan.base}")
         faults.point("promote:branched")
         if request.push:
             say(f"pushing {plan.branch} to {REMOTE}")
             journal.note(remote=REMOTE)
-            gitwrite.push_branch(plan.top, REMOTE, plan.branch, secret=token)
+            git.push_branch(plan.top, REMOTE, plan.branch, secret=token)
             pushed = True
             faults.point("promote:pushed")
         pr = _open_pr(plan, request, token) if plan.open_pr else None
         journal.note(done=True)
     except BaseException:
         if pushed:
-            gitwrite.delete_remote_branch(plan.top, REMOTE, plan.branch)
-        gitwrite.delete_branch(plan.top, plan.branch, commit)
+            git.delete_remote_branch(plan.top, REMOTE, plan.branch)
+        git.delete_branch(plan.top, plan.branch, commit)
         say(f"removed branch {plan.branch} again")
         raise
     faults.point("promote:done")  # the whole change is made: a kill here leaves it
@@ -224,8 +224,8 @@ def violations(
 
 
 def _new_branch(top: Path, name: str) -> str:
-    gitwrite.check_branch_name(top, name)
-    if gitwrite.branch_exists(top, name):
+    git.check_branch_name(top, name)
+    if git.branch_exists(top, name):
         raise InvalidInputError(f"branch {name} already exists; delete it or name another with --branch")
     return name
 
@@ -244,7 +244,7 @@ def _forge(top: Path, request: PromoteRequest) -> tuple[GitHubRepo | None, bool]
         raise InvalidInputError("opening a pull request needs GITHUB_TOKEN or GH_TOKEN; or pass --no-pr")
     forge = github.parse_remote_url(url) if url else None
     if open_pr and forge is None:
-        shown = gitwrite.hide_credentials(url or "")
+        shown = git.hide_credentials(url or "")
         raise InvalidInputError(
             f"cannot tell the GitHub repository from {REMOTE}'s URL {shown}; pass --no-pr and open it by hand"
         )

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from modelreg import store
-from modelreg.adapters import gitlog
+from modelreg.adapters import git
 from modelreg.domain import refs
 from modelreg.domain.escape import csv_cell, terminal
 from modelreg.history.query import Query, check_known
@@ -246,7 +246,7 @@ def kept_table(top: Path, query: Query, *, warn: Warn | None = None) -> str:
     kept as printed, so asking for all of it reads one file and prints it."""
     if query.model is not None:
         refs.check_name(query.model)
-    head = gitlog.head_commit(top)
+    head = git.head_commit(top)
     found = _kept(top)
     if found is not None and found[0] == head and query == Query():
         return found[1].partition("\n")[2]

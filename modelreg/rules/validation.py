@@ -18,7 +18,7 @@ from modelreg.domain.layout import (
     stages_path,
     unsafe_path,
 )
-from modelreg.domain.models import Manifest, RegistryConfig
+from modelreg.domain.models import RegistryConfig
 from modelreg.rules import dvcconfig, policy
 
 
@@ -249,11 +249,6 @@ def _check_parents(snap: Snapshot, name: str, version: str, parents: list[str]) 
                 rule="lineage",
                 location=where,
             )
-
-
-def lineage_cycles(manifests: dict[tuple[str, str], Manifest]) -> list[list[tuple[str, str]]]:
-    """Every cycle through ``lineage.parents``, each as the versions along it."""
-    return _cycles({key: [p.ref for p in m.lineage.parents] for key, m in manifests.items()})
 
 
 def _cycles(parents: dict[tuple[str, str], list[str]]) -> list[list[tuple[str, str]]]:
