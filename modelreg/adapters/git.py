@@ -222,7 +222,7 @@ def read_blobs(top: Path, blobs: list[str]) -> dict[str, bytes]:
 
 
 @dataclass(frozen=True)
-class Change:
+class ChangedFile:
     status: str  # A, M, D, R (renamed), C, T
     path: str
     old_path: str | None = None
@@ -230,7 +230,7 @@ class Change:
 
 def changed_files(
     top: Path, base: str, head_rev: str, paths: list[str], *, renames: bool = True
-) -> list[Change]:
+) -> list[ChangedFile]:
     """Files under ``paths`` that differ between commits ``base`` and ``head_rev``; without
     ``renames``, a renamed file is its deletion and its addition."""
     pairing = "-M" if renames else "--no-renames"
@@ -241,10 +241,10 @@ def changed_files(
     while i < len(fields) and fields[i]:
         status = fields[i]
         if status[0] in "RC":
-            changes.append(Change(status[0], fields[i + 2], fields[i + 1]))
+            changes.append(ChangedFile(status[0], fields[i + 2], fields[i + 1]))
             i += 3
         else:
-            changes.append(Change(status[0], fields[i + 1]))
+            changes.append(ChangedFile(status[0], fields[i + 1]))
             i += 2
     return changes
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from modelreg.adapters import proc
 from modelreg.documents import schemas
@@ -35,6 +35,7 @@ from modelreg.domain.layout import (
     stages_path,
 )
 from modelreg.domain.models import Manifest, ModelFacts, RegistryConfig, default_config
+from modelreg.domain.problems import Problem
 from modelreg.store import Store, encode, is_plain, store_for
 from modelreg.store.memo import FileMemo
 
@@ -46,23 +47,6 @@ _DOCUMENT_KINDS = {"facts", "manifest", "stages", "misnamed"}
 
 K = TypeVar("K")
 V = TypeVar("V")
-
-
-class Problem(BaseModel):
-    """One thing wrong with the registry: where, and what."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    file: str
-    line: int | None = None
-    message: str
-    rule: str = "schema"
-
-    def __str__(self) -> str:
-        from modelreg.domain.escape import terminal
-
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return terminal(f"{where}: {self.message}")
 
 
 class VersionSummary(NamedTuple):

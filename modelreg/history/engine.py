@@ -57,7 +57,7 @@ class CommitInfo(BaseModel):
         return self.sha[:8]
 
 
-class Change(BaseModel):
+class EventChange(BaseModel):
     """What one event changed; ``Event`` adds the commit that changed it."""
 
     model_config = ConfigDict(populate_by_name=True, defer_build=True)
@@ -71,7 +71,7 @@ class Change(BaseModel):
     detail: str = ""
 
 
-class Event(Change):
+class Event(EventChange):
     """One entry of the audit trail."""
 
     commit: CommitInfo
@@ -87,7 +87,7 @@ class CommitRecord(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
     commit: CommitInfo
-    changes: list[Change] = []
+    changes: list[EventChange] = []
     registry_blob: str | None = None  # set when the commit changed registry.yaml
 
     def events(self) -> list[Event]:
@@ -188,17 +188,17 @@ class Reader:
             raise value
         return value
 
-    def _policy_changes(self, change: git.FileChange) -> list[Change]:
+    def _policy_changes(self, change: git.FileChange) -> list[EventChange]:
         try:
             old = self._load(change.old_blob, REGISTRY_FILE)
             new = self._load(change.new_blob, REGISTRY_FILE)
         except DocumentError as e:
-            return [Change(kind="violation", rule="yaml", detail=str(e))]
+            return [EventChange(kind="violation", rule="yaml", detail=str(e))]
         detail = "created" if change.status == "A" else _describe_diff(old, new) or "reformatted"
-        return [Change(kind="policy_changed", detail=detail)]
+        return [EventChange(kind="policy_changed", detail=detail)]
 
-    def _model_changes(self, changes: list[git.FileChange]) -> list[Change]:
-        found: list[Change] = []
+    def _model_changes(self, changes: list[git.FileChange]) -> list[EventChange]:
+        found: list[EventChange] = []
         added, deleted = _manifests(changes, "A"), _manifests(changes, "D")
         new_models = {model for model, _ in added}
         for change in sorted(changes, key=lambda c: (_ORDER.get(classify(c.path).kind, 9), c.path)):
@@ -215,9 +215,9 @@ class Reader:
                 found.append(_violation(*version, f"artifact pointer {change.path} {verb} after registering"))
         return found
 
-    def _manifest_change(self, change: git.FileChange, model: str, version: str) -> list[Change]:
+    def _manifest_change(self, change: git.FileChange, model: str, version: str) -> list[EventChange]:
         if change.status == "A":
-            return [Change(kind="registered", model=model, version=version)]
+            return [EventChange(kind="registered", model=model, version=version)]
         if change.status == "D":
             return [_violation(model, version, f"manifest {change.path} deleted")]
         try:
@@ -230,18 +230,18 @@ class Reader:
             edited = _describe_diff(old, new) or "formatting"
             return [_violation(model, version, f"manifest edited in place: {edited}")]
         return [
-            Change(kind="evaluation_added", model=model, version=version, detail=_evaluation_text(e))
+            EventChange(kind="evaluation_added", model=model, version=version, detail=_evaluation_text(e))
             for e in appended
         ]
 
     def _stage_changes(
         self, change: git.FileChange, model: str, deleted: set[tuple[str, str]]
-    ) -> list[Change]:
+    ) -> list[EventChange]:
         try:
             old = _placement(self._load(change.old_blob, change.path))
             new = _placement(self._load(change.new_blob, change.path))
         except DocumentError as e:
-            return [Change(kind="violation", model=model, rule="yaml", detail=str(e))]
+            return [EventChange(kind="violation", model=model, rule="yaml", detail=str(e))]
         config = self.policy
         initial = config.initial_stage if config else DEFAULT_INITIAL_STAGE
         found = []
@@ -250,13 +250,15 @@ class Reader:
             if source == target or (target == initial and (model, version) in deleted):
                 continue
             found.append(
-                Change(kind="stage_changed", model=model, version=version, from_stage=source, to_stage=target)
+                EventChange(
+                    kind="stage_changed", model=model, version=version, from_stage=source, to_stage=target
+                )
             )
             move = Move(name=model, version=version, from_stage=source, to_stage=target)
             refused = transition_violation(config, move) if config else None
             if refused:
                 found.append(
-                    Change(
+                    EventChange(
                         kind="violation",
                         model=model,
                         version=version,
@@ -266,16 +268,16 @@ class Reader:
                 )
         return found
 
-    def _facts_change(self, change: git.FileChange, model: str) -> list[Change]:
+    def _facts_change(self, change: git.FileChange, model: str) -> list[EventChange]:
         if change.status == "D":
-            return [Change(kind="model_updated", model=model, detail="model.yaml deleted")]
+            return [EventChange(kind="model_updated", model=model, detail="model.yaml deleted")]
         try:
             old = self._load(change.old_blob, change.path)
             new = self._load(change.new_blob, change.path)
         except DocumentError as e:
-            return [Change(kind="violation", model=model, rule="yaml", detail=str(e))]
+            return [EventChange(kind="violation", model=model, rule="yaml", detail=str(e))]
         detail = "created" if change.status == "A" else _describe_diff(old, new) or "reformatted"
-        return [Change(kind="model_updated", model=model, detail=detail)]
+        return [EventChange(kind="model_updated", model=model, detail=detail)]
 
 
 _ORDER = {"manifest": 0, "stages": 1, "facts": 2, "pointer": 3}
@@ -295,8 +297,8 @@ def _has_modelreg_trailers(message: str) -> bool:
     return any(k.startswith(TRAILER_PREFIX) for k in git.trailers(message))
 
 
-def _violation(model: str, version: str, detail: str) -> Change:
-    return Change(kind="violation", model=model, version=version, rule="write-once", detail=detail)
+def _violation(model: str, version: str, detail: str) -> EventChange:
+    return EventChange(kind="violation", model=model, version=version, rule="write-once", detail=detail)
 
 
 def _version_key(version: str) -> Any:

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from modelreg.adapters import git
-from modelreg.adapters.git import Change
+from modelreg.adapters.git import ChangedFile
 from modelreg.documents import snapshot, yamlio
-from modelreg.documents.snapshot import Problem, Snapshot
+from modelreg.documents.snapshot import Snapshot
 from modelreg.documents.tree import GitTree
 from modelreg.domain import semver
 from modelreg.domain.errors import DocumentError, InvalidInputError
@@ -31,6 +31,7 @@ from modelreg.domain.layout import (
     stages_path,
 )
 from modelreg.domain.models import RegistryConfig
+from modelreg.domain.problems import Problem
 from modelreg.history import audit
 from modelreg.history.tenures import earned_stages
 from modelreg.operations import codeowners
@@ -195,7 +196,7 @@ def _restaged(
 # --- write-once: a registered version is its whole folder, forever -------------------------------
 
 
-def write_once(before: Snapshot, after: Snapshot, changed: list[Change]) -> list[Problem]:
+def write_once(before: Snapshot, after: Snapshot, changed: list[ChangedFile]) -> list[Problem]:
     """Nothing of a version registered at the base changes, appears or disappears: its manifest
     (appending to ``evaluations`` is the one allowed change) and every path under
     ``models/NAME/VERSION/``. ``changed`` lists the change's files without rename pairing."""
@@ -223,7 +224,7 @@ def write_once(before: Snapshot, after: Snapshot, changed: list[Change]) -> list
     return found
 
 
-def _gone_manifest(change: Change, ref: str) -> Problem:
+def _gone_manifest(change: ChangedFile, ref: str) -> Problem:
     if change.status == "D":
         message = (
             f"registered version {ref} was deleted; a version is never removed: "
@@ -263,7 +264,7 @@ def changed_fields(old_raw: bytes | None, new_raw: bytes | None, path: str) -> l
 
 
 def collisions(
-    tip: GitTree, before: Snapshot, after: Snapshot, changed: list[Change], *, base: str
+    tip: GitTree, before: Snapshot, after: Snapshot, changed: list[ChangedFile], *, base: str
 ) -> list[Problem]:
     """New versions that the base also registered after ``head`` forked from it."""
     on_tip: dict[tuple[str, semver.Version], str] = {}
@@ -296,7 +297,7 @@ def judge_models(
     config: RegistryConfig | None,
     before: Snapshot,
     after: Snapshot,
-    changed: list[Change],
+    changed: list[ChangedFile],
     *,
     earned: Callable[[str], set[tuple[str, str, str]]] | None = None,
 ) -> tuple[list[ModelChange], list[Problem]]:

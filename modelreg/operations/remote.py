@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from modelreg.adapters import dvc
-from modelreg.documents.snapshot import Problem
 from modelreg.domain.models import Artifact, ModelVersion
+from modelreg.domain.problems import Problem
 from modelreg.operations import artifacts
 from modelreg.queries.catalog import Catalog
 

@@ -10,12 +10,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from modelreg.adapters import git
 from modelreg.documents import snapshot
-from modelreg.documents.snapshot import Problem, Snapshot, VersionSummary
+from modelreg.documents.snapshot import Snapshot, VersionSummary
 from modelreg.documents.tree import GitTree, Tree, WorkTree
 from modelreg.domain import refs, semver
 from modelreg.domain.errors import DocumentError, NotARegistryError, NotFoundError
 from modelreg.domain.layout import JOURNAL_FILE, REGISTRY_FILE
 from modelreg.domain.models import ModelSummary, ModelVersion, RegistryConfig
+from modelreg.domain.problems import Problem
 from modelreg.rules import dvcconfig, policy
 from modelreg.rules import validation as rules
 

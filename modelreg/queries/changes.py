@@ -8,8 +8,9 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from modelreg.documents.snapshot import Problem, Snapshot
+from modelreg.documents.snapshot import Snapshot
 from modelreg.domain.models import Manifest, RegistryConfig
+from modelreg.domain.problems import Problem
 from modelreg.queries import lineage
 from modelreg.queries.lineage import LineageGraph
 from modelreg.rules import policy
@@ -27,7 +28,7 @@ class MetricRow(BaseModel):
     verdict: str | None = None  # better | worse | same, by the metric's goal; None without one
 
 
-class Comparison(BaseModel):
+class CandidateComparison(BaseModel):
     """A version entering a stage (or newly registered) beside the version it is measured against."""
 
     model: str
@@ -50,7 +51,7 @@ class ModelChange(BaseModel):
     model: str
     registered: list[str] = []
     moves: list[Move] = []
-    comparisons: list[Comparison] = []
+    comparisons: list[CandidateComparison] = []
 
 
 def metric_rows(config: RegistryConfig, candidate: Manifest, other: Manifest | None) -> list[MetricRow]:
@@ -74,8 +75,8 @@ def _comparison(
     from_stage: str | None,
     to_stage: str,
     role: str,
-) -> Comparison:
-    return Comparison(
+) -> CandidateComparison:
+    return CandidateComparison(
         model=candidate.name,
         version=candidate.version,
         from_stage=from_stage,

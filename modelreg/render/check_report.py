@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from typing import TextIO
 
-from modelreg.documents.snapshot import Problem
 from modelreg.domain.escape import (
     html,
     markdown_code,
@@ -16,7 +15,8 @@ from modelreg.domain.escape import (
     workflow_command_property,
 )
 from modelreg.domain.numbers import number
-from modelreg.queries.changes import CheckReport, Comparison, MetricRow, ModelChange
+from modelreg.domain.problems import Problem
+from modelreg.queries.changes import CandidateComparison, CheckReport, MetricRow, ModelChange
 from modelreg.queries.lineage import LineageGraph
 from modelreg.rules.policy import Move
 
@@ -58,7 +58,7 @@ def check_markdown(report: CheckReport) -> str:
     return "\n".join(lines)
 
 
-def _md_comparison(c: Comparison) -> str:
+def _md_comparison(c: CandidateComparison) -> str:
     head = f"**{_md(f'{c.model}@{c.version}')}**: "
     if c.from_stage is None:
         head += "newly registered"
@@ -92,7 +92,7 @@ def _md_lineage(graph: LineageGraph) -> str:
     return f"{title}\n\n```mermaid\n{chart.getvalue()}```\n</details>\n"
 
 
-def _md_table(c: Comparison) -> str:
+def _md_table(c: CandidateComparison) -> str:
     if c.against is None:
         rows = ["| metric | " + _md(c.version) + " |", "| --- | ---: |"]
         rows += [f"| {_md(r.metric)} | {_value(r.candidate)} |" for r in c.metrics]
@@ -164,7 +164,7 @@ def change_lines(change: ModelChange) -> list[str]:
     return lines
 
 
-def _text_detail(c: Comparison | None) -> str:
+def _text_detail(c: CandidateComparison | None) -> str:
     if c is None or c.against is None:
         return ""
     deltas = [f"{r.metric} {delta_text(r)}" for r in c.metrics if r.delta is not None]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 from modelreg.adapters import git
-from modelreg.documents.snapshot import Problem
 from modelreg.documents.tree import GitTree, Tree, WorkTree
 from modelreg.domain.errors import InvalidInputError
+from modelreg.domain.problems import Problem
 
 DVC_CONFIG = ".dvc/config"
 DVC_LOCAL_CONFIG = ".dvc/config.local"

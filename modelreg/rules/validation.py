@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from modelreg.documents.snapshot import Problem, Snapshot, VersionFacts
+from modelreg.documents.snapshot import Snapshot, VersionFacts
 from modelreg.documents.tree import WorkTree
 from modelreg.domain import naming, refs, semver
 from modelreg.domain.errors import DocumentError, InvalidInputError
@@ -19,6 +19,7 @@ from modelreg.domain.layout import (
     unsafe_path,
 )
 from modelreg.domain.models import RegistryConfig
+from modelreg.domain.problems import Problem
 from modelreg.rules import dvcconfig, policy
 
 
