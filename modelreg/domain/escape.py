@@ -53,11 +53,17 @@ def _no_mentions(text: str) -> str:
     return _MENTION.sub(_NO_PING, text) if "@" in text else text
 
 
+# An underscore inside a word (latency_ms) is literal in CommonMark; one at a word's edge may
+# open or close emphasis (_0_), so only that one is escaped.
+_EMPHASIS_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+
+
 def markdown_text(text: str) -> str:
     """``text`` as literal inline Markdown: one line, safe in a table cell, a list item or a
     heading. Markdown punctuation is backslash-escaped, ``& < >`` become entities (so no raw
     HTML and no entity that decodes to a control), and ``@mentions`` ping nobody."""
     text = _MARKDOWN_PUNCTUATION.sub(r"\\\1", terminal(text))
+    text = _EMPHASIS_UNDERSCORE.sub(r"\\_", text)
     text = re.sub("[&<>]", lambda m: _HTML_ENTITIES[m.group()], text)
     return _no_mentions(text)
 
