@@ -21,7 +21,8 @@ entered by a legitimate move that landed on main (the initial stage never counts
 stage over the base's max_versions; (c) registered versions' manifests unchanged but for
 appended evaluations, and their folders' Git trees identical; (d) with the base's
 check.remote, every version in a non-initial stage and every new version has all its objects
-in the remote; (e) new versions' pointers and folder listings name only safe paths.
+in the remote; (e) new versions' pointers name only safe paths, and so do their folder
+listings when the base asks for remote checks (only then does check read the remote).
 
 The converse: branches made by modelreg's own ``promote`` of a move the oracle allows are
 always accepted (a gate that refuses everything fails here).
