@@ -9,6 +9,7 @@ from typing import Any
 from history_repo import Built
 from stored import plant, store_path, value
 
+from modelreg import store
 from modelreg.history import audit
 from modelreg.history import records as history_cache
 
@@ -18,15 +19,20 @@ def kept(built: Built) -> str | None:
 
 
 def write_cache(built: Built, header: dict[str, Any], lines: list[list[Any]]) -> None:
-    body = "\n".join(f"{a}\t{b}\t{json.dumps(m)}\t{json.dumps(r)}" for a, b, m, r in lines)
-    plant(built.path, history_cache.KIND, history_cache.KEY, json.dumps(header) + "\n" + body)
+    body = [f"{a}\t{b}\t{json.dumps(m)}\t{json.dumps(r)}" for a, b, m, r in lines]
+    history_cache.keep(
+        built.path, history_cache.Kept(head=header["head"], branch=header["branch"], lines=body)
+    )
+    store.forget_all()  # the next command reads the store as a new process would
 
 
 def read_cache(built: Built) -> tuple[dict[str, Any], list[list[Any]]]:
     """The cache's header, and its lines as [sha, registry blob, models, record]."""
-    header, _, body = (kept(built) or "").partition("\n")
-    lines = [line.split("\t", 3) for line in body.split("\n")]
-    return json.loads(header), [
+    found = history_cache.read_kept(built.path)
+    store.forget_all()
+    assert found is not None
+    lines = [line.split("\t", 3) for line in found.lines]
+    return {"head": found.head, "branch": found.branch}, [
         [sha, blob, json.loads(models), json.loads(record)] for sha, blob, models, record in lines
     ]
 

@@ -6,8 +6,8 @@ remembers the head it was built for: the same head reads nothing from Git; a hea
 moved forward reads only the new commits; a rewritten branch is rebuilt, reusing every
 record whose commit survived, with a warning.
 
-One value of the store: a header line (head, branch), then one line per record, oldest
-first: ``sha<TAB>registry blob<TAB>models<TAB>record`` (models as a JSON list, the record as
+Values of the store: a header (head, branch, how many chunks), then chunks of one line per
+record, oldest first: ``sha<TAB>registry blob<TAB>models<TAB>record`` (models as a JSON list, the record as
 JSON). Records are parsed only when asked for, and a question about one model parses only the
 records that name it: `compare --over-time` at 20,000 versions no longer builds 40,000 records
 to keep the 60 about its model. A value that does not read back is rebuilt, quietly.
@@ -28,7 +28,9 @@ from modelreg.adapters import git
 from modelreg.history.engine import CommitRecord, Warn, iter_records
 
 KIND = "history"  # the store's kind of value
-KEY = "first-parent chain"  # one value: the chain of the last head asked about
+KEY = "first-parent chain"  # the header of the chain of the last head asked about
+_CHUNK_LINES = 2_000  # records per value
+_CHUNKS_PER_WRITE = 4  # values per transaction: what is written is not held twice for long
 
 
 @dataclass
@@ -120,7 +122,7 @@ class _Known:
 
 
 def _head_kept(top: Path, head: str, warn: Warn, *, fresh: bool = False) -> Kept:
-    kept = None if fresh else _read(top)
+    kept = None if fresh else read_kept(top)
     if kept is not None and kept.head == head:
         return kept
     lines: list[str] | None = None
@@ -133,7 +135,7 @@ def _head_kept(top: Path, head: str, warn: Warn, *, fresh: bool = False) -> Kept
         found = iter_records(top, head, known=_Known(kept.lines if kept else []))
         lines = [_line(r) for r in found]  # one record at a time: 40,000 of them take 150 MB
     kept = Kept(head=head, branch=git.current_branch(top), lines=lines)
-    _save(top, kept)
+    keep(top, kept)
     return kept
 
 
@@ -152,27 +154,46 @@ def _after_rewrite(top: Path, kept: Kept, head: str, warn: Warn) -> list[str] | 
     return [line for line in kept.lines if line[:40] not in gone]
 
 
-def _read(top: Path) -> Kept | None:
-    value = store.store_for(top).get(KIND, KEY)
+def read_kept(top: Path) -> Kept | None:
+    """The records kept in the store, or None when there are none (or they do not read back)."""
+    kept = store.store_for(top)
+    value = kept.get(KIND, KEY)
     if value is None:
         return None
-    header_line, _, body = value.partition("\n")
     try:
-        header = json.loads(header_line)
+        header = json.loads(value)
     except (ValueError, RecursionError):
         return None
     if not isinstance(header, dict):
         return None
-    head, branch = header.get("head"), header.get("branch")
+    head, branch, chunks = header.get("head"), header.get("branch"), header.get("chunks")
     if not isinstance(head, str) or not (branch is None or isinstance(branch, str)):
         return None
-    # The store's checksum says this is the text _save wrote.
-    return Kept(head=head, branch=branch, lines=body.split("\n") if body else [])
+    if not isinstance(chunks, int) or chunks < 0:
+        return None
+    keys = [_chunk_key(head, i) for i in range(chunks)]
+    found = kept.get_many(KIND, keys)
+    if len(found) != chunks:
+        return None
+    # The store's checksums say these are the texts ``keep`` wrote.
+    lines = [line for key in keys for line in found.pop(key).split("\n")]
+    return Kept(head=head, branch=branch, lines=lines)
 
 
-def _save(top: Path, kept: Kept) -> None:
-    """Keep the records for the next command (a failure to write is not fatal)."""
+def keep(top: Path, kept: Kept) -> None:
+    """Keep the records for the next command (a failure to write is not fatal), in chunks of
+    lines: one value of 40,000 lines was copied whole three times on its way to SQLite."""
     kept_store = store.store_for(top)
-    header = json.dumps({"head": kept.head, "branch": kept.branch})
-    kept_store.put(KIND, KEY, header + "\n" + "\n".join(kept.lines))
+    starts = range(0, len(kept.lines), _CHUNK_LINES)
+    header = json.dumps({"head": kept.head, "branch": kept.branch, "chunks": len(starts)})
+    kept_store.put(KIND, KEY, header)
+    for i, start in enumerate(starts):
+        kept_store.put(KIND, _chunk_key(kept.head, i), "\n".join(kept.lines[start : start + _CHUNK_LINES]))
+        if i % _CHUNKS_PER_WRITE == _CHUNKS_PER_WRITE - 1:
+            kept_store.save()
+    kept_store.put(KIND, KEY, header, keep=len(starts) + 1)  # older heads' chunks go
     kept_store.save()
+
+
+def _chunk_key(head: str, index: int) -> str:
+    return f"{head} {index}"
