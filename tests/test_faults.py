@@ -182,7 +182,8 @@ LOSING = (
         r"^modelreg: error: another modelreg command \(register m@1\.0\.0, pid \d+\) is changing this "
         r"repository; wait for it to finish$"
     ),
-    re.compile(r"^modelreg: error: another modelreg is writing this repository \(pid \d+\); wait for it$"),
+    # the holder writes its pid just after it takes the lock: a loser in between sees none
+    re.compile(r"^modelreg: error: another modelreg is writing this repository( \(pid \d+\))?; wait for it$"),
     re.compile(r"^modelreg: error: m@1\.0\.0 already exists; versions are never reused, pick a new one$"),
     re.compile(r"^modelreg: error: models/m/1\.0\.0 already exists; remove it or pick another version$"),
 )

@@ -80,6 +80,7 @@ def writing(top: Path) -> Iterator[None]:
             yield
         finally:
             _held.discard(path)
+            os.ftruncate(fd, 0)  # while locked: the next reader finds no stale pid
     finally:
         os.close(fd)  # releases the lock
 
