@@ -240,8 +240,12 @@ class Attacker:
         elif kind == "append_eval":
             doc["evaluations"] = [*(doc.get("evaluations") or []), evaluation]
         elif kind == "edit_eval":
-            evals = doc.get("evaluations") or []
-            doc["evaluations"] = [{**evals[0], "metrics": {"auc": 0.01}}, *evals[1:]] if evals else "none"
+            evals = doc.get("evaluations")
+            rewritable = isinstance(evals, list) and evals and isinstance(evals[0], dict)
+            # rewrite the first evaluation, or (none to rewrite, or rewritten already) the field
+            doc["evaluations"] = (
+                [{**evals[0], "metrics": {"auc": 0.01}}, *evals[1:]] if rewritable else "none"
+            )
         self.dump(rel, doc)
 
     def folder(self, name: str, i: int, kind: str) -> None:
