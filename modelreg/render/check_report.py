@@ -146,7 +146,7 @@ def check_text(report: CheckReport, out: TextIO) -> None:
         for line in change_lines(change):
             out.write(f"  {terminal(line)}\n")
     for problem in report.problems:
-        out.write(f"{problem}\n")
+        out.write(f"{problem} [{terminal(problem.rule)}]\n")
     verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"
     out.write(f"checked {report.files} registry files: {verdict}\n")
 
