@@ -10,20 +10,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from modelreg.adapters import git
 from modelreg.domain.dates import checked_date
 from modelreg.domain.errors import InvalidInputError
-from modelreg.domain.models import ModelVersion
-from modelreg.history import audit, tenures, timetravel
-from modelreg.history.timetravel import Moment, VersionAsOf
-from modelreg.operations import artifacts
 from modelreg.queries.catalog import Catalog, ListedVersion, ValidationReport
-from modelreg.queries.compare import Comparison, compare
-from modelreg.queries.lineage import Direction, LineageGraph, lineage
 
-__all__ = ["ListedVersion", "Registry", "RegistryAsOf", "ValidationReport", "VersionAsOf", "registry_at"]
+if TYPE_CHECKING:
+    from modelreg.domain.models import ModelVersion
+    from modelreg.history.audit import AuditTrail
+    from modelreg.history.timetravel import Moment, VersionAsOf
+    from modelreg.queries.compare import Comparison
+    from modelreg.queries.lineage import Direction, LineageGraph
+
+# Each method imports the service it calls when called (start-up speed: `modelreg show`
+# reads a catalog and needs none of them); every import still points down the layers.
+
+__all__ = ["ListedVersion", "Registry", "RegistryAsOf", "ValidationReport", "registry_at", "version_as_of"]
 
 
 class Registry(Catalog):
@@ -33,11 +37,15 @@ class Registry(Catalog):
         """A binary stream of one artifact file of ``ref`` (``file`` names it when the version
         has several, or a file inside a folder artifact), streamed from the DVC cache or remote
         and md5-checked when read to the end. Use it in a ``with`` block."""
+        from modelreg.operations import artifacts
+
         return artifacts.open_artifact(self, ref, file)
 
     def artifact_path(self, ref: str, file: str | None = None) -> Path:
         """A local path holding the verified artifact(s) of ``ref``, fetched into the DVC
         cache and the work tree if needed (the version folder when it has several)."""
+        from modelreg.operations import artifacts
+
         return artifacts.artifact_path(self, ref, file)
 
     def history(
@@ -47,9 +55,11 @@ class Registry(Catalog):
         stage: str | None = None,
         since: datetime | str | None = None,
         until: datetime | str | None = None,
-    ) -> audit.AuditTrail:
+    ) -> AuditTrail:
         """The audit trail, newest first: of everything, a model (``NAME``) or a version;
         dates may be text (YYYY-MM-DD...)."""
+        from modelreg.history import audit
+
         model, version = self.target(ref) if ref else (None, None)
         return audit.trail(
             self.root,
@@ -67,10 +77,14 @@ class Registry(Catalog):
 
     def lineage(self, ref: str, *, depth: int | None = None, direction: Direction = "both") -> LineageGraph:
         """Ancestors and descendants of the version ``ref`` names, through ``lineage.parents``."""
+        from modelreg.queries.lineage import lineage
+
         return lineage(self, ref, depth=depth, direction=direction)
 
     def compare(self, *refs: str, metrics: list[str] | None = None) -> Comparison:
         """The versions side by side: metrics by goal, params, data, lineage; the first is the base."""
+        from modelreg.queries.compare import compare
+
         return compare(self, list(refs), metrics=metrics)
 
 
@@ -84,12 +98,17 @@ class RegistryAsOf(Registry):
 
 def registry_at(path: str | Path, at: str) -> RegistryAsOf:
     """The registry at ``path`` as of ``at`` (a revision or a date)."""
+    from modelreg.history import timetravel
+
     top = git.root(path)
     return RegistryAsOf(top, timetravel.resolve(top, at))
 
 
 def version_as_of(registry: Registry, found: ModelVersion) -> VersionAsOf:
     """``found`` (read from ``registry``, a registry as of a moment) with its stay in its stage."""
+    from modelreg.history import audit, tenures
+    from modelreg.history.timetravel import VersionAsOf
+
     if not isinstance(registry, RegistryAsOf):
         raise InvalidInputError("version_as_of needs a registry from Registry.at(...)")
     moment = registry.moment
