@@ -48,10 +48,10 @@ def check(
 ) -> CheckReport:
     """Validate the registry at ``head`` and judge what it changed since ``base``.
 
-    The base's registry.yaml judges (the built-in lifecycle when the base has none), its
-    ``check:`` settings included: with ``remote`` (default: the base's ``check.remote``), every
-    version the change registers or moves into a stage past the initial one must have its
-    artifacts in the default DVC remote."""
+    The base's registry.yaml judges, its ``check:`` settings included (a base without one: the
+    change introduces the registry, and is validated, not judged). With ``remote`` (default: the
+    base's ``check.remote``), every version the change registers or moves into a stage past the
+    initial one must have its artifacts in the default DVC remote."""
     top = git.root(path)
     base = base or default_base(top)
     base_commit, head_commit = git.resolve(top, base), git.resolve(top, head)
@@ -80,12 +80,9 @@ def check(
     problems += stage_problems
     if after.config is not None and codeowners.is_stale(after):
         problems.append(_stale_codeowners())
-    # the remote the change names is not asked (nor sent CI's credentials): the change is refused
-    if (
-        not remote_moved
-        and in_force is not None
-        and (remote if remote is not None else in_force.check.remote)
-    ):
+    # the remote a change to .dvc/config names is not asked (nor sent CI's credentials)
+    asked = remote if remote is not None else bool(in_force and in_force.check.remote)
+    if asked and in_force is not None and not remote_moved:
         problems += _missing_in_remote(registry, in_force, model_changes)
     problems = sorted(set_of(problems), key=lambda p: (p.file, p.line or 0, p.message))
     return CheckReport(
