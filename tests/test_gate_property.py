@@ -342,7 +342,8 @@ class Attacker:
             git("merge", "-q", "--no-ff", "-m", "Merge attack", "attack", cwd=self.path)
         else:
             git("merge", "-q", "--squash", "attack", cwd=self.path)
-            git("commit", "-q", "-m", "attack (squashed)", cwd=self.path)
+            # a branch whose commits cancel out squashes to nothing: GitHub lands no commit then
+            git("commit", "-q", "--allow-empty", "-m", "attack (squashed)", cwd=self.path)
         self.sb.branch("attack")
 
     # -- running and judging
@@ -506,7 +507,7 @@ def test_promotions_that_the_policy_allows_are_accepted(
                 git("merge", "-q", "--no-ff", "-m", f"Merge {branch}", branch, cwd=path)
             else:
                 git("merge", "-q", "--squash", branch, cwd=path)
-                git("commit", "-q", "-m", f"{branch} (squashed)", cwd=path)
+                git("commit", "-q", "--allow-empty", "-m", f"{branch} (squashed)", cwd=path)
             git("branch", "-q", "-D", branch, cwd=path)
 
 
