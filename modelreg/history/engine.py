@@ -13,16 +13,18 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelreg.adapters import git
 from modelreg.domain.errors import DocumentError
 from modelreg.domain.layout import MODELS_DIR, REGISTRY_FILE, classify
-from modelreg.domain.models import RegistryConfig
-from modelreg.rules.policy import Move, transition_violation
 from modelreg.rules.writeonce import appended_evaluations
+
+if TYPE_CHECKING:
+    from modelreg.domain.models import RegistryConfig
+    from modelreg.rules.policy import Violation
 
 HISTORY_PATHS = [MODELS_DIR, REGISTRY_FILE]
 TRAILER_PREFIX = "Modelreg-"
@@ -115,6 +117,8 @@ class Reader:
         """registry.yaml as of the commit being read, parsed when first needed; None when there
         is none or it is not valid (then no move is marked: nothing was in force to break)."""
         if self._policy is None or self._policy[0] != self.registry_blob:
+            from modelreg.domain.models import RegistryConfig  # only a cold read judges moves
+
             try:
                 data = self._load(self.registry_blob, REGISTRY_FILE) if self.registry_blob else None
                 config = RegistryConfig.model_validate(data) if data is not None else None
@@ -254,8 +258,7 @@ class Reader:
                     kind="stage_changed", model=model, version=version, from_stage=source, to_stage=target
                 )
             )
-            move = Move(name=model, version=version, from_stage=source, to_stage=target)
-            refused = transition_violation(config, move) if config else None
+            refused = _transition_refused(config, model, version, source, target) if config else None
             if refused:
                 found.append(
                     EventChange(
@@ -384,3 +387,13 @@ def events_of(records: Iterable[CommitRecord]) -> list[Event]:
 
 
 Warn = Callable[[str], None]
+
+
+def _transition_refused(
+    config: RegistryConfig, model: str, version: str, source: str, target: str
+) -> Violation | None:
+    """The one transition rule (``policy.transition_violation``), asked by a cold read only: a
+    warm `history` imports neither the rules nor the snapshot they read."""
+    from modelreg.rules.policy import Move, transition_violation
+
+    return transition_violation(config, Move(name=model, version=version, from_stage=source, to_stage=target))
