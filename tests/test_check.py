@@ -261,3 +261,19 @@ def test_registry_yaml_can_turn_the_remote_check_on(populated: Reg) -> None:
     r = reg.cli("check", "--base", "main")
     assert r.code == 1 and "is not in the" in r.out
     assert reg.cli("check", "--base", "main", "--no-remote").code == 0
+
+
+def test_a_base_whose_registry_yaml_is_broken_judges_nothing(populated: Reg) -> None:
+    """The rules in force are the base's: when they cannot be read, no change passes."""
+    reg = populated
+    reg.write("registry.yaml", "schema_version: 1\nname: broken\nstages: {}\n")
+    reg.commit("break the policy on main")
+    git("checkout", "-q", "-b", BRANCH, cwd=reg.path)
+    reg.write("models/fraud/stages.yaml", "production: 1.2.0\narchived: [1.0.0, 1.1.0]\n")
+    reg.commit("promote fraud@1.2.0 straight to production")
+    r = reg.cli("check", "--base", "main")
+    assert r.code == 1
+    assert r.lines == [
+        "modelreg: error: the base's registry.yaml is not valid, so no change can be judged against it; "
+        "fix it on the base branch first (modelreg validate)"
+    ]
