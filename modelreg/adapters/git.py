@@ -14,6 +14,7 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -526,3 +527,54 @@ def hide_credentials(text: str, secret: str | None = None) -> str:
     """``text`` without user:password parts of URLs, and without ``secret``."""
     text = re.sub(r"://[^/@\s]+@", "://***@", text)
     return text.replace(secret, "***") if secret else text
+
+
+# --- commits replayed from another system's past (imports) ---------------------------------
+
+
+@contextmanager
+def scratch_index(top: Path, parent: str | None) -> Iterator[dict[str, str]]:
+    """An environment whose ``GIT_INDEX_FILE`` is a throwaway index holding ``parent``'s tree:
+    commits built with it leave the user's index and HEAD alone until ``advance_head``."""
+    with tempfile.TemporaryDirectory(prefix="modelreg-index-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        if parent:
+            _git_text(top, "read-tree", parent, env=env)
+        yield env
+
+
+def commit_as(
+    top: Path,
+    index: dict[str, str],
+    paths: list[str],
+    *,
+    parent: str | None,
+    message: str,
+    author: tuple[str, str],
+    date: str,
+) -> str:
+    """A commit of ``paths`` as they are in the work tree (staged in the ``index`` environment)
+    on ``parent``, by ``author`` (name, email) at ``date`` (its committer date too, so that a
+    log by date tells the original order); the committer is whoever runs it. Not on any branch."""
+    _git_text(top, "add", "-A", "--", *paths, env=index)
+    tree = _git_text(top, "write-tree", env=index)
+    name, email = author
+    env = {**index, "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email}
+    env |= {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    parents = ["-p", parent] if parent else []
+    return _git_text(top, "commit-tree", tree, *parents, "-F", "-", stdin=message.encode(), env=env)
+
+
+def advance_head(top: Path, new: str, old: str | None, paths: list[str]) -> None:
+    """Move the current branch from ``old`` to ``new`` (refused if it moved meanwhile) and
+    make the index's ``paths`` match it."""
+    _git_text(top, "update-ref", "-m", "modelreg import", "HEAD", new, *([old] if old else []))
+    _git_text(top, "reset", "--quiet", "--", *paths)
+
+
+def trailer_values(top: Path, key: str) -> set[str]:
+    """Every value of trailer ``key`` in the messages of HEAD's history."""
+    if head(top) is None:
+        return set()
+    text = _git_text(top, "log", f"--format=%(trailers:key={key},valueonly)", "HEAD")
+    return {line.strip() for line in text.splitlines() if line.strip()}

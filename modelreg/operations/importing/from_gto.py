@@ -1,0 +1,344 @@
+"""Reading a GTO registry (annotated Git tags) into an import plan.
+
+GTO keeps its state in annotated tags, each an event at its tagger's date:
+``NAME@vX.Y.Z`` registers a version (the tagged commit holds the artifact, at the path
+``artifacts.yaml`` or ``dvc.yaml``'s ``artifacts:`` gives), ``NAME#STAGE#N`` assigns a stage
+(``NAME#STAGE`` in simple notation), ``NAME#STAGE!#N`` unassigns it, ``NAME@vX.Y.Z!``
+deregisters a version and ``NAME@deprecated`` deprecates the artifact. They are replayed in
+the order GTO itself reads them: by tagger date, then by the assignment counter.
+
+In modelreg a version stands in one stage at a time: an assignment moves it there; an
+unassignment returns it to the initial stage; a deregistration archives it; a deprecation
+moves every version of the model to ``deprecated`` (``archived`` when there is no such stage).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from modelreg.adapters import proc
+from modelreg.domain.errors import ExternalCommandError, InvalidInputError
+from modelreg.domain.models import ModelFacts, RegistryConfig
+from modelreg.operations.importing.plan import (
+    Author,
+    ImportEvent,
+    ImportPlan,
+    Registration,
+    SourceFile,
+    checked_manifest,
+    model_name,
+)
+
+# GTO's usual stage names and this registry's
+SYNONYMS = {"prod": "production", "dev": "development", "stage": "staging", "stg": "staging"}
+_VERSION = r"v?(?P<version>\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?)"
+_TAGS = [
+    ("deregister", re.compile(rf"^(?P<name>[^@#]+)@{_VERSION}!$")),
+    ("register", re.compile(rf"^(?P<name>[^@#]+)@{_VERSION}$")),
+    ("deprecate", re.compile(r"^(?P<name>[^@#]+)@deprecated$")),
+    ("unassign", re.compile(r"^(?P<name>[^@#]+)#(?P<stage>[^#!]+)!#(?P<n>\d+)$")),
+    ("assign", re.compile(r"^(?P<name>[^@#]+)#(?P<stage>[^#!]+)(?:#(?P<n>\d+))?$")),
+]
+_MESSAGE_VERSION = re.compile(r"version '?v?(\d+\.\d+\.\d+[^' ]*)'?")
+_FORMAT = (
+    "%00".join(
+        [
+            "%(refname:strip=2)",
+            "%(objecttype)",
+            "%(*objectname)",
+            "%(taggername)",
+            "%(taggeremail)",
+            "%(taggerdate:unix)",
+            "%(contents:subject)",
+        ]
+    )
+    + "%00"
+)
+
+
+@dataclass
+class GtoTag:
+    tag: str
+    action: str
+    artifact: str
+    commit: str
+    author: Author
+    when: datetime
+    subject: str
+    version: str = ""
+    stage: str = ""
+    counter: int = 0
+
+
+def read_tags(source: Path) -> tuple[list[GtoTag], list[str]]:
+    """GTO's annotated tags in ``source``, in GTO's order, and a line for each tag that looks
+    like GTO's but cannot be read."""
+    try:
+        out = proc.output(["git", "for-each-ref", f"--format={_FORMAT}", "refs/tags"], cwd=source)
+    except ExternalCommandError as e:
+        raise InvalidInputError(f"--repo {source}: not a Git repository GTO could use ({e})") from None
+    fields = out.split("\0")
+    tags, odd = [], []
+    for i in range(0, len(fields) - 7, 7):
+        tag, kind, commit, name, email, unix, subject = (f.strip() for f in fields[i : i + 7])
+        parsed = _parse(tag)
+        if parsed is None:
+            if "@" in tag or "#" in tag:
+                odd.append(f"tag {tag!r} is not one GTO writes; ignored")
+            continue
+        if kind != "tag":
+            odd.append(f"tag {tag!r} is a lightweight tag, which GTO ignores; ignored")
+            continue
+        action, groups = parsed
+        tags.append(
+            GtoTag(
+                tag=tag,
+                action=action,
+                artifact=groups["name"],
+                commit=commit,
+                author=Author(name=name, email=email.strip("<>")),
+                when=datetime.fromtimestamp(int(unix or 0), tz=timezone.utc),
+                subject=subject,
+                version=groups.get("version") or "",
+                stage=groups.get("stage") or "",
+                counter=int(groups.get("n") or 0),
+            )
+        )
+    order = {"register": 0, "assign": 1, "unassign": 1, "deregister": 2, "deprecate": 3}
+    tags.sort(key=lambda t: (t.when, order[t.action], t.counter, t.tag))
+    return tags, odd
+
+
+def _parse(tag: str) -> tuple[str, dict[str, Any]] | None:
+    for action, pattern in _TAGS:
+        m = pattern.match(tag)
+        if m:
+            return action, m.groupdict()
+    return None
+
+
+def plan_gto(
+    source: Path,
+    *,
+    config: RegistryConfig,
+    present: set[tuple[str, str]],
+    imported: set[str],
+    stage_map: dict[str, str],
+) -> ImportPlan:
+    """The import plan for the GTO registry in the Git repository ``source``."""
+    if not (source / ".git").exists() and not (source / "HEAD").exists():
+        raise InvalidInputError(f"--repo {source}: no Git repository there")
+    plan = ImportPlan(source="gto")
+    tags, odd = read_tags(source)
+    plan.unmapped += odd
+    state = _State(
+        plan=plan, source=source, config=config, present=present, imported=imported, stage_map=stage_map
+    )
+    for tag in tags:
+        state.take(tag)
+    return plan
+
+
+@dataclass
+class _State:
+    """What the replay of GTO's tags has established so far."""
+
+    plan: ImportPlan
+    source: Path
+    config: RegistryConfig
+    present: set[tuple[str, str]]
+    imported: set[str]
+    stage_map: dict[str, str]
+
+    def __post_init__(self) -> None:
+        self.versions: dict[str, list[str]] = {}  # model -> versions imported or importable
+        self.by_commit: dict[tuple[str, str], str] = {}  # (artifact, commit) -> version
+
+    def take(self, tag: GtoTag) -> None:
+        name = model_name(tag.artifact)
+        if not name or not name[0].isalpha():
+            self.plan.unmapped.append(
+                f"tag {tag.tag!r}: artifact {tag.artifact!r} has no modelreg name; ignored"
+            )
+            return
+        if tag.action == "register":
+            self._register(tag, name)
+            return
+        if tag.action == "deprecate":
+            target = "deprecated" if "deprecated" in self.config.stages else "archived"
+            for version in self.versions.get(name, []):
+                self._move(tag, name, version, target, key=f"gto:{tag.tag}:{version}")
+            return
+        version = (
+            tag.version or self.by_commit.get((tag.artifact, tag.commit)) or _message_version(tag.subject)
+        )
+        if not version or version not in self.versions.get(name, []):
+            self.plan.unmapped.append(f"tag {tag.tag!r}: names no version this import holds; ignored")
+            return
+        if tag.action == "deregister":
+            self._move(tag, name, version, "archived", key=f"gto:{tag.tag}")
+        elif tag.action == "assign":
+            self._move(tag, name, version, self._stage(tag.stage), key=f"gto:{tag.tag}", gto_stage=tag.stage)
+        else:  # unassign: back to the initial stage, if it still stands in that stage
+            stage = self._stage(tag.stage)
+            self._move(tag, name, version, self.config.initial_stage, key=f"gto:{tag.tag}", only_from=stage)
+
+    def _stage(self, gto_stage: str) -> str:
+        stage = self.stage_map.get(gto_stage) or gto_stage
+        return stage if stage in self.config.stages else SYNONYMS.get(stage, stage)
+
+    def _move(
+        self,
+        tag: GtoTag,
+        name: str,
+        version: str,
+        stage: str,
+        *,
+        key: str,
+        gto_stage: str = "",
+        only_from: str | None = None,
+    ) -> None:
+        if key in self.imported:
+            self.plan.already += 1
+            return
+        if stage not in self.config.stages:
+            self.plan.unmapped.append(
+                f"tag {tag.tag!r}: registry.yaml has no stage {stage!r}; "
+                f"map it with --stage-map {gto_stage or stage}=STAGE"
+            )
+            return
+        self.plan.events.append(
+            ImportEvent(
+                key=key,
+                when=tag.when,
+                author=tag.author,
+                model=name,
+                version=version,
+                to_stage=stage,
+                why=f"GTO tag {tag.tag}",
+                only_from=only_from,
+            )
+        )
+
+    def _register(self, tag: GtoTag, name: str) -> None:
+        version, key = tag.version, f"gto:{tag.tag}"
+        self.by_commit[(tag.artifact, tag.commit)] = version
+        if key in self.imported:
+            self.plan.already += 1
+            self.versions.setdefault(name, []).append(version)
+            return
+        if (name, version) in self.present:
+            self.plan.unmapped.append(
+                f"tag {tag.tag!r}: {name}@{version} is already in the registry; left as it is"
+            )
+            self.versions.setdefault(name, []).append(version)
+            return
+        annotation = _annotation(self.source, tag.commit, tag.artifact)
+        path = str(annotation.get("path") or "") if annotation else ""
+        if not path:
+            self.plan.unmapped.append(
+                f"tag {tag.tag!r}: artifacts.yaml (or dvc.yaml) at {tag.commit[:12]} gives "
+                f"{tag.artifact!r} no path; not imported"
+            )
+            return
+        files = _files(self.source, tag.commit, path)
+        if not files:
+            hint = (
+                " (tracked by DVC there: pull it and register it by hand)"
+                if _exists(self.source, tag.commit, path + ".dvc")
+                else ""
+            )
+            self.plan.unmapped.append(
+                f"tag {tag.tag!r}: {path} is not in Git at {tag.commit[:12]}{hint}; not imported"
+            )
+            return
+        labels = annotation.get("labels")
+        labels = labels if isinstance(labels, list) else []
+        data: dict[str, Any] = {
+            "name": name,
+            "version": version,
+            "created_at": tag.when,
+            "created_by": str(tag.author),
+            "description": str(annotation.get("description") or ""),
+            "tags": [str(label) for label in labels],
+            "code": {"commit": tag.commit, "path": path},
+            "custom": {"gto": {"tag": tag.tag, "type": annotation.get("type"), "artifact": tag.artifact}},
+        }
+        refused = checked_manifest(data, files)
+        if refused:
+            self.plan.unmapped.append(f"tag {tag.tag!r}: {refused}; not imported")
+            return
+        first = not any(n == name for n, _ in self.present) and not self.versions.get(name)
+        facts = ModelFacts(name=name, description=str(annotation.get("description") or "")) if first else None
+        self.versions.setdefault(name, []).append(version)
+        self.plan.events.append(
+            ImportEvent(
+                key=key,
+                when=tag.when,
+                author=tag.author,
+                model=name,
+                version=version,
+                registration=Registration(manifest=data, files=files, facts=facts),
+                why=f"GTO tag {tag.tag}",
+            )
+        )
+
+
+def _message_version(subject: str) -> str:
+    m = _MESSAGE_VERSION.search(subject)
+    return m.group(1) if m else ""
+
+
+def _show(source: Path, commit: str, path: str) -> bytes | None:
+    result = proc.run(["git", "cat-file", "blob", f"{commit}:{path}"], cwd=source, check=False)
+    return result.stdout if result.returncode == 0 else None
+
+
+def _exists(source: Path, commit: str, path: str) -> bool:
+    return _show(source, commit, path) is not None
+
+
+def _annotation(source: Path, commit: str, artifact: str) -> dict[str, Any]:
+    """The artifact's entry in ``artifacts.yaml`` (or ``dvc.yaml``'s ``artifacts:``) at ``commit``."""
+    for file, section in (("artifacts.yaml", None), ("dvc.yaml", "artifacts")):
+        raw = _show(source, commit, file)
+        if raw is None:
+            continue
+        try:
+            data = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            continue
+        if section and isinstance(data, dict):
+            data = data.get(section)
+        if isinstance(data, dict) and isinstance(data.get(artifact), dict):
+            entry: dict[str, Any] = data[artifact]
+            return entry
+    return {}
+
+
+def _files(source: Path, commit: str, path: str) -> list[SourceFile]:
+    """The files Git holds at ``path`` in ``commit`` (a file, or every file of a folder), each
+    named below the version's folder by ``path``'s last component."""
+    path = path.strip("/")
+    out = proc.run(["git", "ls-tree", "-r", "-z", "-l", commit, "--", path], cwd=source, check=False)
+    base = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+    files = []
+    for entry in out.stdout.decode(errors="replace").split("\0"):
+        if not entry:
+            continue
+        meta, _, rel = entry.partition("\t")
+        mode, kind, blob, size = meta.split()
+        if kind != "blob" or not (rel == path or rel.startswith(path + "/")):
+            continue
+        files.append(SourceFile(path=rel[len(base) :], size=int(size), read=_blob_reader(source, blob)))
+    return files
+
+
+def _blob_reader(source: Path, blob: str) -> Any:
+    return lambda: proc.run(["git", "cat-file", "blob", blob], cwd=source).stdout
