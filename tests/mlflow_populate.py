@@ -12,9 +12,8 @@ import os
 import sys
 import tempfile
 import time
-from pathlib import Path
-
 import warnings
+from pathlib import Path
 
 import mlflow
 from mlflow import MlflowClient

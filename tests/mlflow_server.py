@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from moto_s3 import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

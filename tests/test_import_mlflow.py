@@ -9,12 +9,10 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-
 from conftest import Reg, git
 from mlflow_server import MlflowServer, run_server
 
