@@ -194,6 +194,10 @@ def test_import_mlflow_failure_writes_nothing(
     dead = reg.cli("import", "mlflow", "--tracking-uri", "http://127.0.0.1:9")
     assert dead.code == 1 and len(dead.lines) == 1
     assert dead.lines[0].startswith("modelreg: error: cannot reach the MLflow server at http://127.0.0.1:9")
+    initial = reg.cli("import", "mlflow", "--tracking-uri", server.uri, "--policy", "initial", "--dry-run")
+    assert initial.code == 0, initial.err
+    assert "register fraud-detector@2.0.0" in initial.out and " move " not in initial.out
+    assert "alias" not in initial.err
     bad = reg.cli("import", "mlflow", "--tracking-uri", "file:///etc")
     assert bad.code == 1 and "give the server's http(s) address" in bad.err
     assert reg.state() == before

@@ -20,10 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from modelreg.adapters import proc
-from modelreg.domain.errors import ExternalCommandError, InvalidInputError
+from modelreg.documents import yamlio
+from modelreg.domain.errors import DocumentError, ExternalCommandError, InvalidInputError
 from modelreg.domain.models import ModelFacts, RegistryConfig
 from modelreg.operations.importing.plan import (
     Author,
@@ -311,8 +310,8 @@ def _annotation(source: Path, commit: str, artifact: str) -> dict[str, Any]:
         if raw is None:
             continue
         try:
-            data = yaml.safe_load(raw)
-        except yaml.YAMLError:
+            data = yamlio.load(raw, file)
+        except DocumentError:
             continue
         if section and isinstance(data, dict):
             data = data.get(section)

@@ -16,9 +16,9 @@ import json
 import math
 from typing import Any
 
-import yaml
-
 from modelreg.adapters.mlflow import ArtifactFile, MlflowError, MlflowServer
+from modelreg.documents import yamlio
+from modelreg.domain.errors import DocumentError
 from modelreg.domain.models import ModelFacts, RegistryConfig
 from modelreg.operations.importing.plan import (
     Author,
@@ -274,8 +274,8 @@ def _mlmodel(files: list[SourceFile]) -> dict[str, Any]:
     for f in files:
         if f.path == "MLmodel":
             try:
-                data = yaml.safe_load(f.read())
-            except yaml.YAMLError:
+                data = yamlio.load(f.read(), "MLmodel")
+            except DocumentError:
                 return {}
             return data if isinstance(data, dict) else {}
     return {}
