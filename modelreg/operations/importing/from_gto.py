@@ -238,25 +238,10 @@ class _State:
             )
             self.versions.setdefault(name, []).append(version)
             return
-        annotation = _annotation(self.source, tag.commit, tag.artifact)
-        path = str(annotation.get("path") or "") if annotation else ""
-        if not path:
-            self.plan.unmapped.append(
-                f"tag {tag.tag!r}: artifacts.yaml (or dvc.yaml) at {tag.commit[:12]} gives "
-                f"{tag.artifact!r} no path; not imported"
-            )
+        found = self._artifact(tag)
+        if found is None:
             return
-        files = _files(self.source, tag.commit, path)
-        if not files:
-            hint = (
-                " (tracked by DVC there: pull it and register it by hand)"
-                if _exists(self.source, tag.commit, path + ".dvc")
-                else ""
-            )
-            self.plan.unmapped.append(
-                f"tag {tag.tag!r}: {path} is not in Git at {tag.commit[:12]}{hint}; not imported"
-            )
-            return
+        annotation, path, files = found
         labels = annotation.get("labels")
         labels = labels if isinstance(labels, list) else []
         data: dict[str, Any] = {
@@ -287,6 +272,29 @@ class _State:
                 why=f"GTO tag {tag.tag}",
             )
         )
+
+    def _artifact(self, tag: GtoTag) -> tuple[dict[str, Any], str, list[SourceFile]] | None:
+        """The tagged artifact's annotation, path and files; None (and a line) when it has none."""
+        annotation = _annotation(self.source, tag.commit, tag.artifact)
+        path = str(annotation.get("path") or "") if annotation else ""
+        if not path:
+            self.plan.unmapped.append(
+                f"tag {tag.tag!r}: artifacts.yaml (or dvc.yaml) at {tag.commit[:12]} gives "
+                f"{tag.artifact!r} no path; not imported"
+            )
+            return None
+        files = _files(self.source, tag.commit, path)
+        if not files:
+            hint = (
+                " (tracked by DVC there: pull it and register it by hand)"
+                if _exists(self.source, tag.commit, path + ".dvc")
+                else ""
+            )
+            self.plan.unmapped.append(
+                f"tag {tag.tag!r}: {path} is not in Git at {tag.commit[:12]}{hint}; not imported"
+            )
+            return None
+        return annotation, path, files
 
 
 def _message_version(subject: str) -> str:

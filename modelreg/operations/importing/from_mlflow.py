@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from modelreg.adapters.mlflow import ArtifactFile, MlflowError, MlflowServer
@@ -52,104 +53,110 @@ def plan_mlflow(
     for wanted in models:
         if wanted not in registered:
             raise MlflowError(f"MLflow has no registered model {wanted!r}; `--model` takes its exact name")
+    reading = _Reading(server=server, plan=plan, config=config, present=present, imported=imported)
     taken: dict[str, str] = {}
     for raw in sorted(models or registered):
-        _plan_model(
-            server,
-            plan,
-            registered[raw],
-            config=config,
-            present=present,
-            imported=imported,
-            taken=taken,
-            alias_map=alias_map or {},
-            policy=policy,
-        )
+        name = model_name(raw)
+        if not name or not name[0].isalpha() or taken.get(name, raw) != raw:
+            plan.unmapped.append(
+                f"MLflow model {raw!r}: no modelreg name (it maps to {name!r}); not imported"
+            )
+            continue
+        taken[name] = raw
+        versions = sorted(server.model_versions(raw), key=lambda v: int(v["version"]))
+        kept = reading.versions(registered[raw], name, versions)
+        if policy != "initial":
+            reading.stages(name, versions, kept)
+            reading.aliases(registered[raw], name, kept, alias_map or {})
     return plan
 
 
-def _plan_model(
-    server: MlflowServer,
-    plan: ImportPlan,
-    model: dict[str, Any],
-    *,
-    config: RegistryConfig,
-    present: set[tuple[str, str]],
-    imported: set[str],
-    taken: dict[str, str],
-    alias_map: dict[str, str],
-    policy: str,
-) -> None:
-    raw = str(model["name"])
-    name = model_name(raw)
-    if not name or not name[0].isalpha() or taken.get(name, raw) != raw:
-        plan.unmapped.append(f"MLflow model {raw!r}: no modelreg name (it maps to {name!r}); not imported")
-        return
-    taken[name] = raw
-    new_model = not any(n == name for n, _ in present)
-    versions = sorted(server.model_versions(raw), key=lambda v: int(v["version"]))
-    kept: set[str] = set()
-    for mv in versions:
-        version = f"{int(mv['version'])}.0.0"
-        key = f"mlflow:{raw}/{mv['version']}"
-        if key in imported:
-            plan.already += 1
+@dataclass
+class _Reading:
+    """An MLflow registry being read into ``plan``."""
+
+    server: MlflowServer
+    plan: ImportPlan
+    config: RegistryConfig
+    present: set[tuple[str, str]]
+    imported: set[str]
+
+    def versions(self, model: dict[str, Any], name: str, versions: list[dict[str, Any]]) -> set[str]:
+        """Plan the registration of each version not yet imported; return the versions that
+        are in the registry after the import."""
+        raw = str(model["name"])
+        first = not any(n == name for n, _ in self.present)
+        kept: set[str] = set()
+        for mv in versions:
+            version, key = f"{int(mv['version'])}.0.0", f"mlflow:{raw}/{mv['version']}"
+            if key in self.imported:
+                self.plan.already += 1
+            elif (name, version) in self.present:
+                self.plan.unmapped.append(
+                    f"{name}@{version} (MLflow {raw!r} v{mv['version']}) is already in the registry; "
+                    "left as it is"
+                )
+            else:
+                event = _registration(
+                    self.server, self.plan, mv, name=name, version=version, key=key, first=first, model=model
+                )
+                if event is None:
+                    continue
+                self.plan.events.append(event)
+                first = False
             kept.add(version)
-            continue
-        if (name, version) in present:
-            plan.unmapped.append(
-                f"{name}@{version} (MLflow {raw!r} v{mv['version']}) is already in the registry; "
-                "left as it is"
-            )
-            kept.add(version)
-            continue
-        event = _registration(
-            server, plan, mv, name=name, version=version, key=key, first=new_model, model=model
-        )
-        if event is not None:
-            plan.events.append(event)
-            new_model = False
-            kept.add(version)
-    if policy == "initial":
-        return
-    for mv in versions:
-        version = f"{int(mv['version'])}.0.0"
-        stage = str(mv.get("current_stage") or "None")
-        if stage == "None" or version not in kept:
-            continue
-        _move(
-            plan,
-            config,
-            name=name,
-            version=version,
-            to_stage=LEGACY_STAGES.get(stage, stage.lower()),
-            key=f"mlflow:{raw}/{mv['version']}/stage/{stage}/{mv.get('last_updated_timestamp')}",
-            imported=imported,
-            when=mv.get("last_updated_timestamp"),
-            author=UNKNOWN,
-            why=f"MLflow stage {stage} of {raw!r} v{mv['version']}",
-        )
-    for alias in sorted(model.get("aliases") or [], key=lambda a: str(a["alias"])):
-        label, number = str(alias["alias"]), str(alias["version"])
-        version = f"{int(number)}.0.0"
-        if label not in alias_map:
-            plan.unmapped.append(
-                f"alias {label!r} of MLflow {raw!r} (v{number}) names no stage; "
-                f"map it with --alias-map {label}=STAGE"
-            )
-        elif version in kept:
-            _move(
-                plan,
-                config,
+        return kept
+
+    def stages(self, name: str, versions: list[dict[str, Any]], kept: set[str]) -> None:
+        """Plan a move for each version MLflow has in a legacy stage."""
+        for mv in versions:
+            version, stage = f"{int(mv['version'])}.0.0", str(mv.get("current_stage") or "None")
+            if stage == "None" or version not in kept:
+                continue
+            raw, when = mv["name"], mv.get("last_updated_timestamp")
+            self.move(
                 name=name,
                 version=version,
-                to_stage=alias_map[label],
-                key=f"mlflow:{raw}/alias/{label}/{number}",
-                imported=imported,
-                when=model.get("last_updated_timestamp"),
-                author=UNKNOWN,
-                why=f"MLflow alias {label!r} of {raw!r} v{number}",
+                to_stage=LEGACY_STAGES.get(stage, stage.lower()),
+                key=f"mlflow:{raw}/{mv['version']}/stage/{stage}/{when}",
+                when=when,
+                why=f"MLflow stage {stage} of {raw!r} v{mv['version']}",
             )
+
+    def aliases(self, model: dict[str, Any], name: str, kept: set[str], alias_map: dict[str, str]) -> None:
+        """Plan a move for each alias ``alias_map`` maps to a stage; list the others."""
+        raw = str(model["name"])
+        for alias in sorted(model.get("aliases") or [], key=lambda a: str(a["alias"])):
+            label, number = str(alias["alias"]), str(alias["version"])
+            version = f"{int(number)}.0.0"
+            if label not in alias_map:
+                self.plan.unmapped.append(
+                    f"alias {label!r} of MLflow {raw!r} (v{number}) names no stage; "
+                    f"map it with --alias-map {label}=STAGE"
+                )
+            elif version in kept:
+                self.move(
+                    name=name,
+                    version=version,
+                    to_stage=alias_map[label],
+                    key=f"mlflow:{raw}/alias/{label}/{number}",
+                    when=model.get("last_updated_timestamp"),
+                    why=f"MLflow alias {label!r} of {raw!r} v{number}",
+                )
+
+    def move(self, *, name: str, version: str, to_stage: str, key: str, when: object, why: str) -> None:
+        _move(
+            self.plan,
+            self.config,
+            name=name,
+            version=version,
+            to_stage=to_stage,
+            key=key,
+            imported=self.imported,
+            when=when,
+            author=UNKNOWN,
+            why=why,
+        )
 
 
 def _move(
@@ -213,6 +220,38 @@ def _registration(
     except MlflowError as e:
         plan.unmapped.append(f"{label}: {e}; not imported")
         return None
+    data = _manifest(plan, label, mv, run, files, name=name, version=version, author=author)
+    refused = checked_manifest(data, files)
+    if refused:
+        plan.unmapped.append(f"{label}: {refused}; not imported")
+        return None
+    facts = None
+    if first:
+        tags = [f"{t['key']}={t['value']}" for t in model.get("tags") or []]
+        facts = ModelFacts(name=name, description=str(model.get("description") or ""), tags=tags)
+    return ImportEvent(
+        key=key,
+        when=data["created_at"],
+        author=author,
+        model=name,
+        version=version,
+        registration=Registration(manifest=data, files=files, facts=facts),
+        why=label,
+    )
+
+
+def _manifest(
+    plan: ImportPlan,
+    label: str,
+    mv: dict[str, Any],
+    run: dict[str, Any],
+    files: list[SourceFile],
+    *,
+    name: str,
+    version: str,
+    author: Author,
+) -> dict[str, Any]:
+    """The manifest's facts (all but the artifacts) of MLflow version ``mv`` made by ``run``."""
     mlmodel = _mlmodel(files)
     data: dict[str, Any] = {
         "name": name,
@@ -235,24 +274,7 @@ def _registration(
             }
         },
     }
-    data = {k: v for k, v in data.items() if v is not None}
-    refused = checked_manifest(data, files)
-    if refused:
-        plan.unmapped.append(f"{label}: {refused}; not imported")
-        return None
-    facts = None
-    if first:
-        tags = [f"{t['key']}={t['value']}" for t in model.get("tags") or []]
-        facts = ModelFacts(name=name, description=str(model.get("description") or ""), tags=tags)
-    return ImportEvent(
-        key=key,
-        when=data["created_at"],
-        author=author,
-        model=name,
-        version=version,
-        registration=Registration(manifest=data, files=files, facts=facts),
-        why=label,
-    )
+    return {k: v for k, v in data.items() if v is not None}
 
 
 def _files(server: MlflowServer, run: dict[str, Any], mv: dict[str, Any]) -> list[SourceFile]:
