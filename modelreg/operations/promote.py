@@ -8,9 +8,11 @@ step fails, the branch (local and pushed) is removed again.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, SecretStr
 
@@ -44,6 +46,13 @@ class PromoteRequest(BaseModel):
     token: SecretStr | None = None
     api_url: str | None = None
     returning: list[tuple[str, str, str]] = []  # rollback: stages versions held before
+
+
+def request_with_environment(**fields: Any) -> PromoteRequest:
+    """A PromoteRequest of ``fields``, with the GitHub token (GITHUB_TOKEN, else GH_TOKEN) and
+    API URL (GITHUB_API_URL) from the environment: what the commands and the Python API use."""
+    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or None
+    return PromoteRequest(token=token, api_url=os.environ.get("GITHUB_API_URL") or None, **fields)
 
 
 class PromoteResult(BaseModel):
