@@ -199,8 +199,30 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
         branch=branch,
         forge=forge,
         open_pr=open_pr,
-        body=markdown_changes([change]),
+        body=markdown_changes([change]) + _card(registry, found.ref, request.to_stage),
     )
+
+
+# GitHub refuses a pull request body over 65,536 characters: the card is cut short before that.
+_BODY_LIMIT = 60_000
+
+
+def _card(registry: Catalog, ref: str, stage: str) -> str:
+    """The version's model card (Markdown), judged against the target stage, for the body."""
+    import io
+
+    from modelreg.queries.card import model_card
+    from modelreg.render.card import render_markdown
+
+    text = io.StringIO()
+    render_markdown(model_card(registry, ref, stage=stage), text)
+    card = text.getvalue()
+    if len(card) > _BODY_LIMIT:
+        card = (
+            card[:_BODY_LIMIT].rsplit("\n", 1)[0]
+            + "\n\n(the card is cut short here: `modelreg card` shows it all)\n"
+        )
+    return "\n<details><summary>Model card</summary>\n\n" + card + "\n</details>\n"
 
 
 def base_branch(top: Path, base: str | None) -> str:

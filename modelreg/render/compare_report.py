@@ -41,6 +41,16 @@ def _sections(result: Comparison) -> list[tuple[list[str], list[list[str]]]]:
     return sections
 
 
+def tables(result: Comparison) -> list[tuple[list[str], list[list[str]]]]:
+    """(headers, rows) of each table of the comparison, unescaped: for other reporters (the card)."""
+    return _sections(result)
+
+
+def lineage_lines(result: Comparison) -> list[str]:
+    """How each version relates to the first, one unescaped line each."""
+    return _lineage_lines(result)
+
+
 def _lineage_lines(result: Comparison) -> list[str]:
     base = result.versions[0].ref
     return [r.describe(base) for r in result.relations]
