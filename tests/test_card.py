@@ -144,4 +144,7 @@ def test_promote_puts_the_card_in_the_pull_request(
     assert r.code == 0, r.err
     body = github_api.requests[-1].body["body"]
     assert "<summary>Model card</summary>" in body and "# Model card: fraud@1.2.0" in body
-    assert "## Stage history" in body and "Requirement (staging)" in body
+    assert (
+        "## Stage history\n\nNot read for the pull request: run modelreg card fraud@1.2.0 to see it." in body
+    )
+    assert "| auc | - | 0.93 | - | - | - |" in body and "Requirement (staging)" in body

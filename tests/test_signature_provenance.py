@@ -179,3 +179,19 @@ def test_compare_calls_out_a_changed_input_schema(reg: Reg) -> None:
     assert "  fraud@1.2.0 vs fraud@1.0.0: input schema changed: amount double -> string\n" in table
     data = json.loads(reg.cli("compare", "fraud@1.0.0", "fraud@1.2.0", "--format", "json").out)
     assert data["signatures"][0]["inputs_changed"] is True
+
+
+@pytest.mark.parametrize(
+    ("url", "recorded"),
+    [
+        ("https://ghp_TOKEN@github.com/acme/fraud.git", "https://github.com/acme/fraud.git"),
+        ("https://user:pw@gitlab.example.com/a/b?private_token=x#f", "https://gitlab.example.com/a/b"),
+        ("ssh://git:pw@github.com/acme/fraud.git", "ssh://git@github.com/acme/fraud.git"),
+        ("git@github.com:acme/fraud.git", "git@github.com:acme/fraud.git"),
+        ("/srv/git/fraud.git", "/srv/git/fraud.git"),
+    ],
+)
+def test_recorded_remote_urls_hold_no_credentials(url: str, recorded: str) -> None:
+    from modelreg.adapters.git import url_without_credentials
+
+    assert url_without_credentials(url) == recorded

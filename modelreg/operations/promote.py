@@ -215,7 +215,7 @@ def _card(registry: Catalog, ref: str, stage: str) -> str:
     from modelreg.render.card import render_markdown
 
     text = io.StringIO()
-    render_markdown(model_card(registry, ref, stage=stage), text)
+    render_markdown(model_card(registry, ref, stage=stage, history=False), text)
     card = text.getvalue()
     if len(card) > _BODY_LIMIT:
         card = (

@@ -58,7 +58,7 @@ class ModelCard(BaseModel):
     metrics: list[MetricRow] = []
     comparison: Comparison | None = None  # the holder first, then this version
     lineage: LineageGraph
-    history: list[StageHistoryRow] = []
+    history: list[StageHistoryRow] | None = None  # None: not read (promote's pull request body)
 
 
 def next_stage(config: RegistryConfig, stage: str) -> str | None:
@@ -70,7 +70,9 @@ def next_stage(config: RegistryConfig, stage: str) -> str | None:
 
 
 def model_card(registry: Catalog, ref: str, *, stage: str | None = None, history: bool = True) -> ModelCard:
-    """The card of the version ``ref`` names, judged against ``stage`` (default: its next stage)."""
+    """The card of the version ``ref`` names, judged against ``stage`` (default: its next stage).
+    ``history=False`` leaves the stage history out: reading it the first time in a clone is a
+    pass over the whole log (80+ s on a registry of 20,000 versions), which ``promote`` skips."""
     found = registry.get(ref)
     config = registry.config
     target = stage or next_stage(config, found.stage)
@@ -82,8 +84,8 @@ def model_card(registry: Catalog, ref: str, *, stage: str | None = None, history
         model=registry.model(found.name),
         target_stage=target,
         holder=holder,
-        lineage=lineage(registry, found.ref),
-        history=_history(registry, found) if history else [],
+        lineage=lineage(registry, found.ref, direction="up"),  # what it derives from
+        history=_history(registry, found) if history else None,
     )
     if target is not None:
         card.requirements = config.stages[target].requires

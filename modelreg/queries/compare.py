@@ -165,7 +165,7 @@ def _verdict(delta: float | None, goal: Goal | None) -> Verdict | None:
 
 
 def _relations(registry: Catalog, found: list[ModelVersion]) -> list[Relation]:
-    graph = Graph.of(registry.snapshot)
+    graph = Graph.upward(registry.snapshot)  # ancestors only: reads the facts of theirs, not all
     base = (found[0].name, found[0].version)
     base_up = graph.ancestors(base)
     out = []

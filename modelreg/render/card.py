@@ -165,6 +165,12 @@ def _provenance_blocks(card: ModelCard) -> list[Block]:
 
 
 def _history_blocks(card: ModelCard) -> list[Block]:
+    if card.history is None:
+        ref = card.version.ref
+        return [
+            Block("h2", "Stage history"),
+            Block("p", f"Not read for the pull request: run modelreg card {ref} to see it."),
+        ]
     rows = []
     for h in card.history:
         change = f"{h.from_stage} -> {h.to_stage}" if h.to_stage else h.kind.replace("_", " ")
