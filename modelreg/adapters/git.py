@@ -110,7 +110,7 @@ def remotes(top: Path) -> list[str]:
 def has_uncommitted_changes(top: Path) -> bool:
     """Whether tracked files differ from HEAD (in the index or the work tree); untracked
     files (a training run's outputs) do not count."""
-    return bool(_git(top, "status", "--porcelain", "-z", "--untracked-files=no").strip("\0\n"))
+    return bool(_git(top, "status", "--porcelain", "-z", "--untracked-files=no", "--").strip("\0\n"))
 
 
 def authors(top: Path, commits: list[str]) -> dict[str, str]:
