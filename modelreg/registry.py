@@ -8,9 +8,10 @@ takes what it needs (a catalog, a root), never the facade.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from modelreg.adapters import git
 from modelreg.domain.dates import checked_date
@@ -18,9 +19,12 @@ from modelreg.domain.errors import InvalidInputError
 from modelreg.queries.catalog import Catalog, ListedVersion, ValidationReport
 
 if TYPE_CHECKING:
-    from modelreg.domain.models import ModelVersion
+    from modelreg.domain.models import Code, Dataset, ModelVersion, Parent, Signature
     from modelreg.history.audit import AuditTrail
     from modelreg.history.timetravel import Moment, VersionAsOf
+    from modelreg.operations.promote import PromoteResult
+    from modelreg.operations.register import RegisterResult
+    from modelreg.queries.card import ModelCard
     from modelreg.queries.compare import Comparison
     from modelreg.queries.lineage import Direction, LineageGraph
 
@@ -32,6 +36,103 @@ __all__ = ["ListedVersion", "Registry", "RegistryAsOf", "ValidationReport", "reg
 
 class Registry(Catalog):
     """A model registry: the Git repository at ``path`` (its work tree, or commit ``rev``)."""
+
+    def register(
+        self,
+        name: str,
+        files: Iterable[str | Path],
+        *,
+        version: str | None = None,
+        bump: str | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        parents: Iterable[str | Parent] = (),
+        data: Mapping[str, str | Dataset] | None = None,
+        tags: Iterable[str] = (),
+        description: str = "",
+        owner: str | None = None,
+        framework: str | None = None,
+        algorithm: str | None = None,
+        signature: Mapping[str, Any] | Signature | None = None,
+        requirements: Path | str | Iterable[str] | None = None,
+        code: Mapping[str, Any] | Code | None = None,
+        run_id: str | None = None,
+        run_url: str | None = None,
+        intended_use: str = "",
+        limitations: str = "",
+        provenance: bool = True,
+        push: bool = True,
+    ) -> RegisterResult:
+        """Register a new version of ``name`` from ``files``: what ``modelreg register`` does
+        (copy, track and push with DVC, write the manifest, commit), as one transaction.
+
+        ``metrics``/``params`` may be nested (keys flatten with '.'); ``parents`` are
+        ``REF[:RELATION]``; ``data`` maps a role to ``DATASET@VERSION``; ``framework`` is
+        ``NAME[==VERSION]``; ``signature`` is modelreg's form or MLflow's; ``requirements`` the
+        pins (``pkg==1.2``) or a requirements file. ``code`` defaults to the Git work tree the
+        files come from (``provenance=False``: none). Raises a ``ModelregError`` on bad input
+        or a refused change, leaving the repository as it was."""
+        from modelreg.domain.models import Code
+        from modelreg.operations import inputs
+        from modelreg.operations.register import RegisterRequest
+        from modelreg.operations.register import register as run
+
+        if self.rev is not None:
+            raise InvalidInputError(f"this registry reads commit {self.rev}; register in its work tree")
+        request = RegisterRequest(
+            name=name,
+            files=[Path(f) for f in files],
+            version=version,
+            bump=bump,
+            metrics=inputs.metric_mapping(metrics or {}),
+            params=inputs.param_mapping(params or {}),
+            parents=[inputs.parent_of(p) for p in parents],
+            data=dict(inputs.dataset_of(role, d) for role, d in (data or {}).items()),
+            tags=list(tags),
+            description=description,
+            owner=owner,
+            framework=inputs.framework(framework) if framework else None,
+            algorithm=algorithm,
+            code=Code.model_validate(code) if isinstance(code, Mapping) else code,
+            signature=inputs.signature_of(signature) if signature is not None else None,
+            dependencies=inputs.requirements_of(requirements) if requirements is not None else [],
+            run=inputs.run(run_id, run_url),
+            intended_use=intended_use,
+            limitations=limitations,
+            provenance=provenance,
+            push=push,
+        )
+        result = run(self.root, request)
+        Catalog.__init__(self, self.root)  # read the new version
+        return result
+
+    def promote(
+        self,
+        ref: str,
+        *,
+        to: str,
+        reason: str = "",
+        base: str | None = None,
+        branch: str | None = None,
+        push: bool = True,
+        pull_request: bool | None = None,
+    ) -> PromoteResult:
+        """Move the version ``ref`` names to stage ``to`` by pull request: what ``modelreg
+        promote`` does (every rule checked first; a branch with one commit that edits
+        stages.yaml, pushed to origin; a pull request when GITHUB_TOKEN or GH_TOKEN is set).
+        Raises a ``ModelregError`` (``RuleViolationError`` for a refused move), leaving nothing."""
+        from modelreg.operations.promote import promote, request_with_environment
+
+        request = request_with_environment(
+            ref=ref,
+            to_stage=to,
+            reason=reason,
+            base=base,
+            branch=branch,
+            push=push,
+            pull_request=pull_request,
+        )
+        return promote(self.root, request)
 
     def open_artifact(self, ref: str, file: str | None = None) -> BinaryIO:
         """A binary stream of one artifact file of ``ref`` (``file`` names it when the version
@@ -80,6 +181,13 @@ class Registry(Catalog):
         from modelreg.queries.lineage import lineage
 
         return lineage(self, ref, depth=depth, direction=direction)
+
+    def card(self, ref: str, *, stage: str | None = None) -> ModelCard:
+        """The model card of the version ``ref`` names, judged against ``stage`` (default: the
+        next stage it could enter); ``modelreg.render.card`` renders it as Markdown or HTML."""
+        from modelreg.queries.card import model_card
+
+        return model_card(self, ref, stage=stage)
 
     def compare(self, *refs: str, metrics: list[str] | None = None) -> Comparison:
         """The versions side by side: metrics by goal, params, data, lineage; the first is the base."""

@@ -103,6 +103,31 @@ def remote_url(top: Path, remote: str) -> str | None:
     return result.stdout.decode().strip() or None
 
 
+def remotes(top: Path) -> list[str]:
+    """The names of the configured remotes, as ``git remote`` lists them."""
+    return _git(top, "remote").split()
+
+
+def has_uncommitted_changes(top: Path) -> bool:
+    """Whether tracked files differ from HEAD (in the index or the work tree); untracked
+    files (a training run's outputs) do not count."""
+    return bool(_git(top, "status", "--porcelain", "-z", "--untracked-files=no", "--").strip("\0\n"))
+
+
+def authors(top: Path, commits: list[str]) -> dict[str, str]:
+    """commit -> ``Name <email>`` of its author, for every commit of ``commits``, in one call."""
+    out = proc.output(
+        ["git", "log", "--no-walk=unsorted", "-z", "--format=%H%x1f%an <%ae>", "--end-of-options", *commits],
+        cwd=top,
+    )
+    found = {}
+    for record in out.split("\0"):
+        sha, sep, who = record.strip("\n").partition("\x1f")
+        if sep:
+            found[sha] = who
+    return found
+
+
 def ident(top: Path) -> str:
     """``Name <email>`` of the author git would record now (git config or GIT_AUTHOR_*)."""
     try:
@@ -521,6 +546,19 @@ def push_branch(top: Path, remote: str, name: str, *, secret: str | None = None)
 def delete_remote_branch(top: Path, remote: str, name: str) -> None:
     """Best effort: remove branch ``name`` from ``remote`` again."""
     proc.run(["git", "push", "--quiet", "--", remote, f":refs/heads/{name}"], cwd=top, check=False)
+
+
+def url_without_credentials(url: str) -> str:
+    """``url`` fit to record: an HTTP(S) URL without its user info (a token may be the user
+    name), query or fragment; any other URL without a password (``ssh://git@host/x`` stays)."""
+    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*@)?([^?#]*)", url)
+    if m is None:
+        return url  # scp-like git@host:path holds no secret
+    scheme, userinfo, rest = m.group(1), m.group(2) or "", m.group(3)
+    if scheme.lower() in {"http", "https", "ftp", "ftps"}:
+        return f"{scheme}://{rest}"
+    user = userinfo.split(":", 1)[0].rstrip("@")
+    return f"{scheme}://{user + '@' if user else ''}{rest}"
 
 
 def hide_credentials(text: str, secret: str | None = None) -> str:

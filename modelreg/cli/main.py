@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("history", "The audit trail from Git: registrations, stage changes, violations."),
     "lineage": ("lineage", "Ancestors and descendants of a version, or who used a dataset."),
     "compare": ("compare", "Versions side by side, or who held a stage over time."),
+    "card": ("card", "A version's model card (Markdown or HTML), for reviewers and auditors."),
     "doctor": ("doctor", "Repair what an interrupted command left behind."),
     "pull": ("pull", "Fetch a version's artifacts from the DVC remote, md5-verified."),
     "promote": ("promote", "Move a version to another stage by pull request."),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -127,10 +126,9 @@ def run(
 
 def make_request(**fields: Any) -> PromoteRequest:
     """A PromoteRequest from the command's options, with the token and API URL from the environment."""
-    from modelreg.operations.promote import PromoteRequest
+    from modelreg.operations.promote import request_with_environment
 
-    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or None
-    return PromoteRequest(token=token, api_url=os.environ.get("GITHUB_API_URL") or None, **fields)
+    return request_with_environment(**fields)
 
 
 def report(result: PromoteResult, fmt: str) -> None:

@@ -72,6 +72,27 @@ from modelreg.operations.register import RegisterRequest, register
     show_default=True,
     help="Push the artifacts to the default DVC remote.",
 )
+@click.option(
+    "--signature-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Inputs and outputs (names, types, shapes): JSON or YAML, modelreg's form or MLflow's.",
+)
+@click.option(
+    "--requirements",
+    "requirements_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Pinned dependencies, NAME==VERSION per line (as pip freeze writes).",
+)
+@click.option("--run-id", help="The experiment tracker's run id (MLflow, W&B...).")
+@click.option("--run-url", help="The experiment tracker's run URL.")
+@click.option(
+    "--provenance/--no-provenance",
+    default=True,
+    show_default=True,
+    help="Record the Git repository (URL, commit, uncommitted changes) the files come from.",
+)
+@click.option("--intended-use", default="", help="What the model is for, and for whom.")
+@click.option("--limitations", default="", help="Where the model is known to fail or not to apply.")
 @repo_option
 @format_option("text", "json")
 def command(
@@ -91,6 +112,13 @@ def command(
     framework_text: str | None,
     algorithm: str | None,
     push: bool,
+    signature_file: Path | None,
+    requirements_file: Path | None,
+    run_id: str | None,
+    run_url: str | None,
+    provenance: bool,
+    intended_use: str,
+    limitations: str,
     repo: str,
     fmt: str,
 ) -> None:
@@ -106,6 +134,8 @@ def command(
           --metrics-file eval.json --parent fraud-detector@1.2.0:retrain \\
           --data training=transactions@2026-10 --owner @acme/risk-ml
       modelreg register churn model.pkl --version 2.0.0 --metric auc=0.91 --no-push
+      modelreg register fraud-detector model.onnx --bump patch --signature-file signature.json \\
+          --requirements requirements.txt --run-id 3f9a1c --run-url https://mlflow.acme/r/3f9a1c
     """
     request = RegisterRequest(
         name=name,
@@ -122,6 +152,12 @@ def command(
         framework=inputs.framework(framework_text) if framework_text else None,
         algorithm=algorithm,
         push=push,
+        signature=inputs.signature_file(signature_file) if signature_file else None,
+        dependencies=inputs.requirements_file(requirements_file) if requirements_file else [],
+        run=inputs.run(run_id, run_url),
+        provenance=provenance,
+        intended_use=intended_use,
+        limitations=limitations,
     )
     result = register(Path(repo), request, say=say if fmt == "text" else lambda _: None)
     if fmt == "json":

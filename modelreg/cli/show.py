@@ -72,4 +72,30 @@ def render_text(found: ModelVersion) -> str:
         lines.append(f"  parent:       {parent.ref} ({parent.relation})")
     for a in m.artifacts:
         lines.append(f"  artifact:     {a.path}  md5 {a.md5}  {a.size} bytes")
+    lines += _provenance_lines(found)
     return "".join(terminal(line) + "\n" for line in lines)  # one line per field, escapes shown
+
+
+def _provenance_lines(found: ModelVersion) -> list[str]:
+    """Signature, dependencies, training code and run, intended use and limitations."""
+    from modelreg.documents.signature import describe, fields
+
+    m = found.manifest
+    lines = []
+    if m.signature is not None:
+        for side in ("inputs", "outputs"):
+            for f in fields(getattr(m.signature, side)):
+                lines.append(f"  {side[:-1] + ':':<14}{f.name or '-'}  {describe(f)}")
+    if m.dependencies:
+        lines.append("  dependencies: " + "  ".join(m.dependencies))
+    if m.code is not None:
+        dirty = {True: "  (uncommitted changes)", False: "", None: ""}[m.code.dirty]
+        where = " ".join(x for x in (m.code.repo, m.code.commit, m.code.path) if x)
+        lines.append(f"  code:         {where or '-'}{dirty}")
+    if m.run is not None:
+        lines.append("  run:          " + " ".join(x for x in (m.run.id, m.run.url) if x))
+    if m.intended_use:
+        lines.append(f"  intended use: {m.intended_use}")
+    if m.limitations:
+        lines.append(f"  limitations:  {m.limitations}")
+    return lines

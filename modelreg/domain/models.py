@@ -66,9 +66,52 @@ class Lineage(Strict):
 
 
 class Code(Strict):
+    """The training code: its repository (URL without credentials), commit and whether the work
+    tree had uncommitted changes when the version was registered."""
+
     repo: ShortText | None = None
     commit: ShortText | None = None
     path: ShortText | None = None
+    dirty: bool | None = None
+
+
+class Run(Strict):
+    """The experiment tracker's run that trained the version (MLflow, W&B, ...)."""
+
+    id: ShortText | None = None
+    url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+# A type name: MLflow's column types (double, long, string...), numpy dtypes (float32...),
+# or a composite such as array<double>.
+TypeName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.<>, ]{0,199}$")]
+
+
+class SignatureField(Strict):
+    """One input or output: a named column, or a tensor with a shape (-1: any size)."""
+
+    name: ShortText | None = None
+    type: TypeName
+    shape: Annotated[list[Annotated[int, Field(ge=-1)]], Field(max_length=32)] | None = None
+    optional: bool = False
+
+
+# A signature's inputs or outputs: a list of fields, or the short form {name: type}.
+SignatureFields = Annotated[list[SignatureField], Field(max_length=10000)] | dict[ShortText, TypeName]
+
+
+class Signature(Strict):
+    """What the model takes and returns: names, types and shapes."""
+
+    inputs: SignatureFields
+    outputs: SignatureFields = []
+
+
+# A pinned dependency, as pip writes it: NAME[extras]==VERSION.
+PIN_PATTERN = (
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\[[A-Za-z0-9._, -]{1,100}\])?==[A-Za-z0-9][A-Za-z0-9.+!_-]{0,63}$"
+)
+PinnedRequirement = Annotated[str, StringConstraints(pattern=PIN_PATTERN)]
 
 
 class Evaluation(Strict):
@@ -98,7 +141,11 @@ class Manifest(Strict):
     data: dict[str, Dataset] = {}
     lineage: Lineage = Lineage()
     code: Code | None = None
-    signature: dict[str, Any] | None = None
+    run: Run | None = None
+    signature: Signature | None = None
+    dependencies: Annotated[list[PinnedRequirement], Field(max_length=2000)] = []
+    intended_use: Annotated[str, StringConstraints(max_length=5000)] = ""
+    limitations: Annotated[str, StringConstraints(max_length=5000)] = ""
     evaluations: list[Evaluation] = []
     custom: dict[str, Any] = {}
 
@@ -144,6 +191,7 @@ class Requirements(Strict):
     fields: list[ShortText] = []
     metrics: dict[str, MetricBound] = {}
     not_worse_than_current: list[str] = []
+    signature_unchanged: bool = False  # the same signature as the stage's current holder
 
 
 class StagePolicy(Strict):

@@ -7,12 +7,15 @@ import math
 import os
 import re
 import stat
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from modelreg.documents import yamlio
+from modelreg.documents.signature import parse_signature
 from modelreg.domain.errors import DocumentError, InvalidInputError
-from modelreg.domain.models import Dataset, Framework, Parent
+from modelreg.domain.escape import terminal
+from modelreg.domain.models import PIN_PATTERN, Dataset, Framework, Parent, Run, Signature
 
 MAX_KEYS = 1000
 MAX_TEXT = 200  # ShortText in the manifest
@@ -158,3 +161,102 @@ def _short(option: str, **parts: str) -> None:
     for what, value in parts.items():
         if len(value) > MAX_TEXT:
             raise InvalidInputError(f"{option}: the {what} is {len(value)} characters, more than {MAX_TEXT}")
+
+
+def signature_file(path: Path) -> Signature:
+    """``--signature-file``: a signature in modelreg's form or MLflow's, JSON or YAML."""
+    raw = read_small_file(path)
+    try:
+        data = yamlio.load(raw, str(path))  # YAML is a superset of JSON
+    except DocumentError as e:
+        raise InvalidInputError(str(e)) from e
+    return parse_signature(data, str(path))
+
+
+def requirements_file(path: Path) -> list[str]:
+    """``--requirements``: the pinned dependencies of a requirements file (``NAME==VERSION`` per
+    line, as ``pip freeze`` writes); comments and blank lines skipped, anything else refused."""
+    raw = read_small_file(path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{path}: not a requirements file (not UTF-8 text)") from None
+    return pinned(text.splitlines(), str(path))
+
+
+_PIN = re.compile(PIN_PATTERN)
+
+
+def pinned(lines: list[str], where: str) -> list[str]:
+    """Each line a pin ``NAME[extras]==VERSION`` (comments, blank lines skipped); one line
+    naming the first that is not, or saying there is none."""
+    found: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        text = line.split(" #", 1)[0].strip() if not line.lstrip().startswith("#") else ""
+        if not text:
+            continue
+        if not _PIN.fullmatch(text):
+            raise InvalidInputError(
+                f"{where}:{number}: {terminal(text)[:80]!r} is not pinned; give NAME==VERSION per line "
+                "(as `pip freeze` writes)"
+            )
+        found.append(text)
+    if not found:
+        raise InvalidInputError(f"{where}: no pinned dependency (NAME==VERSION) in it; give pinned versions")
+    if len(found) > MAX_KEYS:
+        raise InvalidInputError(f"{where}: more than {MAX_KEYS} dependencies")
+    return found
+
+
+def run(run_id: str | None, run_url: str | None) -> Run | None:
+    """``--run-id``/``--run-url``: the experiment tracker's run, or None when neither is given."""
+    if not run_id and not run_url:
+        return None
+    if run_url and not re.match(r"^https?://[^\s/]+", run_url):
+        raise InvalidInputError(f"--run-url {terminal(run_url)[:80]!r}: expected an http(s):// URL")
+    if run_url and re.match(r"^https?://[^/]*@", run_url):
+        raise InvalidInputError("--run-url: the URL holds credentials (user:password@); give it without them")
+    _short("--run-id", id=run_id or "")
+    return Run(id=run_id or None, url=run_url or None)
+
+
+# --- the same inputs given as Python values (Registry.register) ---------------------------------
+
+
+def metric_mapping(values: Mapping[str, Any]) -> dict[str, float]:
+    """``metrics=``: nested keys flattened with '.', each a finite number."""
+    return {k: metric_value(k, v, "metrics") for k, v in flatten(dict(values), "metrics").items()}
+
+
+def param_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``params=``: nested keys flattened with '.', each a scalar (a finite number, text, bool, None)."""
+    found = flatten(dict(values), "params")
+    for key, value in found.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInputError(f"params: {key!r} must be a finite number, not {value}")
+        if not (value is None or isinstance(value, str | int | float | bool)):
+            raise InvalidInputError(f"params: {key!r} must be text, a number, true/false or None")
+    return found
+
+
+def parent_of(value: str | Parent) -> Parent:
+    """``parents=``: ``REF[:RELATION]`` text, or a Parent."""
+    return value if isinstance(value, Parent) else parent(value)
+
+
+def dataset_of(role: str, value: str | Dataset) -> tuple[str, Dataset]:
+    """``data=``: role -> ``DATASET@VERSION`` text, or a Dataset."""
+    return (role, value) if isinstance(value, Dataset) else dataset(f"{role}={value}")
+
+
+def signature_of(value: Mapping[str, Any] | Signature) -> Signature:
+    """``signature=``: a Signature, or a mapping in modelreg's form or MLflow's."""
+    return value if isinstance(value, Signature) else parse_signature(dict(value), "signature")
+
+
+def requirements_of(value: Path | str | Iterable[str]) -> list[str]:
+    """``requirements=``: a requirements file (a Path), or the pins themselves."""
+    if isinstance(value, Path):
+        return requirements_file(value)
+    lines = value.splitlines() if isinstance(value, str) else list(value)
+    return pinned(lines, "requirements")

@@ -8,9 +8,11 @@ step fails, the branch (local and pushed) is removed again.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, SecretStr
 
@@ -44,6 +46,13 @@ class PromoteRequest(BaseModel):
     token: SecretStr | None = None
     api_url: str | None = None
     returning: list[tuple[str, str, str]] = []  # rollback: stages versions held before
+
+
+def request_with_environment(**fields: Any) -> PromoteRequest:
+    """A PromoteRequest of ``fields``, with the GitHub token (GITHUB_TOKEN, else GH_TOKEN) and
+    API URL (GITHUB_API_URL) from the environment: what the commands and the Python API use."""
+    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or None
+    return PromoteRequest(token=token, api_url=os.environ.get("GITHUB_API_URL") or None, **fields)
 
 
 class PromoteResult(BaseModel):
@@ -190,8 +199,30 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
         branch=branch,
         forge=forge,
         open_pr=open_pr,
-        body=markdown_changes([change]),
+        body=markdown_changes([change]) + _card(registry, found.ref, request.to_stage),
     )
+
+
+# GitHub refuses a pull request body over 65,536 characters: the card is cut short before that.
+_BODY_LIMIT = 60_000
+
+
+def _card(registry: Catalog, ref: str, stage: str) -> str:
+    """The version's model card (Markdown), judged against the target stage, for the body."""
+    import io
+
+    from modelreg.queries.card import model_card
+    from modelreg.render.card import render_markdown
+
+    text = io.StringIO()
+    render_markdown(model_card(registry, ref, stage=stage, history=False), text)
+    card = text.getvalue()
+    if len(card) > _BODY_LIMIT:
+        card = (
+            card[:_BODY_LIMIT].rsplit("\n", 1)[0]
+            + "\n\n(the card is cut short here: `modelreg card` shows it all)\n"
+        )
+    return "\n<details><summary>Model card</summary>\n\n" + card + "\n</details>\n"
 
 
 def base_branch(top: Path, base: str | None) -> str:

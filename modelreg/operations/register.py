@@ -24,8 +24,10 @@ from modelreg.domain.models import (
     Manifest,
     ModelFacts,
     Parent,
+    Run,
+    Signature,
 )
-from modelreg.operations import transaction
+from modelreg.operations import provenance, transaction
 from modelreg.queries.catalog import Catalog
 
 MANIFEST_HEADER = "# yaml-language-server: $schema=../../schemas/model-version.schema.json"
@@ -50,6 +52,12 @@ class RegisterRequest(BaseModel):
     algorithm: str | None = None
     code: Code | None = None
     push: bool = True
+    run: Run | None = None
+    signature: Signature | None = None
+    dependencies: list[str] = []
+    intended_use: str = ""
+    limitations: str = ""
+    provenance: bool = True  # capture ``code`` from the files' Git work tree when not given
 
 
 class RegisterResult(BaseModel):
@@ -71,6 +79,8 @@ def register(
     name = _checked_name(registry, request.name)
     version = _next_version(registry, name, request)
     sources = _checked_sources(request.files)
+    if request.provenance and request.code is None:
+        request = request.model_copy(update={"code": provenance.training_code(sources)})
     parents = [_resolved_parent(registry, p) for p in request.parents]
     new_model = name not in registry.snapshot.model_names()
     if not new_model and request.owner:
@@ -139,6 +149,11 @@ def _manifest(
         data=request.data,
         lineage=Lineage(parents=parents),
         code=request.code,
+        run=request.run,
+        signature=request.signature,
+        dependencies=request.dependencies,
+        intended_use=request.intended_use,
+        limitations=request.limitations,
     )
 
 
@@ -154,6 +169,12 @@ _OPTIONS = {
     "lineage": "--parent",
     "owner": "--owner",
     "created_by": "your Git identity (user.name, user.email)",
+    "code": "the training repository's provenance (--no-provenance skips it)",
+    "run": "--run-id/--run-url",
+    "signature": "--signature-file",
+    "dependencies": "--requirements",
+    "intended_use": "--intended-use",
+    "limitations": "--limitations",
 }
 
 _T = TypeVar("_T")

@@ -7,6 +7,8 @@ from typing import Literal, cast
 
 from pydantic import BaseModel
 
+from modelreg.documents import signature
+from modelreg.documents.signature import SignatureDiff
 from modelreg.domain import refs
 from modelreg.domain.errors import InvalidInputError, NotFoundError
 from modelreg.domain.models import ModelVersion
@@ -68,6 +70,15 @@ class Relation(BaseModel):
         return f"{self.ref} and {base} are not related in lineage"
 
 
+class SignatureChange(BaseModel):
+    """How a version's signature differs from the first version's."""
+
+    ref: str
+    diff: SignatureDiff
+    summary: str  # one line; an input schema change is called out as such
+    inputs_changed: bool
+
+
 class Comparison(BaseModel):
     """Versions side by side; every list of values follows the order of ``versions``."""
 
@@ -76,6 +87,7 @@ class Comparison(BaseModel):
     params: list[Difference]
     data: list[Difference]
     relations: list[Relation]
+    signatures: list[SignatureChange] = []  # each version after the first, against the first
 
 
 def compare(registry: Catalog, ref_list: list[str], *, metrics: list[str] | None = None) -> Comparison:
@@ -94,7 +106,22 @@ def compare(registry: Catalog, ref_list: list[str], *, metrics: list[str] | None
         params=_differences({k: [_param(v, k) for v in found] for k in _keys(found, "params")}),
         data=_differences({k: [_data(v, k) for v in found] for k in _keys(found, "data")}),
         relations=_relations(registry, found),
+        signatures=_signatures(found),
     )
+
+
+def _signatures(found: list[ModelVersion]) -> list[SignatureChange]:
+    """The signature changes, when any of the versions records a signature."""
+    if all(v.manifest.signature is None for v in found):
+        return []
+    first = found[0].manifest.signature
+    changes = []
+    for v in found[1:]:
+        d = signature.diff(first, v.manifest.signature)
+        changes.append(
+            SignatureChange(ref=v.ref, diff=d, summary=signature.summary(d), inputs_changed=d.inputs_changed)
+        )
+    return changes
 
 
 def _param(found: ModelVersion, key: str) -> str | None:
@@ -138,7 +165,7 @@ def _verdict(delta: float | None, goal: Goal | None) -> Verdict | None:
 
 
 def _relations(registry: Catalog, found: list[ModelVersion]) -> list[Relation]:
-    graph = Graph.of(registry.snapshot)
+    graph = Graph.upward(registry.snapshot)  # ancestors only: reads the facts of theirs, not all
     base = (found[0].name, found[0].version)
     base_up = graph.ancestors(base)
     out = []

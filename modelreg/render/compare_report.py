@@ -41,9 +41,24 @@ def _sections(result: Comparison) -> list[tuple[list[str], list[list[str]]]]:
     return sections
 
 
+def tables(result: Comparison) -> list[tuple[list[str], list[list[str]]]]:
+    """(headers, rows) of each table of the comparison, unescaped: for other reporters (the card)."""
+    return _sections(result)
+
+
+def lineage_lines(result: Comparison) -> list[str]:
+    """How each version relates to the first, one unescaped line each."""
+    return _lineage_lines(result)
+
+
 def _lineage_lines(result: Comparison) -> list[str]:
     base = result.versions[0].ref
     return [r.describe(base) for r in result.relations]
+
+
+def _signature_lines(result: Comparison) -> list[str]:
+    base = result.versions[0].ref
+    return [f"{s.ref} vs {base}: {s.summary}" for s in result.signatures]
 
 
 def render_table(result: Comparison, stream: TextIO) -> None:
@@ -53,6 +68,8 @@ def render_table(result: Comparison, stream: TextIO) -> None:
         if rows or i < 2:
             table(headers, rows or [["(no metrics)", *[""] * (len(headers) - 1)]], stream)
     stream.write("\nLINEAGE\n" + "".join(f"  {terminal(line)}\n" for line in _lineage_lines(result)))
+    if result.signatures:
+        stream.write("\nSIGNATURE\n" + "".join(f"  {terminal(line)}\n" for line in _signature_lines(result)))
 
 
 def _markdown_table(headers: list[str], rows: list[list[str]]) -> str:
@@ -68,6 +85,9 @@ def render_markdown(result: Comparison, stream: TextIO) -> None:
         if rows:
             parts.append(_markdown_table([h.title() if h.isupper() else h for h in headers], rows))
     parts.append("**Lineage**\n\n" + "".join(f"- {markdown_text(line)}\n" for line in _lineage_lines(result)))
+    if result.signatures:
+        lines = _signature_lines(result)
+        parts.append("**Signature**\n\n" + "".join(f"- {markdown_text(line)}\n" for line in lines))
     stream.write("\n".join(parts))
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from modelreg.documents import signature
 from modelreg.documents.snapshot import Snapshot
 from modelreg.domain import semver
 from modelreg.domain.models import Manifest, RegistryConfig, StagePolicy
@@ -153,6 +154,7 @@ def requirement_violations(
         *_missing_fields(policy, candidate),
         *_metric_bounds(policy, candidate),
         *_worse_than_current(config, policy, candidate, current),
+        *_signature_changed(policy, candidate, current),
     ]
     prefix = f"{move.ref} cannot enter {move.to_stage}: "
     return [
@@ -216,6 +218,20 @@ def _worse_than_current(
                 f"({goal})"
             )
     return found
+
+
+def _signature_changed(policy: StagePolicy, candidate: Manifest, current: Manifest | None) -> list[str]:
+    """``signature_unchanged``: the candidate takes and returns what the current holder does.
+    A holder that records no signature sets no baseline; a candidate without one fails."""
+    if not policy.requires.signature_unchanged or current is None or current.signature is None:
+        return []
+    holder = f"{current.name}@{current.version}"
+    if candidate.signature is None:
+        return [f"it records no signature to compare with the current holder {holder}'s"]
+    found = signature.diff(current.signature, candidate.signature)
+    if found.unchanged:
+        return []
+    return [f"its signature differs from the current holder {holder}'s ({signature.summary(found)})"]
 
 
 def verdict(goal: str | None, delta: float) -> str | None:
