@@ -114,6 +114,18 @@ def ident(top: Path) -> str:
     return f"{m.group(1)} <{m.group(2)}>" if m else line
 
 
+def require_identity(cwd: Path) -> None:
+    """InvalidInputError unless git knows who authors and commits (``user.name``/``user.email``
+    or ``GIT_AUTHOR_*``/``GIT_COMMITTER_*``): a command that ends with a commit asks first."""
+    for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        if proc.run(["git", "var", who], cwd=cwd, check=False).returncode != 0:
+            raise InvalidInputError(
+                "git does not know who you are, and this command commits; set it with "
+                '`git config --global user.name "Your Name"` and '
+                "`git config --global user.email you@example.com`"
+            )
+
+
 def commit(top: Path, message: str, paths: list[str]) -> str:
     """Commit exactly ``paths`` (whatever else is staged stays staged) and return the commit id."""
     _git(top, "add", "-A", "--", *paths)
