@@ -130,8 +130,6 @@ def init(
             f"{directory} is inside the Git repository {top}; run `modelreg init` at its top folder"
         )
     git.require_identity(nearest)  # before anything is created: init ends with a commit
-    if remote is not None:
-        remote = _remote_url(remote, directory)
     with _removed_on_failure(directory) as made:
         directory.mkdir(parents=True, exist_ok=True)
         git_initialized = False
@@ -190,7 +188,7 @@ def _differs(path: Path, text: str) -> bool:
 def _ensure_remote(top: Path, remote: str | None, pending: list[str], options: dict[str, str]) -> str | None:
     current = dvc.default_remote(top)
     if current is not None:
-        if remote is not None and remote != current[1]:
+        if remote is not None and not _same_remote(remote, current[1]):
             raise InvalidInputError(
                 f"the default DVC remote {current[0]!r} is already {current[1]}; "
                 f"change it with `dvc remote modify {current[0]} url {remote}`"
@@ -244,13 +242,12 @@ def _missing_folders(top: Path, files: list[str]) -> list[Path]:
     return missing
 
 
-def _remote_url(remote: str, directory: Path) -> str:
-    """A relative local path names a folder relative to where init runs; .dvc/config keeps it
-    relative, to .dvc/ as DVC reads it, so the registry can move with its storage beside it."""
-    if "://" in remote or Path(remote).is_absolute():
-        return remote
-    target = os.path.abspath(remote)
-    return os.path.relpath(target, os.path.abspath(directory / ".dvc"))
+def _same_remote(given: str, current: str) -> bool:
+    """DVC reads a relative local path of .dvc/config as an absolute one; ``given`` is relative
+    to where init runs."""
+    if "://" in given or "://" in current:
+        return given == current
+    return os.path.abspath(given) == os.path.abspath(current)
 
 
 ACTION_PATTERN = re.compile(
