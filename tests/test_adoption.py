@@ -1,0 +1,56 @@
+"""What a newcomer following the README tripped over (issue 17), one test each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import ROOT, Reg, cli
+
+
+def test_a_mistyped_command_gets_the_closest_names(tmp_path: Path) -> None:
+    r = cli("promot", "fraud@1.0.0", cwd=tmp_path)
+    assert r.code == 2
+    assert r.err.strip().splitlines()[-1] == "Error: No such command 'promot'. Did you mean 'promote'?"
+    r = cli("histroy", cwd=tmp_path)
+    assert "Did you mean 'history'?" in r.err
+    r = cli("xyzzy", cwd=tmp_path)
+    assert r.code == 2 and r.err.strip().splitlines()[-1] == "Error: No such command 'xyzzy'."
+
+
+def test_validate_and_check_count_in_words(reg: Reg) -> None:
+    r = reg.cli("validate")
+    assert r.code == 0
+    assert r.out.strip() == "validated 1 registry file: ok"
+    reg.write("models/fraud/stages.yaml", "production: 7.0.0\n")
+    r = reg.cli("validate")
+    assert r.code == 1 and r.lines[-1] == "validated 2 registry files: 1 problem"
+    reg.commit("broken stages")
+    r = reg.cli("check", "--base", "HEAD~1")
+    assert r.code == 1 and "checked 2 registry files: 1 problem" in r.out
+
+
+def test_demo_setup_installs_only_what_the_demo_needs() -> None:
+    """`bash .ci/demo`, the README's first command, sets up modelreg alone: no development
+    tools, no S3 extra, no moto environment (those are .ci/setup's, which .ci/run calls)."""
+    demo = (ROOT / ".ci/demo").read_text()
+    assert "bash .ci/setup-demo" in demo and "bash .ci/setup\n" not in demo
+    minimal = (ROOT / ".ci/setup-demo").read_text()
+    commands = [line for line in minimal.splitlines() if not line.startswith("#")]
+    assert ".venv/bin/python -m pip install --quiet --disable-pip-version-check -e ." in commands
+    for heavy in ("[dev", "s3", "moto"):
+        assert not any(heavy in line for line in commands), heavy
+    full = (ROOT / ".ci/setup").read_text()
+    assert "bash .ci/setup-demo" in full and '".[dev,s3]"' in full and "moto" in full
+    assert "bash .ci/setup\n" in (ROOT / ".ci/run").read_text()
+
+
+def test_compare_json_rounds_deltas_to_the_inputs_precision(reg: Reg) -> None:
+    import json
+
+    assert 0.912 - 0.9238 != -0.0118  # the float noise this is about
+    reg.register("fraud", "1.0.0", metrics={"auc": 0.9238, "latency_ms": 3.7, "tiny": 1.5e-07})
+    reg.register("fraud", "1.1.0", metrics={"auc": 0.912, "latency_ms": 4.1, "tiny": 2e-07})
+    r = reg.cli("compare", "fraud@1.0.0", "fraud@1.1.0", "--format", "json")
+    assert r.code == 0, r.err
+    deltas = {m["metric"]: m["deltas"] for m in json.loads(r.out)["metrics"]}
+    assert deltas == {"auc": [0.0, -0.0118], "latency_ms": [0.0, 0.4], "tiny": [0.0, 5e-08]}
