@@ -3,6 +3,8 @@ pre-commit hook."""
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +77,25 @@ def test_pre_commit_hook_runs_modelreg_validate(populated: Reg) -> None:
     r = populated.cli(*argv)
     assert r.code == 1
     assert "models/fraud/stages.yaml:1: production: version 7.0.0 of fraud is not registered" in r.out
+
+
+def test_pre_commit_try_repo_runs_the_hook_from_this_repository(populated: Reg, tmp_path: Path) -> None:
+    """`pre-commit try-repo` at this repository's commit, as the README's `rev: <sha>` pins it.
+    pre-commit builds the hook's environment (pip installs this repository and its dependencies
+    from the package index, a minute or two; once, so on a registry with a problem, which only
+    the hook's `modelreg validate` can report: the passing run is the test above)."""
+    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+    argv = [str(Path(sys.executable).parent / "pre-commit"), "try-repo", str(ROOT), "modelreg-validate"]
+    argv += ["--ref", sha.stdout.strip(), "--all-files"]
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit"),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+    populated.write("models/fraud/stages.yaml", "production: 7.0.0\n")
+    populated.commit("a stage holder that is not registered")
+    run = subprocess.run(argv, cwd=populated.path, env=env, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert re.search(r"^modelreg validate\.+Failed$", run.stdout, re.M), run.stdout
+    assert "- hook id: modelreg-validate" in run.stdout
+    assert "models/fraud/stages.yaml:1: production: version 7.0.0 of fraud is not registered" in run.stdout
