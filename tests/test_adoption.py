@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from conftest import ROOT, Reg, cli
+from conftest import ROOT, Reg, cli, git
+
+if TYPE_CHECKING:
+    from github_server import Origin
+
+pytest_plugins = ["github_server"]
 
 
 def test_a_mistyped_command_gets_the_closest_names(tmp_path: Path) -> None:
@@ -54,3 +62,49 @@ def test_compare_json_rounds_deltas_to_the_inputs_precision(reg: Reg) -> None:
     assert r.code == 0, r.err
     deltas = {m["metric"]: m["deltas"] for m in json.loads(r.out)["metrics"]}
     assert deltas == {"auc": [0.0, -0.0118], "latency_ms": [0.0, 0.4], "tiny": [0.0, 5e-08]}
+
+
+def test_promote_builds_its_branch_from_origins_base(
+    populated: Reg, add_origin: Callable[[Reg], Origin]
+) -> None:
+    """Local main 3 commits ahead of origin: the pull request's branch holds the one commit
+    that edits stages.yaml, on top of origin/main, and main's unpushed commits stay out."""
+    origin = add_origin(populated)
+    pushed = git("rev-parse", "origin/main", cwd=populated.path).strip()
+    for version in ("1.3.0", "1.4.0", "1.5.0"):
+        populated.register("fraud", version)
+    r = populated.cli("promote", "fraud@1.2.0", "--to", "staging")
+    assert r.code == 0, r.err
+    branch = "promote/fraud-1.2.0-staging"
+    assert re.search(rf"^branch {branch} \([0-9a-f]{{12}}\) from origin/main$", r.out, re.M), r.out
+    assert git("rev-list", f"{branch}", "--not", "origin/main", cwd=populated.path).split() == [
+        git("rev-parse", branch, cwd=populated.path).strip()
+    ]
+    assert git("rev-parse", f"{branch}~1", cwd=populated.path).strip() == pushed
+    assert git("diff", "--name-only", f"{branch}~1", branch, cwd=populated.path).split() == [
+        "models/fraud/stages.yaml"
+    ]
+    assert branch in origin.branches()
+
+
+def test_promote_of_a_version_origin_lacks_names_the_commits_to_land(
+    populated: Reg, add_origin: Callable[[Reg], Origin]
+) -> None:
+    origin = add_origin(populated)
+    populated.register("fraud", "1.3.0", description="v8")
+    populated.write("notes.txt", "unrelated\n")
+    populated.commit("notes")
+    before, remote_before = populated.state(), origin.branches()
+    r = populated.cli("promote", "fraud@1.3.0", "--to", "staging")
+    assert r.code == 1
+    (line,) = r.lines
+    commits = git("log", "--format=%h %s", "origin/main..main", cwd=populated.path).splitlines()
+    assert commits[1].endswith("register fraud@1.3.0")
+    assert line == (
+        "modelreg: error: fraud@1.3.0 is not on origin/main, where the pull request goes; land these "
+        "commits of main first (push them, or merge a pull request of them), then promote: "
+        + "; ".join(commits)
+    )
+    assert (populated.state(), origin.branches()) == (before, remote_before)
+    # --no-push keeps working on the local branch, as before
+    assert populated.cli("promote", "fraud@1.3.0", "--to", "staging", "--no-push").code == 0

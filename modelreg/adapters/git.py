@@ -495,6 +495,19 @@ def commit_file(top: Path, *, parent: str, path: str, content: bytes, message: s
     return _git_text(top, "commit-tree", tree, "-p", parent, "-F", "-", stdin=message.encode())
 
 
+def remote_branch(top: Path, remote: str, branch: str) -> str | None:
+    """The commit ``refs/remotes/REMOTE/BRANCH`` names (as last fetched), or None."""
+    ref = f"refs/remotes/{remote}/{branch}"
+    argv = ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", ref]
+    return proc.run(argv, cwd=top, check=False).stdout.decode().strip() or None
+
+
+def commits_between(top: Path, older: str, newer: str, *, limit: int = 20) -> list[str]:
+    """``SHORT subject`` of the commits ``newer`` has and ``older`` has not, newest first."""
+    out = _git(top, "log", f"--max-count={limit}", "--format=%h %s", f"{older}..{newer}", "--")
+    return out.splitlines()
+
+
 def check_branch_name(top: Path, name: str) -> str:
     """``name`` if Git accepts it as a new branch name; InvalidInputError if not."""
     ok = not name.startswith("-") and (

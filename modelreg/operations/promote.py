@@ -152,10 +152,18 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
     """Work the promotion out and check every rule; raise before anything is written."""
     top = git.root(path)
     transaction.recover(top)  # a killed promote's branch goes first: it may be this one's
-    base = base_branch(top, request.base)
-    base_commit = git.resolve(top, base)
+    base, base_commit, unlanded = _published_base(top, base_branch(top, request.base), push=request.push)
     registry = Catalog(top, rev=base_commit)
-    found = registry.get(request.ref)
+    try:
+        found = registry.get(request.ref)
+    except NotFoundError as e:
+        if not unlanded:
+            raise
+        raise InvalidInputError(
+            f"{request.ref} is not on {base}, where the pull request goes; land these commits of "
+            f"{base.removeprefix(REMOTE + '/')} first (push them, or merge a pull request of them), "
+            f"then promote: {'; '.join(unlanded)}"
+        ) from e
     config = registry.config
     if request.to_stage not in config.stages:
         known = ", ".join(config.stages)
@@ -192,6 +200,17 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
         open_pr=open_pr,
         body=markdown_changes([change]),
     )
+
+
+def _published_base(top: Path, base: str, *, push: bool) -> tuple[str, str, list[str]]:
+    """Where the branch starts: a pushed promotion starts from origin's copy of ``base`` (as last
+    fetched), so commits not yet on origin never ride along in its pull request. Returns the
+    base's name, its commit, and the commits of the local branch that origin does not have."""
+    commit = git.resolve(top, base)
+    published = git.remote_branch(top, REMOTE, base) if push else None
+    if published is None:
+        return base, commit, []
+    return f"{REMOTE}/{base}", published, git.commits_between(top, published, commit)
 
 
 def base_branch(top: Path, base: str | None) -> str:
