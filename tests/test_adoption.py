@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
 from conftest import ROOT, Reg, cli, git
 
 if TYPE_CHECKING:
@@ -108,3 +109,93 @@ def test_promote_of_a_version_origin_lacks_names_the_commits_to_land(
     assert (populated.state(), origin.branches()) == (before, remote_before)
     # --no-push keeps working on the local branch, as before
     assert populated.cli("promote", "fraud@1.3.0", "--to", "staging", "--no-push").code == 0
+
+
+def _at(monkeypatch: pytest.MonkeyPatch, day: int) -> None:
+    """Commits from now on are dated 2026-11-DAY (tenures are ordered by date)."""
+    for key in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
+        monkeypatch.setenv(key, f"2026-11-{day:02d}T12:00:00Z")
+
+
+def test_rollback_of_a_stage_with_several_holders_takes_the_current_one_out(
+    populated: Reg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reg = populated
+    _at(monkeypatch, 10)
+    reg.register("fraud", "1.3.0", description="v8")
+    reg.register("fraud", "1.4.0", description="v9")
+    _at(monkeypatch, 11)
+    reg.write("models/fraud/stages.yaml", "staging: [1.2.0, 1.3.0]\nproduction: 1.1.0\narchived: 1.0.0\n")
+    reg.commit("1.2.0 and 1.3.0 to staging")
+    _at(monkeypatch, 12)
+    reg.write(
+        "models/fraud/stages.yaml", "staging: [1.2.0, 1.4.0]\nproduction: 1.1.0\narchived: [1.0.0, 1.3.0]\n"
+    )
+    reg.commit("1.4.0 replaces 1.3.0 in staging")
+    _at(monkeypatch, 13)
+    r = reg.cli("rollback", "fraud", "--stage", "staging", "--no-push")
+    assert r.code == 0, r.err
+    assert "fraud@1.3.0: archived -> staging" in r.out
+    assert "fraud@1.4.0: staging -> archived (displaced)" in r.out
+    branch = "rollback/fraud-staging-1.3.0"
+    stages = git("show", f"{branch}:models/fraud/stages.yaml", cwd=reg.path)
+    assert stages.splitlines()[-3:] == [
+        "staging: [1.2.0, 1.3.0]",
+        "production: 1.1.0",
+        "archived: [1.0.0, 1.4.0]",
+    ]
+    assert reg.cli("check", "--base", "main", "--head", branch).code == 0
+
+
+def test_demote_moves_only_back_in_the_stage_order(populated: Reg) -> None:
+    """registry.yaml's order: development, staging, production, deprecated, archived."""
+    reg = populated
+    reg.write(
+        "registry.yaml",
+        (reg.path / "registry.yaml")
+        .read_text()
+        .replace("production:\n    from: [staging]", "production:\n    from: [staging, development]"),
+    )
+    reg.commit("production accepts development")
+    before = reg.state()
+    r = reg.cli("demote", "fraud@1.2.0", "--to", "production", "--no-push")
+    assert r.code == 1
+    assert r.lines == [
+        "modelreg: error: cannot demote fraud@1.2.0 from development to production: demote moves a version "
+        "back in registry.yaml's stage order (development, staging, production, deprecated, archived); "
+        "use `modelreg promote fraud@1.2.0 --to production`"
+    ]
+    assert reg.state() == before
+    assert reg.cli("promote", "fraud@1.2.0", "--to", "production", "--no-push").code == 0
+    r = reg.cli("demote", "fraud@1.0.0", "--to", "development", "--no-push")  # archived -> development
+    assert r.code == 0, r.err
+
+
+def test_demote_and_rollback_help_say_what_they_do() -> None:
+    r = cli("rollback", "--help", cwd=ROOT)
+    assert "Default: rollback/NAME-STAGE-VERSION." in " ".join(r.out.split())
+    assert "promote/NAME" not in r.out
+    demote = cli("demote", "--help", cwd=ROOT).out
+    assert "modelreg demote fraud-detector@1.3.0 --to development" not in demote
+
+
+def test_the_readme_demote_example_works_under_the_registry_it_names(populated: Reg) -> None:
+    """The README's `demote` lines, run against the default lifecycle (plus the `from:` the
+    README says the second one needs)."""
+    readme = (ROOT / "README.md").read_text()
+    assert "modelreg demote fraud-detector@1.0.0 --to development" in readme
+    assert "staging: {from: [development, production]}" in readme
+    reg = populated
+    assert reg.cli("demote", "fraud@1.0.0", "--to", "development", "--no-push").code == 0
+    reg.write(
+        "registry.yaml",
+        (reg.path / "registry.yaml")
+        .read_text()
+        .replace(
+            "staging: {from: [development], max_versions: 3}",
+            "staging: {from: [development, production], max_versions: 3}",
+        ),
+    )
+    reg.commit("staging accepts production's holder back")
+    r = reg.cli("demote", "fraud@production", "--to", "staging", "--no-push", "--reason", "drift")
+    assert r.code == 0, r.err

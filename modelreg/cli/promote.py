@@ -46,27 +46,29 @@ Examples:
 
 DEMOTE_HELP = """Move the version REF names back to stage --to, by pull request.
 
-The same as `modelreg promote REF --to STAGE`, worded for a step back: the transition
-must be allowed by registry.yaml (see `from:` of the target stage).
+The same as `modelreg promote REF --to STAGE`, for a step back: --to must come before the
+version's stage in registry.yaml's order of stages, and the transition must be allowed by
+the target stage's `from:` (the default lifecycle allows none back but archived ->
+development; to retire a version use `deprecate` or `archive`).
 
 \b
 Examples:
-  modelreg demote fraud-detector@1.3.0 --to development
-  modelreg demote fraud-detector@production --to deprecated --reason "drift on November data"
+  modelreg demote fraud-detector@1.0.0 --to development   # from archived
+  modelreg demote fraud-detector@production --to staging --reason "drift on November data"
+      # with `staging: {from: [development, production]}` in registry.yaml
 """
 
 
-def _options(func: Callable[..., Any]) -> Callable[..., Any]:
+def _options(func: Callable[..., Any], *, branch: str = "promote/NAME-VERSION-STAGE") -> Callable[..., Any]:
     options = [
         click.option("--reason", default="", help="Why: written in the commit body and the pull request."),
         click.option(
             "--base",
             metavar="BRANCH",
-            help="Branch to start from and merge into. Default: the current branch.",
+            help="Branch to start from and merge into. Default: the current branch; a pushed "
+            "branch starts from origin's copy of it (as last fetched).",
         ),
-        click.option(
-            "--branch", metavar="NAME", help="Branch to create. Default: promote/NAME-VERSION-STAGE."
-        ),
+        click.option("--branch", metavar="NAME", help=f"Branch to create. Default: {branch}."),
         click.option("--push/--no-push", default=True, show_default=True, help="Push the branch to origin."),
         click.option(
             "--pr/--no-pr",
@@ -80,6 +82,11 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def rollback_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """promote's options, with rollback's own branch name."""
+    return _options(func, branch="rollback/NAME-STAGE-VERSION")
 
 
 def build(verb: str, *, stage: str | None, help_text: str) -> click.Command:

@@ -44,6 +44,7 @@ class PromoteRequest(BaseModel):
     token: SecretStr | None = None
     api_url: str | None = None
     returning: list[tuple[str, str, str]] = []  # rollback: stages versions held before
+    replacing: str | None = None  # rollback: the holder that leaves the stage in the same commit
 
 
 class PromoteResult(BaseModel):
@@ -170,10 +171,14 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
         raise NotFoundError(f"unknown stage {request.to_stage!r}; registry.yaml defines: {known}")
     if found.stage == request.to_stage:
         raise InvalidInputError(f"{found.ref} is already in {found.stage}; nothing to {request.verb}")
+    if request.verb == "demote":
+        _check_backwards(config, found.ref, found.stage, request.to_stage)
     snap = registry.snapshot
     lists = snap.stages.get(found.name, {})
     move = Move(name=found.name, version=found.version, from_stage=found.stage, to_stage=request.to_stage)
-    placement = policy.place(config, found.name, lists, found.version, request.to_stage)
+    placement = policy.place(
+        config, found.name, lists, found.version, request.to_stage, replacing=request.replacing
+    )
     moves = [move, *placement.displaced]
     refused = violations(config, moves, registry, lists=placement.stages, returning=request.returning)
     if refused:
@@ -211,6 +216,16 @@ def _published_base(top: Path, base: str, *, push: bool) -> tuple[str, str, list
     if published is None:
         return base, commit, []
     return f"{REMOTE}/{base}", published, git.commits_between(top, published, commit)
+
+
+def _check_backwards(config: RegistryConfig, ref: str, from_stage: str, to_stage: str) -> None:
+    """``demote`` moves a version back: to a stage before its own in registry.yaml's order."""
+    order = list(config.stages)
+    if order.index(to_stage) >= order.index(from_stage):
+        raise InvalidInputError(
+            f"cannot demote {ref} from {from_stage} to {to_stage}: demote moves a version back in "
+            f"registry.yaml's stage order ({', '.join(order)}); use `modelreg promote {ref} --to {to_stage}`"
+        )
 
 
 def base_branch(top: Path, base: str | None) -> str:
