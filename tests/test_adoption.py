@@ -199,3 +199,15 @@ def test_the_readme_demote_example_works_under_the_registry_it_names(populated: 
     reg.commit("staging accepts production's holder back")
     r = reg.cli("demote", "fraud@production", "--to", "staging", "--no-push", "--reason", "drift")
     assert r.code == 0, r.err
+
+
+def test_registry_at_an_unknown_moment_speaks_python_not_cli(populated: Reg) -> None:
+    from modelreg import Registry
+    from modelreg.domain.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError) as raised:
+        Registry(populated.path).at("yesterday")
+    assert str(raised.value).startswith("'yesterday' is neither a revision (commit, branch, tag) nor a date")
+    assert "--at" not in str(raised.value)
+    r = populated.cli("show", "fraud@1.0.0", "--at", "yesterday")  # the CLI names its option
+    assert r.code == 1 and r.lines[0].startswith("modelreg: error: --at 'yesterday' is neither a revision")
