@@ -182,7 +182,8 @@ def test_action_check_step_with_a_base_that_does_not_exist(pull_request: Reg, tm
     assert outputs["ok"] == "false" and outputs["moves"] == "[]"
 
 
-def test_action_install_step_installs_the_actions_own_source(tmp_path: Path) -> None:
+@pytest.mark.parametrize("extras", ["", "s3"])
+def test_action_install_step_installs_the_actions_own_source(tmp_path: Path, extras: str) -> None:
     """`pip install "$ACTION_PATH"`: run offline here (no index, no dependencies, the build
     backend from this environment), into a target folder."""
     target = tmp_path / "site"
@@ -191,6 +192,7 @@ def test_action_install_step_installs_the_actions_own_source(tmp_path: Path) -> 
         "PIP_NO_DEPS": "1",
         "PIP_NO_BUILD_ISOLATION": "0",  # pip's inverted spelling: build with this environment's setuptools
         "PIP_TARGET": str(target),
+        "PIP_REPORT": str(tmp_path / "report.json"),  # what pip was asked to install
     }
     source = tmp_path / "action"  # the action's checkout: what the package build reads
     shutil.copytree(ROOT / "modelreg", source / "modelreg", ignore=shutil.ignore_patterns("__pycache__"))
@@ -199,7 +201,7 @@ def test_action_install_step_installs_the_actions_own_source(tmp_path: Path) -> 
     result, _ = _run_step(
         "Install modelreg",
         cwd=tmp_path,
-        inputs={},
+        inputs={"extras": extras},
         github={"action_path": str(source)},
         tmp=tmp_path,
         extra_env=offline,
@@ -207,6 +209,9 @@ def test_action_install_step_installs_the_actions_own_source(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     assert (target / "modelreg" / "cli" / "main.py").is_file()
     assert list(target.glob("modelreg-*.dist-info"))
+    (installed,) = json.loads((tmp_path / "report.json").read_text())["install"]
+    assert installed["metadata"]["name"] == "modelreg"
+    assert installed.get("requested_extras", []) == ([extras] if extras else [])
 
 
 def test_action_install_step_takes_the_install_input(tmp_path: Path) -> None:
