@@ -79,14 +79,31 @@ def test_pre_commit_hook_runs_modelreg_validate(populated: Reg) -> None:
     assert "models/fraud/stages.yaml:1: production: version 7.0.0 of fraud is not registered" in r.out
 
 
+def _readme_rev() -> str:
+    readme = (ROOT / "README.md").read_text()
+    example = readme[readme.index("# .pre-commit-config.yaml") :]
+    m = re.search(r"^    rev: (\S+)", example, re.M)
+    assert m is not None
+    return m.group(1)
+
+
+def test_the_readme_pre_commit_rev_names_a_commit_of_this_repository_with_the_hook() -> None:
+    rev = _readme_rev()
+    assert re.fullmatch(r"[0-9a-f]{40}", rev), "a full commit id: no tag is published yet"
+    hooks = subprocess.run(
+        ["git", "show", f"{rev}:.pre-commit-hooks.yaml"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert hooks.returncode == 0, hooks.stderr
+    assert [h["id"] for h in yaml.safe_load(hooks.stdout)] == ["modelreg-validate"]
+
+
 def test_pre_commit_try_repo_runs_the_hook_from_this_repository(populated: Reg, tmp_path: Path) -> None:
-    """`pre-commit try-repo` at this repository's commit, as the README's `rev: <sha>` pins it.
-    pre-commit builds the hook's environment (pip installs this repository and its dependencies
-    from the package index, a minute or two; once, so on a registry with a problem, which only
-    the hook's `modelreg validate` can report: the passing run is the test above)."""
-    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+    """`pre-commit try-repo` against this repository at the README's `rev:`. pre-commit builds
+    the hook's environment (pip installs that commit of modelreg and its dependencies from the
+    package index, a minute or two; once, so on a registry with a problem, which only the
+    hook's `modelreg validate` can report: the passing run is the test above)."""
     argv = [str(Path(sys.executable).parent / "pre-commit"), "try-repo", str(ROOT), "modelreg-validate"]
-    argv += ["--ref", sha.stdout.strip(), "--all-files"]
+    argv += ["--ref", _readme_rev(), "--all-files"]
     env = {
         **os.environ,
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit"),
