@@ -155,9 +155,16 @@ def report(result: PromoteResult, fmt: str) -> None:
     elif result.compare_url:
         click.echo(f"open the pull request at {result.compare_url}")
     elif result.pushed:
-        click.echo(f"pushed to origin; open a pull request from {result.branch} into {result.base}")
+        click.echo(f"pushed to origin; open a pull request from {result.branch} into {_into(result)}")
     else:
         click.echo(f"not pushed; when ready: git push origin {result.branch}")
+
+
+def _into(result: PromoteResult) -> str:
+    """The branch a pull request merges into: the base, without origin/ when it started there."""
+    from modelreg.operations.promote import REMOTE
+
+    return result.base.removeprefix(f"{REMOTE}/")
 
 
 def _pull_request_line(pr: PullRequest, result: PromoteResult) -> str:
@@ -169,7 +176,7 @@ def _pull_request_line(pr: PullRequest, result: PromoteResult) -> str:
     if pr.url:
         return f"pull request opened: {pr.url}"
     return (
-        f"pull request from {result.branch} into {result.base} opened "
+        f"pull request from {result.branch} into {_into(result)} opened "
         "(GitHub's answer named neither its number nor its URL)"
     )
 
