@@ -78,6 +78,9 @@ def test_promote_builds_its_branch_from_origins_base(
     assert r.code == 0, r.err
     branch = "promote/fraud-1.2.0-staging"
     assert re.search(rf"^branch {branch} \([0-9a-f]{{12}}\) from origin/main$", r.out, re.M), r.out
+    assert r.lines == [
+        "note: 3 commits of main not on origin/main stay out of this branch; land them by their own pull request"
+    ]
     assert git("rev-list", f"{branch}", "--not", "origin/main", cwd=populated.path).split() == [
         git("rev-parse", branch, cwd=populated.path).strip()
     ]

@@ -150,6 +150,15 @@ def report(result: PromoteResult, fmt: str) -> None:
     for out in result.displaced:
         click.echo(f"{out.ref}: {out.from_stage} -> {out.to_stage} (displaced)")
     click.echo(f"branch {result.branch} ({result.commit[:12]}) from {result.base}")
+    if result.left_out:
+        from modelreg.render.common import count
+
+        commits = count(len(result.left_out), "commit")
+        click.echo(
+            f"note: {commits} of {_into(result)} not on {result.base} stay out of this branch; "
+            "land them by their own pull request",
+            err=True,
+        )
     if result.pull_request is not None:
         click.echo(_pull_request_line(result.pull_request, result))
     elif result.compare_url:

@@ -58,6 +58,7 @@ class PromoteResult(BaseModel):
     pushed: bool
     pull_request: PullRequest | None = None
     compare_url: str | None = None
+    left_out: list[str] = []  # local commits of the base that origin lacks, not in the branch
 
 
 @dataclass
@@ -75,6 +76,7 @@ class Plan:
     forge: GitHubRepo | None
     open_pr: bool
     body: str
+    left_out: list[str]
 
 
 def promote(
@@ -105,6 +107,7 @@ def promote(
         pushed=pushed,
         pull_request=pr,
         compare_url=_compare_url(plan) if pushed and pr is None else None,
+        left_out=plan.left_out,
     )
 
 
@@ -204,6 +207,7 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
         forge=forge,
         open_pr=open_pr,
         body=markdown_changes([change]),
+        left_out=unlanded,
     )
 
 
