@@ -67,7 +67,7 @@ def test_invalid_case_through_the_cli(tmp_path: Path) -> None:
     assert result.code == 1
     assert "Traceback" not in result.err
     assert result.out.startswith("models/fraud/1.1.0.yaml:8: artifact models/fraud/1.1.0/model.bin")
-    assert "1 problem(s)" in result.err
+    assert "1 problem" in result.err
 
 
 def test_enough_invalid_cases() -> None:

@@ -138,7 +138,7 @@ def test_github_format_annotates_and_writes_the_step_summary(strict: Reg, tmp_pa
         "registered version fraud@1.0.0 was modified (description)" in r.out
     )
     text = summary.read_text()
-    assert text.startswith("earlier step\n## modelreg check: 1 problem(s)")
+    assert text.startswith("earlier step\n## modelreg check: 1 problem")
     assert "**fraud@1.2.0**: staging → production, replacing fraud@1.1.0" in text
     assert "| auc | 0.95 | 0.92 | +0.03 (better) |" in text
     assert "| latency_ms | 20 | 30 | -10 (better) |" in text

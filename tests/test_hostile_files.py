@@ -170,7 +170,7 @@ def test_validate_with_a_regex_bomb_and_many_long_names_stays_fast(populated: Re
 
 def test_latest_and_bump_follow_semver_precedence_with_prereleases_and_build_metadata(reg: Reg) -> None:
     for version in ["1.0.0", "1.1.0-rc.2", "1.1.0-rc.10", "1.1.0-alpha", "1.0.1+build.7"]:
-        reg.register("m", version)
+        reg.register("m", version, allow_lower=True)  # out of order on purpose
     registry = Registry(reg.path)
     assert registry.model("m").versions == [
         "1.0.0",

@@ -189,7 +189,7 @@ def test_hostile_yaml_in_every_kind_of_file(
     code, out, err = _validate(files.path, capsys)
     where = f"{rel}:{line}" if line else rel
     assert (code, out) == (1, f"{where}: {message}\n")
-    assert err == "validated 7 registry files: 1 problem(s)\n"
+    assert err == "validated 7 registry files: 1 problem\n"
     assert repo_state(files.path) == before
 
 
@@ -325,4 +325,4 @@ def test_numbers_and_timestamps_where_text_is_expected(
     if problem is None:
         assert (code, out) == (0, "validated 7 registry files: ok\n")
     else:
-        assert (code, out, err) == (1, problem + "\n", "validated 7 registry files: 1 problem(s)\n")
+        assert (code, out, err) == (1, problem + "\n", "validated 7 registry files: 1 problem\n")

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+import yaml
 from conftest import cli, git
 
 
@@ -78,3 +80,87 @@ def test_registry_template_is_the_default_lifecycle() -> None:
         text = REGISTRY_TEMPLATE.format(name=yaml_string(name))
         config = RegistryConfig.model_validate(yamlio.load(text.encode(), "registry.yaml"))
         assert config == default_config(name)
+
+
+def _no_identity(tmp_path: Path) -> dict[str, str]:
+    """An environment where git knows no name or email (no config, no GIT_* identity)."""
+    home = tmp_path / "nobody"
+    home.mkdir()
+    return {
+        "HOME": str(home),
+        "GIT_CONFIG_GLOBAL": str(home / "none"),
+        "GIT_AUTHOR_NAME": "",
+        "GIT_AUTHOR_EMAIL": "",
+        "GIT_COMMITTER_NAME": "",
+        "GIT_COMMITTER_EMAIL": "",
+        "EMAIL": "",
+    }
+
+
+def test_init_without_a_git_identity_says_so_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in _no_identity(tmp_path).items():
+        monkeypatch.setenv(key, value) if value else monkeypatch.delenv(key, raising=False)
+    result = cli("init", "reg", cwd=tmp_path)
+    assert result.code == 1
+    assert result.lines == [
+        "modelreg: error: git does not know who you are, and this command commits; set it with "
+        '`git config --global user.name "Your Name"` and `git config --global user.email you@example.com`'
+    ]
+    assert not (tmp_path / "reg").exists()
+
+
+def test_init_that_fails_after_creating_folders_removes_them(tmp_path: Path) -> None:
+    """A failure past the identity check (here DVC refusing a remote option) leaves nothing."""
+    git("init", "-q", str(tmp_path / "r"), cwd=tmp_path)
+    result = cli(
+        "init", "--remote", "s3://bucket/x", "--remote-option", "no_such_option=1", cwd=tmp_path / "r"
+    )
+    assert result.code == 1
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [".git"]
+    assert git("status", "--porcelain", "--ignored", cwd=tmp_path / "r") == ""
+
+
+def test_init_keeps_a_relative_remote_relative(tmp_path: Path) -> None:
+    (tmp_path / "work").mkdir()
+    result = cli("init", "../reg", "--remote", "../store", cwd=tmp_path / "work")
+    assert result.code == 0, result.err
+    config = (tmp_path / "reg" / ".dvc" / "config").read_text()
+    assert "url = ../../store\n" in config  # relative to .dvc/, as DVC reads it: tmp_path/store
+    assert str(tmp_path) not in config
+    from modelreg.adapters import dvc
+
+    with dvc._dvc(tmp_path / "reg", "read") as repo:  # DVC itself finds the folder named
+        assert Path(repo.config["remote"]["storage"]["url"]).resolve() == (tmp_path / "store").resolve()
+
+
+def test_init_workflow_triggers_on_the_repositorys_branch(tmp_path: Path) -> None:
+    git("init", "-q", "-b", "master", str(tmp_path / "r"), cwd=tmp_path)
+    assert cli("init", cwd=tmp_path / "r").code == 0
+    workflow = yaml.safe_load((tmp_path / "r" / ".github/workflows/modelreg.yml").read_text())
+    assert workflow[True]["push"] == {"branches": ["master"]}
+
+
+def test_init_action_and_install_options(tmp_path: Path) -> None:
+    result = cli(
+        "init",
+        "r",
+        "--action",
+        "acme/modelreg@0123abc",
+        "--install",
+        "modelreg @ git+https://x/y@v1",
+        cwd=tmp_path,
+    )
+    assert result.code == 0, result.err
+    workflow = yaml.safe_load((tmp_path / "r" / ".github/workflows/modelreg.yml").read_text())
+    assert workflow["jobs"]["check"]["steps"][1] == {
+        "uses": "acme/modelreg@0123abc",
+        "with": {"install": "modelreg @ git+https://x/y@v1"},
+    }
+    bad = cli("init", "s", "--action", "acme/modelreg", cwd=tmp_path)
+    assert bad.code == 1
+    assert bad.lines == [
+        "modelreg: error: invalid --action 'acme/modelreg': use OWNER/REPO@REF (e.g. acme/modelreg@v0.1.0) or ./PATH"
+    ]
+    assert not (tmp_path / "s").exists()

@@ -27,7 +27,10 @@ def _no_token(*results: Result) -> None:
 
 
 def _merge(reg: Reg, branch: str) -> None:
+    """The pull request merged on GitHub, then pulled: main here and on origin."""
     git("merge", "-q", "--no-ff", "-m", f"Merge {branch}", branch, cwd=reg.path)
+    if git("remote", cwd=reg.path).strip():
+        git("push", "-q", "origin", "main", cwd=reg.path)
 
 
 def test_promote_end_to_end(populated: Reg, add_origin: AddOrigin, github_api: FakeGitHub) -> None:

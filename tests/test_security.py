@@ -146,7 +146,7 @@ def test_editing_schemas_in_the_repository_does_not_loosen_validation(populated:
         "schemas/model-version.schema.json: changes the registry's policy (registry.yaml, schemas/) in the "
         "same change as models/; a policy change goes in a pull request of its own, reviewed by the owners "
         "of registry.yaml [policy]",
-        "checked 13 registry files: 2 problem(s)",
+        "checked 13 registry files: 2 problems",
     ]
 
 

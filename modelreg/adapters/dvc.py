@@ -147,10 +147,9 @@ def set_default_remote(
     """Add remote ``name`` at ``url`` with ``options`` (e.g. ``endpointurl``) to .dvc/config
     and make it the default. DVC validates the options for the URL's scheme.
 
-    A local path is made absolute first; DVC then stores it relative to .dvc/.
+    A relative local path is relative to the current folder; DVC writes it relative to .dvc/,
+    where it reads it from, so the registry and its storage can move together.
     """
-    if "://" not in url:
-        url = str(Path(url).absolute())
     with _dvc(top, f"add the remote {url}") as repo, repo.config.edit("repo") as conf:
         conf["remote"][name] = {"url": url, **(options or {})}
         conf["core"]["remote"] = name

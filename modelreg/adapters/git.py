@@ -140,6 +140,18 @@ def ident(top: Path) -> str:
     return f"{m.group(1)} <{m.group(2)}>" if m else line
 
 
+def require_identity(cwd: Path) -> None:
+    """InvalidInputError unless git knows who authors and commits (``user.name``/``user.email``
+    or ``GIT_AUTHOR_*``/``GIT_COMMITTER_*``): a command that ends with a commit asks first."""
+    for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        if proc.run(["git", "var", who], cwd=cwd, check=False).returncode != 0:
+            raise InvalidInputError(
+                "git does not know who you are, and this command commits; set it with "
+                '`git config --global user.name "Your Name"` and '
+                "`git config --global user.email you@example.com`"
+            )
+
+
 def commit(top: Path, message: str, paths: list[str]) -> str:
     """Commit exactly ``paths`` (whatever else is staged stays staged) and return the commit id."""
     _git(top, "add", "-A", "--", *paths)
@@ -507,6 +519,19 @@ def commit_file(top: Path, *, parent: str, path: str, content: bytes, message: s
         _git_text(top, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
         tree = _git_text(top, "write-tree", env=env)
     return _git_text(top, "commit-tree", tree, "-p", parent, "-F", "-", stdin=message.encode())
+
+
+def remote_branch(top: Path, remote: str, branch: str) -> str | None:
+    """The commit ``refs/remotes/REMOTE/BRANCH`` names (as last fetched), or None."""
+    ref = f"refs/remotes/{remote}/{branch}"
+    argv = ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", ref]
+    return proc.run(argv, cwd=top, check=False).stdout.decode().strip() or None
+
+
+def commits_between(top: Path, older: str, newer: str, *, limit: int = 20) -> list[str]:
+    """``SHORT subject`` of the commits ``newer`` has and ``older`` has not, newest first."""
+    out = _git(top, "log", f"--max-count={limit}", "--format=%h %s", f"{older}..{newer}", "--")
+    return out.splitlines()
 
 
 def check_branch_name(top: Path, name: str) -> str:

@@ -30,10 +30,15 @@ def registry_for(repo: str, at: str | None, *, announce: bool = True) -> Registr
 
     if at is None:
         return Registry(repo)
+    from modelreg.domain.errors import InvalidInputError
+    from modelreg.history.timetravel import UnknownMomentError
     from modelreg.registry import registry_at
     from modelreg.render.history_report import moment_line
 
-    found = registry_at(repo, at)
+    try:
+        found = registry_at(repo, at)
+    except UnknownMomentError as e:
+        raise InvalidInputError(f"--at {e}") from e
     if announce:
         click.echo(moment_line(found.moment), err=True)
     return found

@@ -29,9 +29,27 @@ from modelreg.operations.scaffold import init
     "environment variables.",
 )
 @click.option("--name", help="Registry name written to registry.yaml. Default: the folder's name.")
+@click.option(
+    "--action",
+    metavar="OWNER/REPO@REF",
+    help="The modelreg GitHub Action the workflow uses. Default: the repository and commit this "
+    "modelreg was installed from, else its source repository at the tag vVERSION.",
+)
+@click.option(
+    "--install",
+    metavar="SPEC",
+    help="A pip requirement the Action installs instead of its own ref, e.g. modelreg==0.1.0 or "
+    "git+https://github.com/acme/modelreg@v0.1.0.",
+)
 @format_option("text", "json")
 def command(
-    directory: Path, remote: str | None, remote_options: tuple[str, ...], name: str | None, fmt: str
+    directory: Path,
+    remote: str | None,
+    remote_options: tuple[str, ...],
+    name: str | None,
+    action: str | None,
+    install: str | None,
+    fmt: str,
 ) -> None:
     """Make DIRECTORY (default: here) a model registry.
 
@@ -44,9 +62,10 @@ def command(
       modelreg init my-registry --remote /mnt/storage/models
       modelreg init --remote s3://acme-models/registry
       modelreg init --remote s3://models/registry --remote-option endpointurl=https://minio.acme.internal
+      modelreg init --action acme/modelreg@v0.1.0 --install "modelreg==0.1.0"
     """
     options = dict(_pair(text) for text in remote_options)
-    result = init(directory, remote=remote, name=name, remote_options=options)
+    result = init(directory, remote=remote, name=name, remote_options=options, action=action, install=install)
     if fmt == "json":
         from modelreg.render.common import to_json
 

@@ -45,27 +45,29 @@ Examples:
 
 DEMOTE_HELP = """Move the version REF names back to stage --to, by pull request.
 
-The same as `modelreg promote REF --to STAGE`, worded for a step back: the transition
-must be allowed by registry.yaml (see `from:` of the target stage).
+The same as `modelreg promote REF --to STAGE`, for a step back: --to must come before the
+version's stage in registry.yaml's order of stages, and the transition must be allowed by
+the target stage's `from:` (the default lifecycle allows none back but archived ->
+development; to retire a version use `deprecate` or `archive`).
 
 \b
 Examples:
-  modelreg demote fraud-detector@1.3.0 --to development
-  modelreg demote fraud-detector@production --to deprecated --reason "drift on November data"
+  modelreg demote fraud-detector@1.0.0 --to development   # from archived
+  modelreg demote fraud-detector@production --to staging --reason "drift on November data"
+      # with `staging: {from: [development, production]}` in registry.yaml
 """
 
 
-def _options(func: Callable[..., Any]) -> Callable[..., Any]:
+def _options(func: Callable[..., Any], *, branch: str = "promote/NAME-VERSION-STAGE") -> Callable[..., Any]:
     options = [
         click.option("--reason", default="", help="Why: written in the commit body and the pull request."),
         click.option(
             "--base",
             metavar="BRANCH",
-            help="Branch to start from and merge into. Default: the current branch.",
+            help="Branch to start from and merge into. Default: the current branch; a pushed "
+            "branch starts from origin's copy of it (as last fetched).",
         ),
-        click.option(
-            "--branch", metavar="NAME", help="Branch to create. Default: promote/NAME-VERSION-STAGE."
-        ),
+        click.option("--branch", metavar="NAME", help=f"Branch to create. Default: {branch}."),
         click.option("--push/--no-push", default=True, show_default=True, help="Push the branch to origin."),
         click.option(
             "--pr/--no-pr",
@@ -79,6 +81,11 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def rollback_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """promote's options, with rollback's own branch name."""
+    return _options(func, branch="rollback/NAME-STAGE-VERSION")
 
 
 def build(verb: str, *, stage: str | None, help_text: str) -> click.Command:
@@ -141,14 +148,30 @@ def report(result: PromoteResult, fmt: str) -> None:
     for out in result.displaced:
         click.echo(f"{out.ref}: {out.from_stage} -> {out.to_stage} (displaced)")
     click.echo(f"branch {result.branch} ({result.commit[:12]}) from {result.base}")
+    if result.left_out:
+        from modelreg.render.common import count
+
+        commits = count(len(result.left_out), "commit")
+        click.echo(
+            f"note: {commits} of {_into(result)} not on {result.base} stay out of this branch; "
+            "land them by their own pull request",
+            err=True,
+        )
     if result.pull_request is not None:
         click.echo(_pull_request_line(result.pull_request, result))
     elif result.compare_url:
         click.echo(f"open the pull request at {result.compare_url}")
     elif result.pushed:
-        click.echo(f"pushed to origin; open a pull request from {result.branch} into {result.base}")
+        click.echo(f"pushed to origin; open a pull request from {result.branch} into {_into(result)}")
     else:
         click.echo(f"not pushed; when ready: git push origin {result.branch}")
+
+
+def _into(result: PromoteResult) -> str:
+    """The branch a pull request merges into: the base, without origin/ when it started there."""
+    from modelreg.operations.promote import REMOTE
+
+    return result.base.removeprefix(f"{REMOTE}/")
 
 
 def _pull_request_line(pr: PullRequest, result: PromoteResult) -> str:
@@ -160,7 +183,7 @@ def _pull_request_line(pr: PullRequest, result: PromoteResult) -> str:
     if pr.url:
         return f"pull request opened: {pr.url}"
     return (
-        f"pull request from {result.branch} into {result.base} opened "
+        f"pull request from {result.branch} into {_into(result)} opened "
         "(GitHub's answer named neither its number nor its URL)"
     )
 

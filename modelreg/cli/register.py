@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from modelreg.cli.options import format_option, repo_option, say
+from modelreg.domain.escape import terminal
 from modelreg.operations import inputs
 from modelreg.operations.register import RegisterRequest, register
 
@@ -32,7 +33,18 @@ from modelreg.operations.register import RegisterRequest, register
     "--metrics-file",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="JSON or YAML metrics; nested keys flatten with '.'.",
+    help="JSON or YAML metrics; nested keys join with '.' (see --flatten).",
+)
+@click.option(
+    "--flatten",
+    is_flag=True,
+    help="Register nested metrics under their dotted names (metrics.auc) even when the names "
+    "registry.yaml ranks or requires are then missing.",
+)
+@click.option(
+    "--allow-lower",
+    is_flag=True,
+    help="Allow a --version below the model's highest (e.g. a fix on an older line).",
 )
 @click.option(
     "--param",
@@ -121,6 +133,8 @@ def command(
     limitations: str,
     repo: str,
     fmt: str,
+    flatten: bool,
+    allow_lower: bool,
 ) -> None:
     """Register a new version of model NAME from FILES (files or folders).
 
@@ -158,6 +172,9 @@ def command(
         provenance=provenance,
         intended_use=intended_use,
         limitations=limitations,
+        nested_metrics=inputs.nested_keys(metrics_file),
+        flatten=flatten,
+        allow_lower=allow_lower,
     )
     result = register(Path(repo), request, say=say if fmt == "text" else lambda _: None)
     if fmt == "json":
@@ -168,6 +185,11 @@ def command(
     click.echo(f"registered {result.ref} ({result.commit[:12]})")
     for artifact in result.artifacts:
         click.echo(f"  {artifact.path}  md5 {artifact.md5}  {artifact.size} bytes")
+    if request.metrics:
+        stored = ", ".join(f"{k}={v!r}" for k, v in request.metrics.items())
+        click.echo(f"  metrics: {terminal(stored)}")
+    for warning in result.warnings:
+        click.echo(f"warning: {terminal(warning)}", err=True)
     if not result.pushed:
         pointers = " ".join(a.path + ".dvc" for a in result.artifacts)
         click.echo(f"not pushed; push the artifacts before opening a pull request: dvc push {pointers}")

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import click
 
-from modelreg.cli.promote import _options as promote_options
-from modelreg.cli.promote import make_request, report
+from modelreg.cli.promote import make_request, report, rollback_options
 
 
 @click.command("rollback")
 @click.argument("name")
 @click.option("--stage", required=True, help="The stage to roll back, e.g. production.")
-@promote_options
+@rollback_options
 def command(
     name: str,
     stage: str,

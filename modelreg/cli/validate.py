@@ -62,8 +62,10 @@ def command(paths: tuple[Path, ...], check_remote: bool, repo: str, fmt: str) ->
     else:
         for problem in report.problems:
             click.echo(str(problem))
-        status = "ok" if report.ok else f"{len(report.problems)} problem(s)"
-        click.echo(f"validated {report.files} registry files: {status}", err=not report.ok)
+        from modelreg.render.common import count
+
+        status = "ok" if report.ok else count(len(report.problems), "problem")
+        click.echo(f"validated {count(report.files, 'registry file')}: {status}", err=not report.ok)
     if not report.ok:
         sys.exit(1)
 

@@ -236,6 +236,16 @@ class RegistryConfig(Strict):
                 return stage
         return self.initial_stage
 
+    def named_metrics(self) -> dict[str, str]:
+        """Each metric name the policy uses, with why: a stage requires it, or ``metrics:`` ranks it."""
+        named: dict[str, str] = {}
+        for stage, policy in self.stages.items():
+            for metric in [*policy.requires.metrics, *policy.requires.not_worse_than_current]:
+                named.setdefault(metric, f"{stage} requires it")
+        for metric in self.metrics:
+            named.setdefault(metric, "registry.yaml ranks it")
+        return named
+
     def displace_target(self, stage: str) -> str:
         """Where a holder goes when ``stage`` is full: the stage's setting, else ``archived``."""
         policy = self.stages[stage]

@@ -13,7 +13,11 @@ from modelreg.domain.errors import InvalidInputError
 from modelreg.domain.models import ModelVersion
 from modelreg.history.tenures import Tenure
 
-__all__ = ["Moment", "VersionAsOf", "checked_date", "parse_date", "resolve"]
+__all__ = ["Moment", "UnknownMomentError", "VersionAsOf", "checked_date", "parse_date", "resolve"]
+
+
+class UnknownMomentError(InvalidInputError):
+    """A moment that names neither a revision nor a date (the CLI says which option gave it)."""
 
 
 class Moment(BaseModel):
@@ -37,8 +41,8 @@ def resolve(top: Path, at: str) -> Moment:
         try:
             sha = git.resolve(top, at)
         except InvalidInputError as e:
-            raise InvalidInputError(
-                f"--at {at!r} is neither a revision (commit, branch, tag) nor a date ({DATE_FORMS})"
+            raise UnknownMomentError(
+                f"{at!r} is neither a revision (commit, branch, tag) nor a date ({DATE_FORMS})"
             ) from e
         return Moment(requested=at, commit=sha, commit_date=_date_of(top, sha))
     head = git.head_commit(top)

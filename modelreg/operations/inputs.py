@@ -113,6 +113,16 @@ def metrics(pairs: tuple[str, ...], files: tuple[Path, ...]) -> dict[str, float]
     return found
 
 
+def nested_keys(files: tuple[Path, ...]) -> list[str]:
+    """The dotted names that nesting in ``files`` makes: {"metrics": {"auc": 1}} -> metrics.auc."""
+    found: list[str] = []
+    for file in files:
+        data = yamlio.load(read_small_file(file), str(file)) if file.exists() else {}
+        if isinstance(data, dict):
+            found += [k for k, v in data.items() if isinstance(v, dict) for k in flatten({k: v}, str(file))]
+    return found
+
+
 def params(pairs: tuple[str, ...], files: tuple[Path, ...]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for file in files:

@@ -46,6 +46,7 @@ class PromoteRequest(BaseModel):
     token: SecretStr | None = None
     api_url: str | None = None
     returning: list[tuple[str, str, str]] = []  # rollback: stages versions held before
+    replacing: str | None = None  # rollback: the holder that leaves the stage in the same commit
 
 
 def request_with_environment(**fields: Any) -> PromoteRequest:
@@ -66,6 +67,7 @@ class PromoteResult(BaseModel):
     pushed: bool
     pull_request: PullRequest | None = None
     compare_url: str | None = None
+    left_out: list[str] = []  # local commits of the base that origin lacks, not in the branch
 
 
 @dataclass
@@ -83,6 +85,7 @@ class Plan:
     forge: GitHubRepo | None
     open_pr: bool
     body: str
+    left_out: list[str]
 
 
 def promote(
@@ -113,6 +116,7 @@ def promote(
         pushed=pushed,
         pull_request=pr,
         compare_url=_compare_url(plan) if pushed and pr is None else None,
+        left_out=plan.left_out,
     )
 
 
@@ -161,20 +165,32 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
     """Work the promotion out and check every rule; raise before anything is written."""
     top = git.root(path)
     transaction.recover(top)  # a killed promote's branch goes first: it may be this one's
-    base = base_branch(top, request.base)
-    base_commit = git.resolve(top, base)
+    base, base_commit, unlanded = _published_base(top, base_branch(top, request.base), push=request.push)
     registry = Catalog(top, rev=base_commit)
-    found = registry.get(request.ref)
+    try:
+        found = registry.get(request.ref)
+    except NotFoundError as e:
+        if not unlanded:
+            raise
+        raise InvalidInputError(
+            f"{request.ref} is not on {base}, where the pull request goes; land these commits of "
+            f"{base.removeprefix(REMOTE + '/')} first (push them, or merge a pull request of them), "
+            f"then promote: {'; '.join(unlanded)}"
+        ) from e
     config = registry.config
     if request.to_stage not in config.stages:
         known = ", ".join(config.stages)
         raise NotFoundError(f"unknown stage {request.to_stage!r}; registry.yaml defines: {known}")
     if found.stage == request.to_stage:
         raise InvalidInputError(f"{found.ref} is already in {found.stage}; nothing to {request.verb}")
+    if request.verb == "demote":
+        _check_backwards(config, found.ref, found.stage, request.to_stage)
     snap = registry.snapshot
     lists = snap.stages.get(found.name, {})
     move = Move(name=found.name, version=found.version, from_stage=found.stage, to_stage=request.to_stage)
-    placement = policy.place(config, found.name, lists, found.version, request.to_stage)
+    placement = policy.place(
+        config, found.name, lists, found.version, request.to_stage, replacing=request.replacing
+    )
     moves = [move, *placement.displaced]
     refused = violations(config, moves, registry, lists=placement.stages, returning=request.returning)
     if refused:
@@ -200,6 +216,7 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
         forge=forge,
         open_pr=open_pr,
         body=markdown_changes([change]) + _card(registry, found.ref, request.to_stage),
+        left_out=unlanded,
     )
 
 
@@ -223,6 +240,27 @@ def _card(registry: Catalog, ref: str, stage: str) -> str:
             + "\n\n(the card is cut short here: `modelreg card` shows it all)\n"
         )
     return "\n<details><summary>Model card</summary>\n\n" + card + "\n</details>\n"
+
+
+def _published_base(top: Path, base: str, *, push: bool) -> tuple[str, str, list[str]]:
+    """Where the branch starts: a pushed promotion starts from origin's copy of ``base`` (as last
+    fetched), so commits not yet on origin never ride along in its pull request. Returns the
+    base's name, its commit, and the commits of the local branch that origin does not have."""
+    commit = git.resolve(top, base)
+    published = git.remote_branch(top, REMOTE, base) if push else None
+    if published is None:
+        return base, commit, []
+    return f"{REMOTE}/{base}", published, git.commits_between(top, published, commit)
+
+
+def _check_backwards(config: RegistryConfig, ref: str, from_stage: str, to_stage: str) -> None:
+    """``demote`` moves a version back: to a stage before its own in registry.yaml's order."""
+    order = list(config.stages)
+    if order.index(to_stage) >= order.index(from_stage):
+        raise InvalidInputError(
+            f"cannot demote {ref} from {from_stage} to {to_stage}: demote moves a version back in "
+            f"registry.yaml's stage order ({', '.join(order)}); use `modelreg promote {ref} --to {to_stage}`"
+        )
 
 
 def base_branch(top: Path, base: str | None) -> str:

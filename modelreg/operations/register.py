@@ -58,6 +58,9 @@ class RegisterRequest(BaseModel):
     intended_use: str = ""
     limitations: str = ""
     provenance: bool = True  # capture ``code`` from the files' Git work tree when not given
+    nested_metrics: list[str] = []  # the metric names nesting made (metrics.auc from {"metrics": {...}})
+    flatten: bool = False  # store nested metrics under their dotted names even so
+    allow_lower: bool = False  # a --version below the model's highest
 
 
 class RegisterResult(BaseModel):
@@ -67,6 +70,7 @@ class RegisterResult(BaseModel):
     artifacts: list[Artifact]
     pushed: bool
     new_model: bool
+    warnings: list[str] = []
 
 
 def register(
@@ -78,6 +82,7 @@ def register(
     registry = Catalog(top)
     name = _checked_name(registry, request.name)
     version = _next_version(registry, name, request)
+    warnings = _metric_warnings(registry, request, f"{name}@{version}")
     sources = _checked_sources(request.files)
     if request.provenance and request.code is None:
         request = request.model_copy(update={"code": provenance.training_code(sources)})
@@ -123,7 +128,27 @@ def register(
         artifacts=artifacts,
         pushed=request.push,
         new_model=new_model,
+        warnings=warnings,
     )
+
+
+def _metric_warnings(registry: Catalog, request: RegisterRequest, ref: str) -> list[str]:
+    """A version is written once: metrics that miss the names the policy uses are refused when
+    nesting renamed them (without --flatten), and a warning otherwise."""
+    config = registry.snapshot.config
+    if config is None or not request.metrics:
+        return []
+    missing = {m: why for m, why in config.named_metrics().items() if m not in request.metrics}
+    if not missing:
+        return []
+    absent = ", ".join(f"{m} ({why})" for m, why in missing.items())
+    if request.nested_metrics and not request.flatten:
+        raise InvalidInputError(
+            f"{ref} would store the metrics {', '.join(request.nested_metrics)} (nested keys joined "
+            f"with '.') but no {absent}; put them at the top level of the metrics file, or pass "
+            "--flatten to register the dotted names"
+        )
+    return [f"{ref} has no metric {absent}; it stores {', '.join(request.metrics)}"]
 
 
 def _manifest(
@@ -232,6 +257,12 @@ def _next_version(registry: Catalog, name: str, request: RegisterRequest) -> str
                 raise InvalidInputError(
                     f"{name}@{other} already exists; versions are never reused, pick a new one"
                 )
+        highest = max((v for v in map(semver.parse, existing) if v), default=None)
+        if highest is not None and parsed < highest and not request.allow_lower:
+            raise InvalidInputError(
+                f"{name}@{request.version} is below {name}'s highest version {highest} (what "
+                f"{name}@latest and --bump follow); pass --allow-lower to register it anyway"
+            )
         return request.version
     if request.bump not in {"major", "minor", "patch"}:
         raise InvalidInputError(f"invalid --bump {request.bump!r}: use major, minor or patch")

@@ -54,6 +54,7 @@ def rollback(
         "verb": "rollback",
         "reason": reason,
         "returning": returning,
+        "replacing": found.current.version,  # a stage of several holders keeps the others
         "branch": request.branch or f"rollback/{name}-{stage}-{found.previous.version}",
     }
     result = promote(top, request.model_copy(update=update))

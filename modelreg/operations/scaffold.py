@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -36,41 +43,46 @@ metrics: {{}}                      # e.g. {{auc: maximize, latency_ms: minimize}
 naming: {{model: "^[a-z][a-z0-9-]{{0,62}}$"}}
 """
 
-WORKFLOW = """\
-# Written by `modelreg init`. Runs the registry's CI validator, `modelreg check`: on a pull
-# request against the branch it would merge into; on a push to main against the previous
-# commit, which catches two pull requests that each passed alone but conflict once merged.
+
+def workflow(*, branch: str, action: str, install: str | None = None) -> str:
+    """The workflow ``init`` writes: ``modelreg check`` through the modelreg Action ``action``
+    (``OWNER/modelreg@REF``) on pull requests and on pushes to ``branch``; ``install`` is a pip
+    requirement the Action installs instead of its own ref."""
+    step = f"      - uses: {action}\n"
+    if install:
+        step += f"        with:\n          install: {yaml_string(install)}\n"
+    return WORKFLOW_HEAD.replace("BRANCH", yaml_string(branch)) + step + WORKFLOW_TAIL
+
+
+WORKFLOW_HEAD = """\
+# Written by `modelreg init`. Runs the registry's CI validator, `modelreg check`, through the
+# modelreg Action: on a pull request against the branch it would merge into; on a push to
+# the main branch against the previous commit, which catches two pull requests that each
+# passed alone but conflict once merged.
 name: modelreg
 on:
   pull_request:
   push:
-    branches: [main]
+    branches: [BRANCH]
 permissions:
   contents: read
 jobs:
   check:
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/checkout@v4
+      # fetch-depth: 0 (the whole history): check judges what the change did since it forked
+      # from the base branch, and lets a version return to a stage (a rollback) only if it
+      # entered that stage before on the base branch. A shallow clone knows neither.
+      - uses: actions/checkout@v5
         with:
           fetch-depth: 0
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-      - run: pip install modelreg
-      - name: modelreg check (pull request)
-        if: github.event_name == 'pull_request'
-        env:
-          BASE_REF: ${{ github.base_ref }}
-        run: modelreg check --base "origin/$BASE_REF"
-      - name: modelreg check (push to main)
-        if: github.event_name == 'push'
-        env:
-          BEFORE: ${{ github.event.before }}
-        run: |
-          base="$BEFORE"
-          git cat-file -e "$base^{commit}" 2>/dev/null || base=HEAD~1
-          modelreg check --base "$base"
+"""
+
+WORKFLOW_TAIL = """\
+  # ==== delivery: a commented example deploy job (`modelreg events --format github`) ====
+  # ==== end of delivery ====
+  # ==== pages: a commented example job publishing the catalog to GitHub Pages ====
+  # ==== end of pages ====
 """
 
 
@@ -95,12 +107,19 @@ def init(
     remote: str | None = None,
     name: str | None = None,
     remote_options: dict[str, str] | None = None,
+    action: str | None = None,
+    install: str | None = None,
 ) -> InitResult:
     """Make ``directory`` a registry: files, DVC, a default remote, one commit. Reruns are no-ops.
 
     ``remote_options`` are DVC settings of the new remote (``endpointurl``, ``profile``,
     ``region``...); credentials are refused: they belong in .dvc/config.local or the environment.
+    The workflow uses the modelreg Action ``action`` (default: the one this modelreg came from,
+    ``default_action()``), which installs ``install`` (a pip requirement) or else its own ref.
     """
+    action = check_action(action or default_action())
+    if install is not None:
+        install = check_install(install)
     options = remote_options or {}
     refuse_secret_options(options, remote=dvc.DEFAULT_REMOTE_NAME)
     if name is not None and len(name) > MAX_NAME:  # registry.yaml's schema: ShortText
@@ -110,25 +129,30 @@ def init(
         raise InvalidInputError(  # checked before creating anything
             f"{directory} is inside the Git repository {top}; run `modelreg init` at its top folder"
         )
-    directory.mkdir(parents=True, exist_ok=True)
-    git_initialized = False
-    if not git.is_repo(directory):
-        proc.run(["git", "init", "--quiet", "--", str(directory)])
-        git_initialized = True
-    top = git.root(directory)
-    files = _files(name or top.name)
-    pending = [rel for rel, text in files.items() if _differs(top / rel, text)]
-    needs_dvc = not dvc.is_initialized(top)
-    touched = [*pending, *([".dvc", ".dvcignore"] if needs_dvc else [".dvc/config"])]
-    with restoring(top, [p for p in touched if not (top / p).is_dir()], command="init"):
-        for rel in pending:
-            (top / rel).parent.mkdir(parents=True, exist_ok=True)
-            (top / rel).write_text(files[rel], encoding="utf-8")
-        if needs_dvc:
-            dvc.init(top)
-            pending += [".dvc", ".dvcignore"]
-        remote_url = _ensure_remote(top, remote, pending, options)
-        commit = git.commit(top, "modelreg init", pending) if pending else None
+    git.require_identity(nearest)  # before anything is created: init ends with a commit
+    with _removed_on_failure(directory) as made:
+        directory.mkdir(parents=True, exist_ok=True)
+        git_initialized = False
+        if not git.is_repo(directory):
+            made.append(directory / ".git")
+            proc.run(["git", "init", "--quiet", "--", str(directory)])
+            git_initialized = True
+        top = git.root(directory)
+        branch = git.current_branch(top) or "main"
+        files = _files(name or top.name, workflow(branch=branch, action=action, install=install))
+        pending = [rel for rel, text in files.items() if _differs(top / rel, text)]
+        made.extend(_missing_folders(top, pending))
+        needs_dvc = not dvc.is_initialized(top)
+        touched = [*pending, *([".dvc", ".dvcignore"] if needs_dvc else [".dvc/config"])]
+        with restoring(top, [p for p in touched if not (top / p).is_dir()], command="init"):
+            for rel in pending:
+                (top / rel).parent.mkdir(parents=True, exist_ok=True)
+                (top / rel).write_text(files[rel], encoding="utf-8")
+            if needs_dvc:
+                dvc.init(top)
+                pending += [".dvc", ".dvcignore"]
+            remote_url = _ensure_remote(top, remote, pending, options)
+            commit = git.commit(top, "modelreg init", pending) if pending else None
     return InitResult(
         root=str(top),
         created=pending,
@@ -138,11 +162,11 @@ def init(
     )
 
 
-def _files(name: str) -> dict[str, str]:
+def _files(name: str, workflow_text: str) -> dict[str, str]:
     files = {
         REGISTRY_FILE: REGISTRY_TEMPLATE.format(name=yaml_string(name)),
         f"{MODELS_DIR}/.gitkeep": "",
-        WORKFLOW_FILE: WORKFLOW,
+        WORKFLOW_FILE: workflow_text,
     }
     for kind, (filename, _, _) in schemas.KINDS.items():
         files[f"{SCHEMAS_DIR}/{filename}"] = schemas.packaged_text(kind)
@@ -164,7 +188,7 @@ def _differs(path: Path, text: str) -> bool:
 def _ensure_remote(top: Path, remote: str | None, pending: list[str], options: dict[str, str]) -> str | None:
     current = dvc.default_remote(top)
     if current is not None:
-        if remote is not None and remote != current[1]:
+        if remote is not None and not _same_remote(remote, current[1]):
             raise InvalidInputError(
                 f"the default DVC remote {current[0]!r} is already {current[1]}; "
                 f"change it with `dvc remote modify {current[0]} url {remote}`"
@@ -191,3 +215,89 @@ def _check_same_options(top: Path, name: str, options: dict[str, str]) -> None:
 def _default_remote_url(top: Path) -> str:
     """A local folder beside the repository (DVC stores it relative to .dvc/)."""
     return str(top.parent / f"{top.name}.dvc-storage")
+
+
+@contextmanager
+def _removed_on_failure(directory: Path) -> Iterator[list[Path]]:
+    """Remove what init created (the folder, its .git, new folders) if it fails: the files are
+    ``restoring``'s, the folders that held them are this one's."""
+    made: list[Path] = [] if directory.exists() else [directory]
+    try:
+        yield made
+    except BaseException:
+        for path in reversed(made):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+        raise
+
+
+def _missing_folders(top: Path, files: list[str]) -> list[Path]:
+    """The folders writing ``files`` would create, outermost first."""
+    missing: list[Path] = []
+    for rel in files:
+        for parent in reversed((top / rel).relative_to(top).parents):
+            folder = top / parent
+            if parent != Path(".") and not folder.exists() and folder not in missing:
+                missing.append(folder)
+    return missing
+
+
+def _same_remote(given: str, current: str) -> bool:
+    """DVC reads a relative local path of .dvc/config as an absolute one; ``given`` is relative
+    to where init runs."""
+    if "://" in given or "://" in current:
+        return given == current
+    return os.path.abspath(given) == os.path.abspath(current)
+
+
+ACTION_PATTERN = re.compile(
+    r"^(\./[A-Za-z0-9._/-]*|[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+(/[A-Za-z0-9._/-]+)?@[A-Za-z0-9._/-]+)$"
+)
+SOURCE = "https://github.com/modelreg/modelreg"  # where this project lives, if metadata does not say
+
+
+def default_action() -> str:
+    """``OWNER/REPO@REF`` of the modelreg that runs: the GitHub commit it was installed from, else
+    its source repository (``Project-URL: Source``) at the tag of its version, ``vX.Y.Z``."""
+    dist = metadata.distribution("modelreg")
+    vcs = _installed_from(dist.read_text("direct_url.json"))
+    if vcs is not None:
+        return vcs
+    urls = dict(entry.split(", ", 1) for entry in dist.metadata.get_all("Project-URL") or [] if ", " in entry)
+    repo = _github_repo(urls.get("Source", SOURCE)) or _github_repo(SOURCE)
+    return f"{repo}@v{dist.version}"
+
+
+def _installed_from(direct_url: str | None) -> str | None:
+    """``OWNER/REPO@COMMIT`` when pip installed this from a GitHub repository (PEP 610)."""
+    try:
+        record = json.loads(direct_url or "null")
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("vcs_info"), dict):
+        return None
+    commit, url = record["vcs_info"].get("commit_id"), str(record.get("url", ""))
+    repo = _github_repo(url)
+    return f"{repo}@{commit}" if commit and repo else None
+
+
+def _github_repo(url: str) -> str | None:
+    m = re.match(r"^(?:git\+)?(?:https://|ssh://git@|git@)github\.com[/:]([^/]+/[^/]+?)(?:\.git)?/?$", url)
+    return m.group(1) if m else None
+
+
+def check_action(action: str) -> str:
+    if not ACTION_PATTERN.match(action):
+        raise InvalidInputError(
+            f"invalid --action {action!r}: use OWNER/REPO@REF (e.g. acme/modelreg@v0.1.0) or ./PATH"
+        )
+    return action
+
+
+def check_install(install: str) -> str:
+    if not install.strip() or any(ch < " " or ch == "\x7f" for ch in install):
+        raise InvalidInputError(
+            f"invalid --install {install!r}: use a pip requirement, e.g. modelreg==0.1.0 or "
+            "git+https://github.com/OWNER/modelreg@v0.1.0"
+        )
+    return install

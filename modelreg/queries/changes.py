@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from modelreg.documents.snapshot import Snapshot
 from modelreg.domain.models import Manifest, RegistryConfig
+from modelreg.domain.numbers import difference
 from modelreg.domain.problems import Problem
 from modelreg.queries import lineage
 from modelreg.queries.lineage import LineageGraph
@@ -61,7 +62,7 @@ def metric_rows(config: RegistryConfig, candidate: Manifest, other: Manifest | N
     rows = []
     for name in names:
         ours, current = candidate.metrics.get(name), theirs.get(name)
-        delta = ours - current if ours is not None and current is not None else None
+        delta = difference(ours, current) if ours is not None and current is not None else None
         verdict = policy.verdict(config.metrics.get(name), delta) if delta is not None else None
         rows.append(MetricRow(metric=name, candidate=ours, current=current, delta=delta, verdict=verdict))
     return rows

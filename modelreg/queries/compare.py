@@ -12,6 +12,7 @@ from modelreg.documents.signature import SignatureDiff
 from modelreg.domain import refs
 from modelreg.domain.errors import InvalidInputError, NotFoundError
 from modelreg.domain.models import ModelVersion
+from modelreg.domain.numbers import difference
 from modelreg.history import audit
 from modelreg.history.tenures import Tenure, stage_tenures
 from modelreg.queries.catalog import Catalog
@@ -145,7 +146,7 @@ def _differences(values: dict[str, list[str | None]]) -> list[Difference]:
 def _metric(name: str, goal: Goal | None, found: list[ModelVersion]) -> MetricComparison:
     values = [v.manifest.metrics.get(name) for v in found]
     base = values[0]
-    deltas = [None if x is None or base is None else x - base for x in values]
+    deltas = [None if x is None or base is None else difference(x, base) for x in values]
     verdicts: list[Verdict | None] = [None, *(_verdict(d, goal) for d in deltas[1:])]
     present = [(x, v.ref) for x, v in zip(values, found, strict=True) if x is not None]
     best = None

@@ -18,6 +18,7 @@ from modelreg.domain.numbers import number
 from modelreg.domain.problems import Problem
 from modelreg.queries.changes import CandidateComparison, CheckReport, MetricRow, ModelChange
 from modelreg.queries.lineage import LineageGraph
+from modelreg.render.common import count
 from modelreg.rules.policy import Move
 
 ARROW = "→"
@@ -41,11 +42,11 @@ def markdown_changes(changes: list[ModelChange]) -> str:
 
 def check_markdown(report: CheckReport) -> str:
     """The step summary of a check: verdict, problems, then what changed."""
-    verdict = "passed" if report.ok else f"{len(report.problems)} problem(s)"
+    verdict = "passed" if report.ok else count(len(report.problems), "problem")
     lines = [
         f"## modelreg check: {verdict}\n",
         f"{markdown_code(report.base)} ({report.fork_point[:8]}) {ARROW} {markdown_code(report.head)} "
-        f"({report.head_commit[:8]}), {report.files} registry files.\n",
+        f"({report.head_commit[:8]}), {count(report.files, 'registry file')}.\n",
     ]
     if report.problems:
         lines.append("### Problems\n")
@@ -147,8 +148,8 @@ def check_text(report: CheckReport, out: TextIO) -> None:
             out.write(f"  {terminal(line)}\n")
     for problem in report.problems:
         out.write(f"{problem} [{terminal(problem.rule)}]\n")
-    verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"
-    out.write(f"checked {report.files} registry files: {verdict}\n")
+    verdict = "ok" if report.ok else count(len(report.problems), "problem")
+    out.write(f"checked {count(report.files, 'registry file')}: {verdict}\n")
 
 
 def change_lines(change: ModelChange) -> list[str]:

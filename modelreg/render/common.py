@@ -12,6 +12,11 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 problem``, ``2 problems``, ``1 registry file``."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def to_json(obj: BaseModel | Sequence[BaseModel] | dict[str, Any], stream: TextIO) -> None:
     data = _plain(obj)
     stream.write(json.dumps(data, indent=2, sort_keys=False) + "\n")

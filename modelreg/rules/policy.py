@@ -103,11 +103,26 @@ def moves_between(
     return found
 
 
-def place(config: RegistryConfig, name: str, stages: StageLists, version: str, to_stage: str) -> Placement:
+def place(
+    config: RegistryConfig,
+    name: str,
+    stages: StageLists,
+    version: str,
+    to_stage: str,
+    *,
+    replacing: str | None = None,
+) -> Placement:
     """``stages`` with ``version`` moved to ``to_stage``, displacing the oldest holders when the
-    stage would exceed ``max_versions`` (they go to ``config.displace_target(to_stage)``)."""
+    stage would exceed ``max_versions`` (they go to ``config.displace_target(to_stage)``).
+    ``replacing`` (a rollback's current holder) leaves the stage the same way, whatever its room."""
     lists = {s: [v for v in held if v != version] for s, held in stages.items()}
     displaced: list[Move] = []
+    if replacing is not None and replacing != version and replacing in lists.get(to_stage, []):
+        target = config.displace_target(to_stage)
+        lists[to_stage].remove(replacing)
+        if target != config.initial_stage:
+            lists.setdefault(target, []).append(replacing)
+        displaced.append(Move(name=name, version=replacing, from_stage=to_stage, to_stage=target))
     if to_stage != config.initial_stage:
         lists.setdefault(to_stage, []).append(version)
     limit = config.stages[to_stage].max_versions
