@@ -156,11 +156,15 @@ class Registry(Catalog):
         stage: str | None = None,
         since: datetime | str | None = None,
         until: datetime | str | None = None,
+        fetch: bool = False,
     ) -> AuditTrail:
         """The audit trail, newest first: of everything, a model (``NAME``) or a version;
-        dates may be text (YYYY-MM-DD...)."""
+        dates may be text (YYYY-MM-DD...). ``fetch``: in a shallow clone, fetch the history
+        first (else ShallowCloneError says what to fetch)."""
         from modelreg.history import audit
+        from modelreg.history.depth import require_history
 
+        require_history(self.root, what="the audit trail", fetch=fetch)
         model, version = self.target(ref) if ref else (None, None)
         return audit.trail(
             self.root,
@@ -172,9 +176,10 @@ class Registry(Catalog):
             tip=self.tip,
         )
 
-    def at(self, rev_or_date: str) -> RegistryAsOf:
-        """A read-only registry as of a revision or a date (the last commit at or before it)."""
-        return registry_at(self.root, rev_or_date)
+    def at(self, rev_or_date: str, *, fetch: bool = False) -> RegistryAsOf:
+        """A read-only registry as of a revision or a date (the last commit at or before it);
+        ``fetch``: in a shallow clone, fetch the history first (else ShallowCloneError)."""
+        return registry_at(self.root, rev_or_date, fetch=fetch)
 
     def lineage(self, ref: str, *, depth: int | None = None, direction: Direction = "both") -> LineageGraph:
         """Ancestors and descendants of the version ``ref`` names, through ``lineage.parents``."""
@@ -204,11 +209,14 @@ class RegistryAsOf(Registry):
         self.moment = moment
 
 
-def registry_at(path: str | Path, at: str) -> RegistryAsOf:
-    """The registry at ``path`` as of ``at`` (a revision or a date)."""
+def registry_at(path: str | Path, at: str, *, fetch: bool = False) -> RegistryAsOf:
+    """The registry at ``path`` as of ``at`` (a revision or a date); ``fetch``: in a shallow
+    clone, fetch the history first (else ShallowCloneError says what to fetch)."""
     from modelreg.history import timetravel
+    from modelreg.history.depth import require_history
 
     top = git.root(path)
+    require_history(top, what=f"--at {at}", fetch=fetch)
     return RegistryAsOf(top, timetravel.resolve(top, at))
 
 

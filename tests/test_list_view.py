@@ -47,11 +47,14 @@ def test_a_warm_list_reads_the_view(populated: Reg, settle: Callable[[], None]) 
     (state,) = views(populated)
     data, _, table = (value(populated.path, list_view.KIND, state) or "").partition("\n")
     view = json.loads(data)
-    view["models"][0][1][0][-1] = "filtered from the view"
+    row = view["models"][0][1][0]
+    row[-1] = "filtered from the view"
     text = json.dumps(view) + "\n" + table.replace("auc=0.93", "printed from the view")
     plant(populated.path, list_view.KIND, state, text)
     assert "printed from the view" in populated.cli("list").out
-    assert "filtered from the view" in populated.cli("list", "--model", view["models"][0][0]).out
+    assert "filtered from the view" in populated.cli("list", "--stage", row[3]).out
+    # one model's rows are read from that model's files, not from the view of every model
+    assert "filtered from the view" not in populated.cli("list", "--model", view["models"][0][0]).out
 
 
 def test_an_edit_makes_a_new_state(populated: Reg, settle: Callable[[], None]) -> None:

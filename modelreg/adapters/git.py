@@ -447,6 +447,20 @@ def git_dir_path(top: Path, name: str) -> Path:
     return path if path.is_absolute() else top / path
 
 
+def shallow_depth(top: Path) -> int | None:
+    """How many commits of HEAD's first-parent chain a shallow clone (``git clone --depth N``)
+    holds; None when the repository holds its whole history."""
+    if _git(top, "rev-parse", "--is-shallow-repository").strip() != "true":
+        return None
+    out = proc.run(["git", "rev-list", "--count", "--first-parent", "HEAD"], cwd=top, check=False)
+    return int(out.stdout.decode().strip() or 0) if out.returncode == 0 else 0
+
+
+def unshallow(top: Path) -> None:
+    """Fetch the history a shallow clone lacks from the remote it was cloned from."""
+    proc.run(["git", "fetch", "--quiet", "--unshallow"], cwd=top, env={"GIT_TERMINAL_PROMPT": "0"})
+
+
 def head_commit(top: Path) -> str:
     """The commit HEAD names; InvalidInputError in a repository with no commits yet."""
     sha = head(top)

@@ -31,8 +31,16 @@ from modelreg.cli.options import repo_option
     help="Also check that the artifacts of newly registered versions are in the default DVC "
     "remote. Default: registry.yaml's `check: {remote: ...}` (off).",
 )
+@click.option(
+    "--fetch",
+    is_flag=True,
+    help="In a shallow clone (git clone --depth N), fetch the history the check needs (the fork "
+    "point; the base's history for a version returning to a stage) instead of stopping.",
+)
 @repo_option
-def command(base: str | None, head: str, fmt: str | None, remote: bool | None, repo: str) -> None:
+def command(
+    base: str | None, head: str, fmt: str | None, remote: bool | None, fetch: bool, repo: str
+) -> None:
     """Validate the registry at --head and judge what it changed since --base (the CI validator).
 
     Every file must validate; registered manifests are never modified, renamed or deleted
@@ -53,11 +61,12 @@ def command(base: str | None, head: str, fmt: str | None, remote: bool | None, r
       modelreg check --base HEAD~1 --format json
       modelreg check --base origin/main --remote   # needs the remote's credentials
       modelreg check --base main --head promote/fraud-detector-1.3.0-production
+      modelreg check --base origin/main --fetch   # in a shallow clone
     """
     from modelreg.operations.check import check
     from modelreg.render.check_report import check_markdown, check_text, github_annotations
 
-    report = check(repo, base=base, head=head, remote=remote)
+    report = check(repo, base=base, head=head, remote=remote, fetch=fetch)
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     out = sys.stdout
     if fmt == "json":

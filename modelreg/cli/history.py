@@ -18,10 +18,22 @@ from modelreg.cli.options import format_option, repo_option
 @click.option(
     "--until", help="Only changes that reached the branch on or before this date (YYYY-MM-DD or ISO)."
 )
+@click.option(
+    "--fetch",
+    is_flag=True,
+    help="In a shallow clone (git clone --depth N), fetch the rest of the history "
+    "(git fetch --unshallow) instead of stopping with what to fetch.",
+)
 @repo_option
 @format_option("table", "json", "csv")
 def command(
-    target: str | None, stage: str | None, since: str | None, until: str | None, repo: str, fmt: str
+    target: str | None,
+    stage: str | None,
+    since: str | None,
+    until: str | None,
+    fetch: bool,
+    repo: str,
+    fmt: str,
 ) -> None:
     """The audit trail from Git, newest first: registrations, stage changes, model and policy
     edits, and violations (changes the rules forbid that reached the branch anyway).
@@ -36,18 +48,21 @@ def command(
       modelreg history fraud-detector --stage production
       modelreg history fraud-detector@1.3.0 --format json
       modelreg history --since 2026-01-01 --until 2026-03-31 --format csv
+      modelreg history fraud-detector --fetch   # in a shallow clone
     """
     from modelreg.adapters import git
     from modelreg.domain import refs
     from modelreg.domain.dates import checked_date
     from modelreg.domain.errors import NotARegistryError
     from modelreg.domain.layout import REGISTRY_FILE
+    from modelreg.history.depth import require_history
     from modelreg.history.query import Query
     from modelreg.render import history_report
 
     top = git.root(repo)
     if not (top / REGISTRY_FILE).is_file():
         raise NotARegistryError(f"no {REGISTRY_FILE} in {top}: not a modelreg registry; run `modelreg init`")
+    require_history(top, what="`modelreg history`", fetch=fetch)
     model: str | None = refs.check_name(target) if target and "@" not in target else None
     version: str | None = None
     if target and "@" in target:  # a stage or `latest` needs the registry (and pydantic)

@@ -34,7 +34,7 @@ def command(
       modelreg list --tag fraud --format json
       modelreg list --stage production --at 2026-03-01
     """
-    if fmt == "table" and at is None:
+    if fmt == "table" and at is None and model is None:  # one model's rows: read that model only
         _table(repo, stage, tag, model)
         return
     registry = registry_for(repo, at)

@@ -12,10 +12,17 @@ from modelreg.cli.promote import make_request, report, rollback_options
 @click.command("rollback")
 @click.argument("name")
 @click.option("--stage", required=True, help="The stage to roll back, e.g. production.")
+@click.option(
+    "--fetch",
+    is_flag=True,
+    help="In a shallow clone (git clone --depth N), fetch the history rollback reads "
+    "(git fetch --unshallow) instead of stopping with what to fetch.",
+)
 @rollback_options
 def command(
     name: str,
     stage: str,
+    fetch: bool,
     reason: str,
     base: str | None,
     branch: str | None,
@@ -36,6 +43,7 @@ def command(
     Examples:
       modelreg rollback fraud-detector --stage production
       modelreg rollback fraud-detector --stage production --reason "1.3.0 drifts on live data"
+      modelreg rollback fraud-detector --stage production --fetch   # in a shallow clone
     """
     from modelreg.operations.rollback import rollback
 
@@ -48,7 +56,7 @@ def command(
         push=push,
         pull_request=pull_request,
     )
-    plan, result = rollback(Path(repo), name, stage, request)
+    plan, result = rollback(Path(repo), name, stage, request, fetch=fetch)
     if fmt == "text":
         click.echo(plan.summary)
     report(result, fmt)

@@ -31,6 +31,7 @@ from modelreg.domain.layout import (
     PathKind,
     classify,
     facts_path,
+    is_document,
     manifest_path,
     stages_path,
 )
@@ -503,6 +504,11 @@ class Snapshot:
     # -- loading --------------------------------------------------------------------------
 
     def _load_documents(self) -> None:
+        if self.tree.models is not None:  # a few models: each document from the cache, no state kept
+            self.listed = self.tree.document_paths()
+            wanted = [p for p in self.listed if is_document(p)]
+            self._load_each(wanted, {p: classify(p) for p in wanted})
+            return
         key, self.listed, wanted, racy = documents_state(self.tree)
         record = self.store.state(key)
         if record is not None and self._from_record(record, wanted):
@@ -613,7 +619,7 @@ class Snapshot:
         if self._paths is not None:
             return
         with paused_gc():
-            paths = self.tree.paths(self.store.folders() if isinstance(self.tree, WorkTree) else None)
+            paths = self.tree.paths(self.store.folders() if self._memos_help() else None)
             pointers = [p for p in paths if _is_pointer(p)]
             ids = self.tree.content_ids(pointers, self._file_memo(deep=True))
         self._paths = paths
@@ -625,7 +631,12 @@ class Snapshot:
         self.store.save()
 
     def _file_memo(self, *, deep: bool = False) -> FileMemo | None:
-        return self.store.files(deep=deep) if isinstance(self.tree, WorkTree) else None
+        return self.store.files(deep=deep) if self._memos_help() else None
+
+    def _memos_help(self) -> bool:
+        """Whether the work tree's stat memos save time: not for a few models' files (reading
+        the memos of the whole registry costs more than hashing them)."""
+        return isinstance(self.tree, WorkTree) and self.tree.models is None
 
     def _document(self, path: str, kind: str, *, inline: bool) -> _Outcome:
         """The outcome of the document at ``path``: from the cache, else parsed and checked now."""

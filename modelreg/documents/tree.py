@@ -22,11 +22,24 @@ REGISTRY_PATHS = [REGISTRY_FILE, MODELS_DIR, CODEOWNERS_FILE]
 DOCUMENT_DEPTH = 3  # models/<model>/<file>: the documents; deeper are artifacts and DVC pointers
 
 
+def scoped_paths(models: tuple[str, ...] | None) -> list[str]:
+    """The paths a tree covers: the whole registry, or registry.yaml and ``models/<model>``
+    of each of ``models`` (a question about one model reads that model, not the registry)."""
+    if models is None:
+        return REGISTRY_PATHS
+    return [REGISTRY_FILE, *(f"{MODELS_DIR}/{name}" for name in models)]
+
+
 class Tree(Protocol):
     """A read-only view of the registry's files, by repository-relative path."""
 
     top: Path
     label: str
+    models: tuple[str, ...] | None  # the models it covers (with registry.yaml); None: every path
+
+    def scoped(self, models: list[str]) -> Tree:
+        """The same files, of registry.yaml and ``models/<model>`` of each of ``models`` only."""
+        ...
 
     def paths(self, memo: FolderMemo | None = None) -> list[str]:
         """Every file (``memo``: what the work tree's folders held when last read)."""
@@ -85,12 +98,16 @@ def blob_id(data: bytes) -> str:
 class WorkTree:
     """The files as they are on disk now."""
 
-    def __init__(self, top: Path) -> None:
+    def __init__(self, top: Path, *, models: list[str] | None = None) -> None:
         self.top = top
         self.label = "work tree"
+        self.models = tuple(sorted(set(models))) if models is not None else None
         self._hashed: dict[str, bytes] = {}  # bytes read to hash them, served once more by read()
         self._stats: dict[str, os.stat_result | None] = {}  # lstat of the files listed
         self._scanned: dict[str, tuple[list[str], list[str]]] = {}  # document folders: files, folders
+
+    def scoped(self, models: list[str]) -> WorkTree:
+        return WorkTree(self.top, models=models)
 
     def paths(self, memo: FolderMemo | None = None) -> list[str]:
         return self._walk(deep=True, memo=memo)
@@ -101,10 +118,14 @@ class WorkTree:
     def _walk(self, *, deep: bool, memo: FolderMemo | None = None) -> list[str]:
         """Like ``os.walk`` (top-down, sorted, hidden folders and symlinked folders not entered).
         Below the documents, folders that ``memo`` knows unchanged are not read again."""
-        found = [p for p in (REGISTRY_FILE, CODEOWNERS_FILE) if (self.top / p).is_file()]
+        tops = (REGISTRY_FILE,) if self.models is not None else (REGISTRY_FILE, CODEOWNERS_FILE)
+        found = [p for p in tops if (self.top / p).is_file()]
         if (self.top / MODELS_DIR).is_symlink():  # never followed: it could lead anywhere on the disk
             return [*found, MODELS_DIR]
         stack = [(str(self.top / MODELS_DIR), MODELS_DIR, 2)]
+        if self.models is not None:  # only these model folders (a symlinked one is never entered)
+            folders = [f"{MODELS_DIR}/{name}" for name in reversed(self.models)]
+            stack = [(str(self.top / f), f, 3) for f in folders if _is_folder(self.top / f)]
         while stack:
             folder, rel, depth = stack.pop()
             if depth > DOCUMENT_DEPTH and memo is not None:
@@ -223,6 +244,10 @@ def _scan(folder: str) -> tuple[dict[str, os.DirEntry[str]], list[str]]:
     return files, dirs
 
 
+def _is_folder(path: Path) -> bool:
+    return not path.is_symlink() and path.is_dir()
+
+
 def _lstat_of(entry: os.DirEntry[str]) -> os.stat_result | None:
     try:
         return entry.stat(follow_symlinks=False)
@@ -237,10 +262,15 @@ class GitTree:
     version folders below them); every file only when something asks for it.
     """
 
-    def __init__(self, top: Path, rev: str) -> None:
+    def __init__(
+        self, top: Path, rev: str, *, models: list[str] | None = None, commit: str | None = None
+    ) -> None:
+        """``commit``: ``rev`` resolved already."""
         self.top = top
-        self.commit = git.resolve(top, rev)
+        self.commit = commit or git.resolve(top, rev)
         self.label = rev
+        self.models = tuple(sorted(set(models))) if models is not None else None
+        self._roots = scoped_paths(self.models)
         self._shallow: tuple[dict[str, str], list[str]] | None = None
         self._deep: tuple[dict[str, str], list[str]] | None = None
         self._state_id: str | None = None
@@ -249,11 +279,14 @@ class GitTree:
         # A symlink's blob is its target's name: never read it as a registry file.
         if deep or self._deep is not None:
             if self._deep is None:
-                self._deep = git.ls_tree_blobs(self.top, self.commit, REGISTRY_PATHS)
+                self._deep = git.ls_tree_blobs(self.top, self.commit, self._roots)
             return self._deep
         if self._shallow is None:
-            self._shallow = git.ls_tree_shallow(self.top, self.commit, REGISTRY_PATHS, depth=DOCUMENT_DEPTH)
+            self._shallow = git.ls_tree_shallow(self.top, self.commit, self._roots, depth=DOCUMENT_DEPTH)
         return self._shallow
+
+    def scoped(self, models: list[str]) -> GitTree:
+        return GitTree(self.top, self.label, models=models, commit=self.commit)
 
     def _blobs_for(self, paths: list[str]) -> dict[str, str]:
         deep = any(p.count("/") >= DOCUMENT_DEPTH for p in paths)
@@ -278,7 +311,7 @@ class GitTree:
     def state_id(self) -> str:
         """The ids of the registry's folders and files in this commit: equal ids, equal content."""
         if self._state_id is None:
-            self._state_id = " ".join(git.tree_ids(self.top, self.commit, REGISTRY_PATHS))
+            self._state_id = " ".join(git.tree_ids(self.top, self.commit, self._roots))
         return self._state_id
 
     def read(self, path: str) -> bytes | None:

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from modelreg import store
 from modelreg.adapters import git
+from modelreg.history.depth import require_history
 from modelreg.history.engine import CommitRecord, Warn, iter_records
 
 KIND = "history"  # the store's kind of value
@@ -63,6 +64,7 @@ def records(
     The cache follows HEAD; an older commit on HEAD's chain is answered from it, any other
     tip is read afresh (reusing the records of commits it shares with HEAD).
     """
+    require_history(top, what="this question")
     head = git.head_commit(top)
     try:
         return _records(top, head, tip, warn, model)
@@ -73,6 +75,7 @@ def records(
 def records_since(top: Path, since: str, *, warn: Warn = stderr_warning) -> list[CommitRecord] | None:
     """The records of HEAD's first-parent chain newer than commit ``since``, oldest first;
     None when ``since`` is not on that chain."""
+    require_history(top, what="this question")
     head = git.head_commit(top)
     try:
         lines = _head_kept(top, head, warn).lines

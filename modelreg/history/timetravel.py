@@ -11,6 +11,7 @@ from modelreg.adapters import git
 from modelreg.domain.dates import DATE_FORMS, checked_date, parse_date
 from modelreg.domain.errors import InvalidInputError
 from modelreg.domain.models import ModelVersion
+from modelreg.history.depth import require_history
 from modelreg.history.tenures import Tenure
 
 __all__ = ["Moment", "UnknownMomentError", "VersionAsOf", "checked_date", "parse_date", "resolve"]
@@ -36,6 +37,7 @@ class Moment(BaseModel):
 
 def resolve(top: Path, at: str) -> Moment:
     """The commit ``at`` names: a revision, or the last first-parent commit at or before a date."""
+    require_history(top, what=f"--at {at}")
     moment = parse_date(at, end_of_day=True)
     if moment is None:
         try:

@@ -33,10 +33,12 @@ from modelreg.domain.layout import (
 from modelreg.domain.models import RegistryConfig
 from modelreg.domain.problems import Problem
 from modelreg.history import audit
+from modelreg.history.depth import require_history
 from modelreg.history.tenures import earned_stages
 from modelreg.operations import codeowners
 from modelreg.queries.catalog import Catalog
 from modelreg.queries.changes import CheckReport, ModelChange, model_change
+from modelreg.queries.scope import change_scope
 from modelreg.rules import policy, writeonce
 from modelreg.rules.dvcconfig import DVC_CONFIG
 
@@ -44,29 +46,38 @@ DEFAULT_BASES = ["origin/HEAD", "origin/main", "main", "master"]
 
 
 def check(
-    path: Path | str = ".", *, base: str | None = None, head: str = "HEAD", remote: bool | None = None
+    path: Path | str = ".",
+    *,
+    base: str | None = None,
+    head: str = "HEAD",
+    remote: bool | None = None,
+    fetch: bool = False,
 ) -> CheckReport:
     """Validate the registry at ``head`` and judge what it changed since ``base``.
 
     The base's registry.yaml judges, its ``check:`` settings included (a base without one: the
     change introduces the registry, and is validated, not judged). With ``remote`` (default: the
     base's ``check.remote``), every version the change registers or moves into a stage past the
-    initial one must have its artifacts in the default DVC remote."""
+    initial one must have its artifacts in the default DVC remote.
+
+    In a shallow clone, the fork point and (for a version returning to a stage) the base's
+    history must be at hand: ``fetch`` fetches them, else ShallowCloneError says what to fetch."""
     top = git.root(path)
     base = base or default_base(top)
     base_commit, head_commit = git.resolve(top, base), git.resolve(top, head)
-    fork = git.merge_base(top, base_commit, head_commit)
+    fork = fork_point(top, base_commit, head_commit, fetch=fetch)
     if fork is None:
         raise InvalidInputError(f"{base} and {head} share no history; give a --base that {head} grew from")
-    registry = Catalog(top, rev=head_commit)
+    scope = change_scope(top, fork, head_commit)  # the touched models (None: every model)
+    registry = Catalog(top, rev=head_commit, tree=GitTree(top, head_commit, models=scope, commit=head_commit))
     validation = registry.validate()
-    after, before = registry.snapshot, snapshot.load(GitTree(top, fork))
-    tip = before if base_commit == fork else snapshot.load(GitTree(top, base_commit))
+    after, before = registry.snapshot, snapshot.load(GitTree(top, fork, models=scope, commit=fork))
+    tip = before if base_commit == fork else snapshot.load(GitTree(top, base_commit, models=scope))
     config = base_policy(tip)
     changed = git.changed_files(top, fork, head_commit, [MODELS_DIR], renames=False)
     problems = [*validation.problems, *write_once(before, after, changed)]
     if base_commit != fork:
-        problems += collisions(GitTree(top, base_commit), before, after, changed, base=base)
+        problems += collisions(GitTree(top, base_commit, models=scope), before, after, changed, base=base)
     remote_moved = bool(changed) and any(
         c.status != "A" for c in git.changed_files(top, fork, head_commit, [DVC_CONFIG])
     )  # adding it is adopting DVC
@@ -75,10 +86,10 @@ def check(
     if config is not None:
         problems += policy_changes(top, fork, head_commit, config, after, models_changed=bool(changed))
     in_force = config or after.config
-    earned = _earned_on(top, base_commit, config, tip) if config is not None else None
+    earned = _earned_on(top, base_commit, config, tip, fetch=fetch) if config is not None else None
     model_changes, stage_problems = judge_models(in_force, before, after, changed, earned=earned)
     problems += stage_problems
-    if after.config is not None and codeowners.is_stale(after):
+    if after.config is not None and scope is None and codeowners.is_stale(after):  # owners: not in scope
         problems.append(_stale_codeowners())
     # the remote a change to .dvc/config names is not asked (nor sent CI's credentials)
     asked = remote if remote is not None else bool(in_force and in_force.check.remote)
@@ -99,13 +110,26 @@ def check(
 
 
 def _earned_on(
-    top: Path, base_commit: str, config: RegistryConfig, tip: Snapshot
+    top: Path, base_commit: str, config: RegistryConfig, tip: Snapshot, *, fetch: bool = False
 ) -> Callable[[str], set[tuple[str, str, str]]]:
     """The stages a model's versions earned on the base branch, read from its history when asked
     (only a move the transition rule refuses asks)."""
-    return lambda name: earned_stages(
-        config, audit.events(top, tip=base_commit, model=name), name, tip.manifests
-    )
+
+    def earned(name: str) -> set[tuple[str, str, str]]:
+        require_history(top, what="the rollback exception (a version returning to a stage)", fetch=fetch)
+        return earned_stages(config, audit.events(top, tip=base_commit, model=name), name, tip.manifests)
+
+    return earned
+
+
+def fork_point(top: Path, base_commit: str, head_commit: str, *, fetch: bool = False) -> str | None:
+    """Where ``head`` forked from ``base`` (their merge base). A shallow clone may not hold it:
+    then ``fetch`` fetches the history, else ShallowCloneError says what to fetch."""
+    fork = git.merge_base(top, base_commit, head_commit)
+    if fork is None and git.shallow_depth(top) is not None:
+        require_history(top, what="finding where the change forked from its base", fetch=fetch)
+        fork = git.merge_base(top, base_commit, head_commit)
+    return fork
 
 
 def base_policy(tip: Snapshot) -> RegistryConfig | None:

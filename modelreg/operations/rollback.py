@@ -13,14 +13,19 @@ from pathlib import Path
 
 from modelreg.adapters import git
 from modelreg.history import audit
+from modelreg.history.depth import require_history
 from modelreg.history.tenures import RollbackPlan, earned_stages, rollback_target
 from modelreg.operations.promote import PromoteRequest, PromoteResult, base_branch, promote
 from modelreg.queries.catalog import Catalog
 
 
-def plan(path: Path | str, name: str, stage: str, *, base: str | None = None) -> RollbackPlan:
-    """Which version to return to ``stage``, read from the history of ``base``."""
+def plan(
+    path: Path | str, name: str, stage: str, *, base: str | None = None, fetch: bool = False
+) -> RollbackPlan:
+    """Which version to return to ``stage``, read from the history of ``base`` (``fetch``: in a
+    shallow clone, fetch it first; else ShallowCloneError says what to fetch)."""
     top = git.root(path)
+    require_history(top, what="rollback", fetch=fetch)
     commit = git.resolve(top, base_branch(top, base))
     registry = Catalog(top, rev=commit)
     registry.model(name)
@@ -35,11 +40,11 @@ def plan(path: Path | str, name: str, stage: str, *, base: str | None = None) ->
 
 
 def rollback(
-    path: Path | str, name: str, stage: str, request: PromoteRequest
+    path: Path | str, name: str, stage: str, request: PromoteRequest, *, fetch: bool = False
 ) -> tuple[RollbackPlan, PromoteResult]:
     """Return the previous holder of ``stage`` through ``promote``; ``request`` carries the options."""
     top = git.root(path)
-    found = plan(top, name, stage, base=request.base)
+    found = plan(top, name, stage, base=request.base, fetch=fetch)
     commit = git.resolve(top, base_branch(top, request.base))
     registry = Catalog(top, rev=commit)
     events = audit.events(top, tip=commit, model=name)

@@ -14,7 +14,7 @@ from modelreg.documents.snapshot import Snapshot, VersionSummary
 from modelreg.documents.tree import GitTree, Tree, WorkTree
 from modelreg.domain import refs, semver
 from modelreg.domain.errors import DocumentError, NotARegistryError, NotFoundError
-from modelreg.domain.layout import JOURNAL_FILE, REGISTRY_FILE
+from modelreg.domain.layout import JOURNAL_FILE, MODELS_DIR, REGISTRY_FILE
 from modelreg.domain.models import ModelSummary, ModelVersion, RegistryConfig
 from modelreg.domain.problems import Problem
 from modelreg.rules import dvcconfig, policy
@@ -52,13 +52,19 @@ class Catalog:
 
     def __init__(self, path: str | Path = ".", *, rev: str | None = None, tree: Tree | None = None) -> None:
         """``tree``: the files to read when the caller has listed them already (its work tree's
-        or ``rev``'s); by default they are listed afresh."""
+        or ``rev``'s); by default they are listed afresh.
+
+        Nothing is read of the models until asked: a question about one model (``get``,
+        ``model``, ``versions``, ``listing``) reads registry.yaml and that model's files only,
+        and refuses them if one is broken; a question about every model reads them all."""
         self.root = git.root(path)
         if tree is None:
             tree = GitTree(self.root, rev) if rev else WorkTree(self.root)
         self.rev = rev
-        self._snap = snapshot.load(tree)
-        if REGISTRY_FILE not in self._snap.listed:
+        self._tree = tree
+        self._whole: Snapshot | None = None
+        self._scoped: dict[str, Snapshot] = {}
+        if REGISTRY_FILE not in self._of_model(None).listed:
             where = f"at {rev}" if rev else f"in {self.root}"
             raise NotARegistryError(
                 f"no {REGISTRY_FILE} {where}: not a modelreg registry; run `modelreg init`"
@@ -66,14 +72,36 @@ class Catalog:
 
     @property
     def snapshot(self) -> Snapshot:
-        return self._snap
+        """Every document of the registry (read on first use)."""
+        if self._whole is None:
+            self._whole = snapshot.load(self._tree)
+        return self._whole
+
+    @property
+    def _snap(self) -> Snapshot:
+        return self.snapshot
+
+    def model_snapshot(self, name: str) -> Snapshot:
+        """registry.yaml and the documents of model ``name`` (every one when they are read
+        already): what a question about one model reads."""
+        return self._of_model(name)
+
+    def _of_model(self, name: str | None) -> Snapshot:
+        if self._whole is not None:
+            return self._whole
+        key = name or ""
+        found = self._scoped.get(key)
+        if found is None:
+            found = self._scoped[key] = snapshot.load(self._tree.scoped([name] if name else []))
+        return found
 
     @property
     def config(self) -> RegistryConfig:
         """registry.yaml, parsed; DocumentError if it is invalid."""
-        self._require_readable(REGISTRY_FILE)
-        assert self._snap.config is not None
-        return self._snap.config
+        snap = self._of_model(None)
+        self._require_readable(REGISTRY_FILE, model="")
+        assert snap.config is not None
+        return snap.config
 
     def validate(self) -> ValidationReport:
         """Check every file against its schema and every cross-file rule."""
@@ -116,22 +144,24 @@ class Catalog:
         self._require_readable()
         return self._snap.model_names()
 
-    def _require_model(self, name: str) -> None:
+    def _require_model(self, name: str) -> Snapshot:
+        """The documents of model ``name``, readable; NotFoundError if there is no such model."""
         refs.check_name(name)
-        self._require_readable()
-        if not self._snap.has_model(name):
+        snap = self._of_model(name)
+        self._require_readable(model=name)
+        if not snap.has_model(name):
             raise NotFoundError(f"no model {name!r} in the registry; `modelreg list` shows the models")
+        return snap
 
     def versions(self, name: str) -> list[ModelVersion]:
         """Every version of model ``name``, oldest first."""
-        self.model(name)
-        return [self._version(name, v) for v in self._snap.versions(name)]
+        snap = self._require_model(name)
+        return [self._version(name, v) for v in snap.versions(name)]
 
     def listing(self, name: str) -> list[ListedVersion]:
         """Every version of model ``name``, oldest first, as ``modelreg list`` shows it: without
         building the manifests (from the document cache when it knows them)."""
-        self._require_model(name)
-        snap = self._snap
+        snap = self._require_model(name)
         return [
             ListedVersion(name, v, snap.stage_of(name, v), s)
             for v, s in zip(snap.versions(name), snap.summaries(name), strict=True)
@@ -152,7 +182,7 @@ class Catalog:
     @property
     def tip(self) -> str | None:
         """The commit read (None for the work tree, whose history ends at HEAD)."""
-        tree = self._snap.tree
+        tree = self._tree
         return tree.commit if isinstance(tree, GitTree) else None
 
     def target(self, text: str) -> tuple[str, str | None]:
@@ -165,12 +195,13 @@ class Catalog:
 
     def holders(self, name: str, stage: str) -> list[str]:
         """Versions of ``name`` in ``stage``, highest first."""
-        return policy.holders(self.config, self._snap, name, stage)
+        return policy.holders(self.config, self._of_model(name), name, stage)
 
     def _find_version(self, name: str, version: str) -> str:
-        if (name, version) in self._snap.manifests:
+        snap = self._of_model(name)
+        if (name, version) in snap.manifests:
             return version
-        known = self._snap.versions(name)
+        known = snap.versions(name)
         hint = f"known: {', '.join(known[-5:])}" if known else "it has no versions yet"
         raise NotFoundError(f"{name}@{version} does not exist; {hint}")
 
@@ -185,17 +216,17 @@ class Catalog:
         return held[0]
 
     def _version(self, name: str, version: str) -> ModelVersion:
-        manifest = self._snap.manifests[(name, version)]
-        return ModelVersion(
-            name=name, version=version, stage=self._snap.stage_of(name, version), manifest=manifest
-        )
+        snap = self._of_model(name)
+        manifest = snap.manifests[(name, version)]
+        return ModelVersion(name=name, version=version, stage=snap.stage_of(name, version), manifest=manifest)
 
     def _summary(self, name: str) -> ModelSummary:
-        facts = self._snap.facts.get(name)
-        versions = self._snap.versions(name)
+        snap = self._of_model(name)
+        facts = snap.facts.get(name)
+        versions = snap.versions(name)
         stages: dict[str, list[str]] = {}
         for version in versions:
-            stages.setdefault(self._snap.stage_of(name, version), []).append(version)
+            stages.setdefault(snap.stage_of(name, version), []).append(version)
         return ModelSummary(
             name=name,
             description=facts.description if facts else "",
@@ -206,9 +237,19 @@ class Catalog:
             stages=stages,
         )
 
-    def _require_readable(self, path: str | None = None) -> None:
-        """Reads refuse a registry whose documents do not parse: answers would be wrong."""
-        for problem in self._snap.problems:
+    def _require_readable(self, path: str | None = None, *, model: str | None = None) -> None:
+        """Reads refuse documents that do not parse, answers would be wrong: ``path``, or
+        registry.yaml and model ``model``'s documents, or (neither given) every one."""
+        if model is None:
+            problems = self._snap.problems
+        else:
+            within = f"{MODELS_DIR}/{model}/"
+            problems = [
+                p
+                for p in self._of_model(model or None).problems
+                if p.file == REGISTRY_FILE or (model and p.file.startswith(within))
+            ]
+        for problem in problems:
             if problem.rule in {"yaml", "schema"} and (path is None or problem.file == path):
                 hint = "run `modelreg validate` to see every problem"
                 if (git.state_dir(self.root) / JOURNAL_FILE).exists():
