@@ -1,0 +1,461 @@
+"""Search a registry's versions: ``list --where EXPR --sort KEYS --limit N --model GLOB``.
+
+The expression is parsed once (``modelreg.domain.expression``), its field names resolved
+against the versions searched, and turned into a predicate of closures (no ``eval``); the
+predicate then runs over the versions' cached summaries (no manifest is built).
+
+Fields: name (or model), version (compared as semver), stage, owner, tag/tags (the version's
+tags and its model's: ``tag == 'x'`` means it has tag x), framework, algorithm, created
+(compared with dates: ``created >= '2026-06-01'``), created_by, and any metric or param, by
+bare name (a metric first, then a param) or as ``metrics.NAME`` / ``params.NAME``.
+
+A missing value (no owner, no such metric on this version) matches no comparison, except the
+negative ones (``!=``, ``not in``), which say "not this", and ``is null``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import operator
+import re
+from collections.abc import Callable, Iterable
+from datetime import datetime, time, timezone
+from typing import Any
+
+from modelreg.domain import expression as ex
+from modelreg.domain import semver
+from modelreg.domain.dates import DATE_FORMS, parse_date
+from modelreg.domain.errors import ExpressionError, InvalidInputError, NotFoundError
+from modelreg.domain.models import ModelFacts
+from modelreg.queries.catalog import Catalog, ListedVersion
+
+GLOB_CHARACTERS = frozenset("*?[")
+
+
+class Row:
+    """One version as the search sees it; what it costs to know (its model's facts, its date)
+    is found when first asked."""
+
+    __slots__ = ("_created", "_facts", "listed", "model_facts")
+
+    def __init__(self, listed: ListedVersion, model_facts: Callable[[str], ModelFacts | None]) -> None:
+        self.listed = listed
+        self.model_facts = model_facts
+        self._facts: ModelFacts | None | bool = False
+        self._created: datetime | None = None
+
+    @property
+    def facts(self) -> ModelFacts | None:
+        if self._facts is False:
+            self._facts = self.model_facts(self.listed.name)
+        return self._facts  # type: ignore[return-value]
+
+    @property
+    def created(self) -> datetime:
+        if self._created is None:
+            moment = datetime.fromisoformat(self.listed.summary.created_at)
+            self._created = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return self._created
+
+    @property
+    def tags(self) -> set[str]:
+        facts = self.facts
+        return {*self.listed.summary.tags, *(facts.tags if facts else ())}
+
+
+# -- fields ---------------------------------------------------------------------------------
+
+Getter = Callable[[Row], Any]
+
+
+class FieldKind:
+    TEXT = "text"
+    VERSION = "version"
+    DATE = "date"
+    NUMBER = "number"
+    TAGS = "tags"
+    PARAM = "param"
+
+
+_FIXED: dict[str, tuple[str, Getter]] = {
+    "name": (FieldKind.TEXT, lambda r: r.listed.name),
+    "version": (FieldKind.VERSION, lambda r: r.listed.version),
+    "stage": (FieldKind.TEXT, lambda r: r.listed.stage),
+    "owner": (FieldKind.TEXT, lambda r: r.facts.owner if r.facts else None),
+    "tag": (FieldKind.TAGS, lambda r: r.tags),
+    "framework": (FieldKind.TEXT, lambda r: r.listed.summary.framework),
+    "algorithm": (FieldKind.TEXT, lambda r: r.listed.summary.algorithm),
+    "created": (FieldKind.DATE, lambda r: r.created),
+    "created_by": (FieldKind.TEXT, lambda r: r.listed.summary.created_by),
+}
+_ALIASES = {"model": "name", "tags": "tag", "created_at": "created"}
+FIELDS = [*_FIXED, *_ALIASES]
+
+
+class Resolved:
+    """A field name resolved: what kind of value it holds and how to read it of a row."""
+
+    def __init__(self, label: str, kind: str, get: Getter) -> None:
+        self.label = label
+        self.kind = kind
+        self.get = get
+
+
+class Fields:
+    """The fields of the versions searched: the fixed ones and every metric and param name."""
+
+    def __init__(self, rows: Iterable[Row]) -> None:
+        self.metrics: set[str] = set()
+        self.params: set[str] = set()
+        for row in rows:
+            self.metrics.update(row.listed.summary.metrics)
+            self.params.update(row.listed.summary.params)
+
+    def resolve(self, name: str, text: str, column: int, *, label: str = "where") -> Resolved:
+        """The field ``name`` (written at ``column`` of ``text``); ExpressionError when it is
+        unknown or ambiguous."""
+        fixed = _ALIASES.get(name, name)
+        if fixed in _FIXED:
+            kind, get = _FIXED[fixed]
+            return Resolved(fixed, kind, get)
+        space, _, rest = name.partition(".")
+        if space in ("metrics", "params") and rest:
+            known = self.metrics if space == "metrics" else self.params
+            if rest not in known:
+                raise self._unknown(name, text, column, label, [f"{space}.{k}" for k in known])
+            return _metric(rest) if space == "metrics" else _param(rest)
+        if name in self.metrics and name in self.params:
+            detail = f"{name!r} is both a metric and a param: write metrics.{name} or params.{name}"
+            raise ExpressionError(detail, text, column, label=label)
+        if name in self.metrics:
+            return _metric(name)
+        if name in self.params:
+            return _param(name)
+        raise self._unknown(name, text, column, label, [*FIELDS, *self.metrics, *self.params])
+
+    @staticmethod
+    def _unknown(name: str, text: str, column: int, label: str, known: list[str]) -> ExpressionError:
+        close = difflib.get_close_matches(name, known, n=4, cutoff=0.6)
+        hint = (
+            f"did you mean {', '.join(close)}?"
+            if close
+            else f"fields: {', '.join(FIELDS)}, or a metric or param"
+        )
+        return ExpressionError(f"unknown field {name!r} ({hint})", text, column, label=label)
+
+
+def _metric(name: str) -> Resolved:
+    return Resolved(f"metrics.{name}", FieldKind.NUMBER, lambda r: r.listed.summary.metrics.get(name))
+
+
+def _param(name: str) -> Resolved:
+    return Resolved(f"params.{name}", FieldKind.PARAM, lambda r: r.listed.summary.params.get(name))
+
+
+# -- compiling ------------------------------------------------------------------------------
+
+Predicate = Callable[[Row], bool]
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+_FLIPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+class Compiler:
+    """Turns a parsed expression into a predicate, checking that each comparison makes sense."""
+
+    def __init__(self, text: str, fields: Fields) -> None:
+        self.text = text
+        self.fields = fields
+
+    def fail(self, detail: str, column: int) -> ExpressionError:
+        return ExpressionError(detail, self.text, column)
+
+    def compile(self, node: ex.Node) -> Predicate:
+        if isinstance(node, ex.And):
+            parts = [self.compile(item) for item in node.items]
+            return lambda row: all(part(row) for part in parts)
+        if isinstance(node, ex.Or):
+            parts = [self.compile(item) for item in node.items]
+            return lambda row: any(part(row) for part in parts)
+        if isinstance(node, ex.Not):
+            inner = self.compile(node.item)
+            return lambda row: not inner(row)
+        if isinstance(node, ex.IsNull):
+            return self.null_test(node)
+        return self.comparison(node)
+
+    def resolve(self, field: ex.Field) -> Resolved:
+        return self.fields.resolve(field.name, self.text, field.column)
+
+    def null_test(self, node: ex.IsNull) -> Predicate:
+        get = self.resolve(node.field).get
+        if node.negated:
+            return lambda row: get(row) not in (None, set())
+        return lambda row: get(row) in (None, set())
+
+    def comparison(self, node: ex.Compare) -> Predicate:
+        left, right = node.left, node.right
+        op: str = node.op
+        if isinstance(left, ex.Value) and isinstance(right, ex.Field):
+            if op in ("in", "not in"):  # 'fraud' in tags
+                return self.membership(right, left, negated=op == "not in", column=node.column)
+            if op == "~":
+                raise self.fail("write the field before ~: name ~ 'fraud-*'", node.column)
+            left, right, op = right, left, _FLIPPED[op]
+        if not isinstance(left, ex.Field):
+            raise self.fail("compares two values: one side must be a field", node.column)
+        if isinstance(right, ex.Field):
+            raise self.fail(
+                f"compares two fields ({left.name}, {right.name}): compare a field with a value", node.column
+            )
+        field = self.resolve(left)
+        if op in ("in", "not in"):
+            items = right.items if isinstance(right, ex.ValueList) else (right,)
+            tests = [self.test(field, "==", item) for item in items]
+            if op == "in":
+                return lambda row: any(test(row) for test in tests)
+            return lambda row: not any(test(row) for test in tests)
+        assert isinstance(right, ex.Value)
+        if op == "!=":  # the negation of ==: true for a missing value
+            equal = self.test(field, "==", right)
+            return lambda row: not equal(row)
+        return self.test(field, op, right)
+
+    def membership(self, field: ex.Field, value: ex.Value, *, negated: bool, column: int) -> Predicate:
+        resolved = self.resolve(field)
+        if resolved.kind != FieldKind.TAGS:
+            raise self.fail(f"'in {field.name}' needs tags: write {field.name} == value", column)
+        has = self.test(resolved, "==", value)
+        return (lambda row: not has(row)) if negated else has
+
+    def test(self, field: Resolved, op: str, value: ex.Value) -> Predicate:
+        """``field op value`` for an op other than != and in, type-checked; false when the
+        row has no value."""
+        kind = field.kind
+        if kind == FieldKind.PARAM:
+            return self.param_test(field, op, value)
+        if kind == FieldKind.NUMBER:
+            number = self.number(field, value)
+            if op not in _ORDER:
+                raise self.fail(f"{field.label} is a number: ~ matches text only", value.column)
+            compare, get = _ORDER[op], field.get
+            return lambda row: (found := get(row)) is not None and compare(found, number)
+        text = self.string(field, value)
+        if op == "~":
+            if kind == FieldKind.DATE:
+                raise self.fail(f"{field.label} is a date: compare it with <, >=... ", value.column)
+            match = re.compile(fnmatch.translate(text), re.DOTALL).match
+            if kind == FieldKind.TAGS:
+                return lambda row: any(match(tag) for tag in field.get(row))
+            return lambda row: (found := field.get(row)) is not None and match(found) is not None
+        if kind == FieldKind.TAGS:
+            if op != "==":
+                raise self.fail(f"{field.label} is a set of tags: use ==, !=, in or ~", value.column)
+            return lambda row: text in field.get(row)
+        if kind == FieldKind.DATE:
+            return self.date_test(field, op, text, value.column)
+        compare = _ORDER[op]
+        get = field.get
+        if kind == FieldKind.VERSION:
+            key = semver.sort_key(text)
+            if op != "==" and semver.parse(text) is None:
+                raise self.fail(f"{text!r} is not a semantic version such as 1.2.0", value.column)
+            return lambda row: compare(semver.sort_key(get(row)), key)
+        return lambda row: (found := get(row)) is not None and compare(found, text)
+
+    def number(self, field: Resolved, value: ex.Value) -> float:
+        if isinstance(value.value, bool) or not isinstance(value.value, int | float):
+            raise self.fail(
+                f"{field.label} is a number: compare it with a number, not {_kind_of(value)}", value.column
+            )
+        return value.value
+
+    def string(self, field: Resolved, value: ex.Value) -> str:
+        if not isinstance(value.value, str):
+            hint = "a date in quotes" if field.kind == FieldKind.DATE else "text in quotes"
+            raise self.fail(
+                f"{field.label} is {field.kind}: compare it with {hint}, not {_kind_of(value)}", value.column
+            )
+        return value.value
+
+    def date_test(self, field: Resolved, op: str, text: str, column: int) -> Predicate:
+        """A date alone stands for its whole day: ``created == '2026-06-01'`` is that day,
+        ``created <= '2026-06-01'`` includes it, ``created > '2026-06-01'`` starts after it."""
+        try:
+            start = parse_date(text)
+        except InvalidInputError as e:
+            raise self.fail(f"invalid date {text!r}: use {DATE_FORMS}", column) from e
+        if start is None:
+            raise self.fail(f"{text!r} is not a date: use YYYY-MM-DD or ISO 8601", column)
+        end = start
+        if len(text.strip()) <= 10:
+            end = datetime.combine(start.date(), time.max, tzinfo=start.tzinfo)
+        get = field.get
+        tests: dict[str, Predicate] = {
+            "==": lambda row: start <= get(row) <= end,
+            "<": lambda row: get(row) < start,
+            "<=": lambda row: get(row) <= end,
+            ">": lambda row: get(row) > end,
+            ">=": lambda row: get(row) >= start,
+        }
+        return tests[op]
+
+    def param_test(self, field: Resolved, op: str, value: ex.Value) -> Predicate:
+        """Params have no declared type: a param matches only a value of its own kind (a
+        number, text or true/false)."""
+        wanted = value.value
+        get = field.get
+        if op == "~":
+            if not isinstance(wanted, str):
+                raise self.fail("~ matches text: write the pattern in quotes", value.column)
+            match = re.compile(fnmatch.translate(wanted), re.DOTALL).match
+            return lambda row: isinstance(found := get(row), str) and match(found) is not None
+        if isinstance(wanted, bool) and op != "==":
+            raise self.fail("true and false compare with == or != only", value.column)
+        compare = _ORDER[op]
+        same = _same_kind(wanted)
+        return lambda row: same(found := get(row)) and compare(found, wanted)
+
+
+def _same_kind(value: ex.Scalar) -> Callable[[Any], bool]:
+    if isinstance(value, bool):
+        return lambda found: isinstance(found, bool)
+    if isinstance(value, int | float):
+        return lambda found: isinstance(found, int | float) and not isinstance(found, bool)
+    return lambda found: isinstance(found, str)
+
+
+def _kind_of(value: ex.Value) -> str:
+    if isinstance(value.value, bool):
+        return "true/false"
+    return "a number" if isinstance(value.value, int | float) else "text"
+
+
+# -- sorting --------------------------------------------------------------------------------
+
+
+def sorter(text: str, fields: Fields) -> Callable[[list[Row]], list[Row]]:
+    """The sort ``text`` asks for: comma-separated fields, ``-`` before one for descending;
+    rows without a value for a key come after those with one, whichever the direction."""
+    keys: list[tuple[Resolved, bool]] = []
+    offset = 0
+    for part in text.split(","):
+        column = offset + len(part) - len(part.lstrip()) + 1
+        offset += len(part) + 1
+        name = part.strip()
+        descending = name.startswith("-")
+        if name[:1] in ("+", "-"):
+            name, column = name[1:], column + 1
+        if not name or name != name.strip():
+            raise ExpressionError("expected a field name", text, column, label="sort")
+        field = fields.resolve(name, text, column, label="sort")
+        if field.kind == FieldKind.TAGS:
+            raise ExpressionError("cannot sort by tags", text, column, label="sort")
+        keys.append((field, descending))
+
+    def apply(rows: list[Row]) -> list[Row]:
+        for field, descending in reversed(keys):
+            key = _sort_key(field)
+            values = [(key(row), row) for row in rows]
+            present = [pair for pair in values if pair[0] is not None]
+            present.sort(key=lambda pair: pair[0], reverse=descending)
+            rows = [row for _, row in present] + [row for found, row in values if found is None]
+        return rows
+
+    return apply
+
+
+def _sort_key(field: Resolved) -> Callable[[Row], Any]:
+    get = field.get
+    if field.kind == FieldKind.VERSION:
+        return lambda row: semver.sort_key(get(row))
+    if field.kind == FieldKind.PARAM:  # numbers before text before true/false: comparable keys
+
+        def param_key(row: Row) -> Any:
+            found = get(row)
+            if found is None:
+                return None
+            if isinstance(found, bool):
+                return (2, int(found), "")
+            if isinstance(found, int | float):
+                return (0, found, "")
+            return (1, 0, str(found))
+
+        return param_key
+    return get
+
+
+# -- the search -----------------------------------------------------------------------------
+
+
+def is_glob(text: str) -> bool:
+    """Whether a ``--model`` value is a pattern (``fraud-*``) rather than a name."""
+    return any(c in GLOB_CHARACTERS for c in text)
+
+
+def model_names(catalog: Catalog, model: str | None) -> list[str]:
+    """The models searched: all, the one named (NotFoundError when absent), or those whose
+    names match a glob (``fraud-*``; none is an empty answer)."""
+    if model is None:
+        return catalog.model_names()
+    if is_glob(model):
+        return [name for name in catalog.model_names() if fnmatch.fnmatchcase(name, model)]
+    catalog.model(model)
+    return [model]
+
+
+def named_metrics(where: str | None, sort: str | None) -> list[str]:
+    """The metric-like names ``where`` and ``sort`` mention, in order (to show those first)."""
+    found: list[str] = []
+    words = [t.text for t in ex.tokenize(where) if t.kind == "field"] if where else []
+    words += [part.strip().lstrip("+-").strip() for part in (sort or "").split(",")]
+    for word in words:
+        name = word.removeprefix("metrics.")
+        if word and name not in found and name not in _FIXED and name not in _ALIASES:
+            found.append(name)
+    return found
+
+
+def search(
+    catalog: Catalog,
+    *,
+    where: str | None = None,
+    sort: str | None = None,
+    limit: int | None = None,
+    model: str | None = None,
+    stage: str | None = None,
+    tag: str | None = None,
+) -> list[ListedVersion]:
+    """The versions ``where`` selects (all when None), in ``list``'s order (by model, newest
+    version first) or by ``sort``, at most ``limit`` of them; ``stage`` and ``tag`` filter
+    as ``list --stage/--tag`` do (a stage registry.yaml defines; a tag of the version)."""
+    if limit is not None and limit < 0:
+        raise ExpressionError("must be a number of versions, 0 or more", str(limit), 1, label="limit")
+    node = ex.parse(where) if where is not None else None
+    if stage is not None and stage not in catalog.config.stages:
+        defined = ", ".join(catalog.config.stages)
+        raise NotFoundError(f"unknown stage {stage!r}; registry.yaml defines: {defined}")
+    facts = catalog.snapshot.facts
+    rows = [
+        Row(listed, facts.get)
+        for name in model_names(catalog, model)
+        for listed in reversed(catalog.listing(name))
+        if (stage is None or listed.stage == stage) and (tag is None or tag in listed.summary.tags)
+    ]
+    fields = Fields(rows)
+    if node is not None:
+        assert where is not None
+        keep = Compiler(where, fields).compile(node)
+        rows = [row for row in rows if keep(row)]
+    if sort:
+        rows = sorter(sort, fields)(rows)
+    if limit is not None:
+        rows = rows[:limit]
+    return [row.listed for row in rows]
