@@ -96,9 +96,16 @@ def _search(
     """`list` with --where, --sort, --limit or a glob for --model: ``Registry.search``."""
     from modelreg.domain.errors import ExpressionError
 
-    registry = registry_for(repo, at)
     try:
-        found = registry.search(where, sort=sort, **given)
+        if at is None:  # the work tree: from the source kept for its documents' state when there is one
+            from modelreg.adapters import git
+            from modelreg.documents.tree import WorkTree
+            from modelreg.queries.search import cached_source, search_source
+
+            source = cached_source(WorkTree(git.root(repo)))
+            found = search_source(source, where=where, sort=sort, **given)
+        else:
+            found = registry_for(repo, at).search(where, sort=sort, **given)
     except ExpressionError as e:
         raise e.labelled(f"--{e.label}") from e
     if fmt == "json":

@@ -17,39 +17,40 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import json
 import operator
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, time, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from modelreg.documents.summary import ListedVersion, VersionSummary
+from modelreg.documents.tree import WorkTree, documents_state
 from modelreg.domain import expression as ex
-from modelreg.domain import semver
+from modelreg.domain import refs, semver
 from modelreg.domain.dates import DATE_FORMS, parse_date
 from modelreg.domain.errors import ExpressionError, InvalidInputError, NotFoundError
-from modelreg.domain.models import ModelFacts
-from modelreg.queries.catalog import Catalog, ListedVersion
+from modelreg.domain.layout import REGISTRY_FILE
+from modelreg.store import store_for
+
+if TYPE_CHECKING:
+    from modelreg.queries.catalog import Catalog
 
 GLOB_CHARACTERS = frozenset("*?[")
+VIEW_KIND = "search-view"  # the store's kind of value: a Source, by the documents' state
+VIEWS_KEPT = 2
 
 
 class Row:
-    """One version as the search sees it; what it costs to know (its model's facts, its date)
-    is found when first asked."""
+    """One version as the search sees it, with its model's owner and tags."""
 
-    __slots__ = ("_created", "_facts", "listed", "model_facts")
+    __slots__ = ("_created", "listed", "model_tags", "owner")
 
-    def __init__(self, listed: ListedVersion, model_facts: Callable[[str], ModelFacts | None]) -> None:
+    def __init__(self, listed: ListedVersion, owner: str | None, model_tags: list[str]) -> None:
         self.listed = listed
-        self.model_facts = model_facts
-        self._facts: ModelFacts | None | bool = False
+        self.owner = owner
+        self.model_tags = model_tags
         self._created: datetime | None = None
-
-    @property
-    def facts(self) -> ModelFacts | None:
-        if self._facts is False:
-            self._facts = self.model_facts(self.listed.name)
-        return self._facts  # type: ignore[return-value]
 
     @property
     def created(self) -> datetime:
@@ -60,8 +61,82 @@ class Row:
 
     @property
     def tags(self) -> set[str]:
-        facts = self.facts
-        return {*self.listed.summary.tags, *(facts.tags if facts else ())}
+        return {*self.listed.summary.tags, *self.model_tags}
+
+
+class Source(NamedTuple):
+    """What a search reads: the stages registry.yaml defines and, for each model (by name),
+    its owner, its tags and its versions newest first."""
+
+    stages: list[str]
+    models: list[tuple[str, str | None, list[str], list[ListedVersion]]]
+
+    def to_text(self) -> str:
+        models = [
+            [name, owner, tags, [[v.version, v.stage, v.summary.to_data()] for v in held]]
+            for name, owner, tags, held in self.models
+        ]
+        return json.dumps({"stages": self.stages, "models": models}, separators=(",", ":"))
+
+    @classmethod
+    def from_text(cls, text: str) -> Source | None:
+        """The source ``to_text`` wrote; None when ``text`` is not one."""
+        try:
+            data = json.loads(text)
+            models = []
+            for name, owner, tags, held in data["models"]:
+                versions = [
+                    # the store's checksum says this is what to_text wrote: no check of each value
+                    ListedVersion(name, v, stage, VersionSummary(*d))
+                    for v, stage, d in held
+                ]
+                if not (isinstance(name, str) and (owner is None or isinstance(owner, str))):
+                    return None
+                if not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+                    return None
+                models.append((name, owner, tags, versions))
+            stages = data["stages"]
+        except (ValueError, TypeError, KeyError, RecursionError):
+            return None
+        return cls(stages, models) if isinstance(stages, list) else None
+
+
+def source_of(catalog: Catalog, names: list[str] | None = None) -> Source:
+    """The source of a catalog: every model, or those ``names``."""
+    facts = catalog.snapshot.facts
+    models = []
+    for name in catalog.model_names() if names is None else names:
+        found = facts.get(name)
+        owner, tags = (found.owner, list(found.tags)) if found else (None, [])
+        models.append((name, owner, tags, list(reversed(catalog.listing(name)))))
+    return Source(list(catalog.config.stages), models)
+
+
+def cached_source(tree: WorkTree) -> Source:
+    """The source of the work tree's registry: from the store when it keeps one for the
+    documents' state (a warm search reads no document), else read and kept there."""
+    key = documents_key(tree)
+    kept = store_for(tree.top)
+    text = kept.get(VIEW_KIND, key) if key is not None else None
+    found = Source.from_text(text) if text is not None else None
+    if found is not None:
+        return found
+    from modelreg.queries.catalog import Catalog  # the registry itself: only when nothing is kept
+
+    found = source_of(Catalog(tree.top, tree=tree))
+    if key is not None:
+        kept.put(VIEW_KIND, key, found.to_text(), keep=VIEWS_KEPT)
+        kept.save()
+    return found
+
+
+def documents_key(tree: WorkTree) -> str | None:
+    """The key of the work tree's documents as they are now, or None when the store is off
+    or a document changed too recently for its fingerprint to be trusted."""
+    if not store_for(tree.top).enabled:
+        return None
+    state = documents_state(tree)
+    return None if state.racy or REGISTRY_FILE not in state.listed else state.key
 
 
 # -- fields ---------------------------------------------------------------------------------
@@ -82,7 +157,7 @@ _FIXED: dict[str, tuple[str, Getter]] = {
     "name": (FieldKind.TEXT, lambda r: r.listed.name),
     "version": (FieldKind.VERSION, lambda r: r.listed.version),
     "stage": (FieldKind.TEXT, lambda r: r.listed.stage),
-    "owner": (FieldKind.TEXT, lambda r: r.facts.owner if r.facts else None),
+    "owner": (FieldKind.TEXT, lambda r: r.owner),
     "tag": (FieldKind.TAGS, lambda r: r.tags),
     "framework": (FieldKind.TEXT, lambda r: r.listed.summary.framework),
     "algorithm": (FieldKind.TEXT, lambda r: r.listed.summary.algorithm),
@@ -103,14 +178,17 @@ class Resolved:
 
 
 class Fields:
-    """The fields of the versions searched: the fixed ones and every metric and param name."""
+    """The fields of the versions searched: the fixed ones and every metric and param name
+    (of the versions of a whole source, so that a name known elsewhere is no error)."""
 
-    def __init__(self, rows: Iterable[Row]) -> None:
+    def __init__(self, versions: Iterable[ListedVersion]) -> None:
         self.metrics: set[str] = set()
         self.params: set[str] = set()
-        for row in rows:
-            self.metrics.update(row.listed.summary.metrics)
-            self.params.update(row.listed.summary.params)
+        self.versions = 0
+        for listed in versions:
+            self.versions += 1
+            self.metrics.update(listed.summary.metrics)
+            self.params.update(listed.summary.params)
 
     def resolve(self, name: str, text: str, column: int, *, label: str = "where") -> Resolved:
         """The field ``name`` (written at ``column`` of ``text``); ExpressionError when it is
@@ -132,6 +210,8 @@ class Fields:
             return _metric(name)
         if name in self.params:
             return _param(name)
+        if not self.versions:  # nothing to know names from, and nothing to match: no error
+            return _metric(name)
         raise self._unknown(name, text, column, label, [*FIELDS, *self.metrics, *self.params])
 
     @staticmethod
@@ -140,7 +220,7 @@ class Fields:
         hint = (
             f"did you mean {', '.join(close)}?"
             if close
-            else f"fields: {', '.join(FIELDS)}, or a metric or param"
+            else f"fields: {', '.join(_FIXED)}, or a metric or param"
         )
         return ExpressionError(f"unknown field {name!r} ({hint})", text, column, label=label)
 
@@ -400,14 +480,15 @@ def is_glob(text: str) -> bool:
     return any(c in GLOB_CHARACTERS for c in text)
 
 
-def model_names(catalog: Catalog, model: str | None) -> list[str]:
-    """The models searched: all, the one named (NotFoundError when absent), or those whose
-    names match a glob (``fraud-*``; none is an empty answer)."""
+def model_names(known: list[str], model: str | None) -> list[str]:
+    """The models searched of those ``known``: all, the one named (NotFoundError when absent),
+    or those whose names match a glob (``fraud-*``; none is an empty answer)."""
     if model is None:
-        return catalog.model_names()
+        return known
     if is_glob(model):
-        return [name for name in catalog.model_names() if fnmatch.fnmatchcase(name, model)]
-    catalog.model(model)
+        return [name for name in known if fnmatch.fnmatchcase(name, model)]
+    if refs.check_name(model) not in known:
+        raise NotFoundError(f"no model {model!r} in the registry; `modelreg list` shows the models")
     return [model]
 
 
@@ -436,20 +517,38 @@ def search(
     """The versions ``where`` selects (all when None), in ``list``'s order (by model, newest
     version first) or by ``sort``, at most ``limit`` of them; ``stage`` and ``tag`` filter
     as ``list --stage/--tag`` do (a stage registry.yaml defines; a tag of the version)."""
+    node = ex.parse(where) if where is not None else None  # a bad expression reads nothing
+    source = source_of(catalog, model_names(catalog.model_names(), model))
+    return search_source(source, where=where, node=node, sort=sort, limit=limit, stage=stage, tag=tag)
+
+
+def search_source(
+    source: Source,
+    *,
+    where: str | None = None,
+    node: ex.Node | None = None,
+    sort: str | None = None,
+    limit: int | None = None,
+    model: str | None = None,
+    stage: str | None = None,
+    tag: str | None = None,
+) -> list[ListedVersion]:
+    """``search`` over a source (``node``: ``where`` parsed already, if it was)."""
     if limit is not None and limit < 0:
         raise ExpressionError("must be a number of versions, 0 or more", str(limit), 1, label="limit")
-    node = ex.parse(where) if where is not None else None
-    if stage is not None and stage not in catalog.config.stages:
-        defined = ", ".join(catalog.config.stages)
-        raise NotFoundError(f"unknown stage {stage!r}; registry.yaml defines: {defined}")
-    facts = catalog.snapshot.facts
+    if node is None and where is not None:
+        node = ex.parse(where)
+    if stage is not None and stage not in source.stages:
+        raise NotFoundError(f"unknown stage {stage!r}; registry.yaml defines: {', '.join(source.stages)}")
+    wanted = set(model_names([name for name, *_ in source.models], model))
     rows = [
-        Row(listed, facts.get)
-        for name in model_names(catalog, model)
-        for listed in reversed(catalog.listing(name))
+        Row(listed, owner, tags)
+        for name, owner, tags, held in source.models
+        if name in wanted
+        for listed in held
         if (stage is None or listed.stage == stage) and (tag is None or tag in listed.summary.tags)
     ]
-    fields = Fields(rows)
+    fields = Fields(listed for *_, held in source.models for listed in held)
     if node is not None:
         assert where is not None
         keep = Compiler(where, fields).compile(node)
