@@ -322,9 +322,9 @@ class Compiler:
         if kind == FieldKind.PARAM:
             return self.param_test(field, op, value)
         if kind == FieldKind.NUMBER:
-            number = self.number(field, value)
             if op not in _ORDER:
                 raise self.fail(f"{field.label} is a number: ~ matches text only", value.column)
+            number = self.number(field, value)
             compare, get = _ORDER[op], field.get
             return lambda row: (found := get(row)) is not None and compare(found, number)
         text = self.string(field, value)
