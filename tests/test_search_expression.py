@@ -258,8 +258,12 @@ def test_any_text_parses_and_compiles_or_raises_expression_error(text: str) -> N
     try:
         node = ex.parse(text)
         source = _source()
-        rows = [Row(listed, owner, tags) for _, owner, tags, held in source.models for listed in held]
-        keep = Compiler(text, Fields(row.listed for row in rows)).compile(node)
+        rows = [
+            Row(listed, owner, tags, (i, j))
+            for i, (_, owner, tags, held) in enumerate(source.models)
+            for j, listed in enumerate(held)
+        ]
+        keep = Compiler(text, Fields(source, rows)).compile(node)
         for row in rows:
             assert keep(row) in (True, False)
     except ExpressionError as e:

@@ -23,8 +23,7 @@ Grammar, lowest precedence first (keywords in any case)::
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from typing import Any
 from typing import Literal as TypingLiteral
 
 from modelreg.domain.errors import ExpressionError
@@ -36,74 +35,107 @@ Scalar = str | float | int | bool
 Operator = TypingLiteral["==", "!=", "<", "<=", ">", ">=", "in", "not in", "~"]
 KEYWORDS = {"and", "or", "not", "in", "is", "null", "true", "false", "matches", "exists"}
 
-_TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(?![A-Za-z0-9_.]))
-  | (?P<name>[A-Za-z_][A-Za-z0-9_.\-/]*)
-  | (?P<quoted>`[^`]*`)
-  | (?P<op>==|!=|<=|>=|<|>|~|\(|\)|,|-)
-  | (?P<string>['"])
-    """,
-    re.VERBOSE,
-)
+_NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+_NAME_REST = _NAME_START | frozenset("0123456789.-/")
+_DIGITS = frozenset("0123456789")
+_OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "~", "(", ")", ",", "-")  # longest first
 
 
-@dataclass(frozen=True)
-class Token:
-    kind: str  # number, name (a field or a keyword), string, op, end
-    text: str  # the source text (a string: its value, unquoted)
-    column: int  # 1-based
-    value: Scalar | None = None
+class _Plain:
+    """A value compared by its type and slots (dataclasses made module import slow: each
+    writes and compiles its methods, a third of a warm `list --where`'s own time)."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._values()))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({fields})"
 
 
-@dataclass(frozen=True)
-class Field:
+class Token(_Plain):
+    __slots__ = ("column", "kind", "text", "value")
+
+    def __init__(self, kind: str, text: str, column: int, value: Scalar | None = None) -> None:
+        self.kind = kind  # number, field, keyword, string, op, end
+        self.text = text  # the source text (a string: its value, unquoted)
+        self.column = column  # 1-based
+        self.value = value
+
+
+class Field(_Plain):
     """A field as written: ``auc``, ``metrics.auc``, ``stage`` (resolved by the search)."""
 
-    name: str
-    column: int
+    __slots__ = ("column", "name")
+
+    def __init__(self, name: str, column: int) -> None:
+        self.name = name
+        self.column = column
 
 
-@dataclass(frozen=True)
-class Value:
-    value: Scalar
-    column: int
+class Value(_Plain):
+    __slots__ = ("column", "value")
+
+    def __init__(self, value: Scalar, column: int) -> None:
+        self.value = value
+        self.column = column
 
 
-@dataclass(frozen=True)
-class ValueList:
-    items: tuple[Value, ...]
-    column: int
+class ValueList(_Plain):
+    __slots__ = ("column", "items")
+
+    def __init__(self, items: tuple[Value, ...], column: int) -> None:
+        self.items = items
+        self.column = column
 
 
-@dataclass(frozen=True)
-class Compare:
-    left: Field | Value
-    op: Operator
-    right: Field | Value | ValueList
-    column: int  # of the operator
+class Compare(_Plain):
+    __slots__ = ("column", "left", "op", "right")
+
+    def __init__(
+        self, left: Field | Value, op: Operator, right: Field | Value | ValueList, column: int
+    ) -> None:
+        self.left = left
+        self.op = op
+        self.right = right
+        self.column = column  # of the operator
 
 
-@dataclass(frozen=True)
-class IsNull:
-    field: Field
-    negated: bool  # ``is not null``, ``exists(field)``
+class IsNull(_Plain):
+    __slots__ = ("field", "negated")
+
+    def __init__(self, field: Field, *, negated: bool) -> None:
+        self.field = field
+        self.negated = negated  # ``is not null``, ``exists(field)``
 
 
-@dataclass(frozen=True)
-class And:
-    items: tuple[Node, ...]
+class And(_Plain):
+    __slots__ = ("items",)
+
+    def __init__(self, items: tuple[Node, ...]) -> None:
+        self.items = items
 
 
-@dataclass(frozen=True)
-class Or:
-    items: tuple[Node, ...]
+class Or(_Plain):
+    __slots__ = ("items",)
+
+    def __init__(self, items: tuple[Node, ...]) -> None:
+        self.items = items
 
 
-@dataclass(frozen=True)
-class Not:
-    item: Node
+class Not(_Plain):
+    __slots__ = ("item",)
+
+    def __init__(self, item: Node) -> None:
+        self.item = item
 
 
 Node = Compare | IsNull | And | Or | Not
@@ -128,30 +160,57 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     at = 0
     while at < len(text):
-        match = _TOKEN.match(text, at)
-        if match is None:
-            raise ExpressionError(_unexpected(text[at]), text, at + 1)
-        kind = match.lastgroup or ""
-        if kind == "string":
+        char = text[at]
+        if char.isspace():
+            at += 1
+        elif char in ("'", '"'):
             token, at = _string(text, at)
             tokens.append(token)
-            continue
-        word = match.group()
-        if kind == "number":
-            number: float | int = float(word) if any(c in word for c in ".eE") else int(word)
-            tokens.append(Token("number", word, at + 1, number))
-        elif kind == "quoted":  # `a metric name with spaces`
-            if len(word) == 2:
-                raise ExpressionError("empty `field name`", text, at + 1)
-            tokens.append(Token("field", word[1:-1], at + 1))
-        elif kind == "name":
+        elif char in _DIGITS or (char == "." and text[at + 1 : at + 2] in _DIGITS):
+            token, at = _number(text, at)
+            tokens.append(token)
+        elif char in _NAME_START:
+            end = at + 1
+            while end < len(text) and text[end] in _NAME_REST:
+                end += 1
+            word = text[at:end]
             lowered = word.lower()
             tokens.append(Token("keyword" if lowered in KEYWORDS else "field", word, at + 1, lowered))
-        elif kind == "op":
-            tokens.append(Token("op", word, at + 1))
-        at = match.end()
+            at = end
+        elif char == "`":  # `a metric name with spaces`
+            end = text.find("`", at + 1)
+            if end < 0:
+                raise ExpressionError("unterminated `field name`: no closing `", text, at + 1)
+            if end == at + 1:
+                raise ExpressionError("empty `field name`", text, at + 1)
+            tokens.append(Token("field", text[at + 1 : end], at + 1))
+            at = end + 1
+        else:
+            op = next((op for op in _OPERATORS if text.startswith(op, at)), None)
+            if op is None:
+                raise ExpressionError(_unexpected(char), text, at + 1)
+            tokens.append(Token("op", op, at + 1))
+            at += len(op)
     tokens.append(Token("end", "", len(text) + 1))
     return tokens
+
+
+def _number(text: str, start: int) -> tuple[Token, int]:
+    """The number at ``start``: digits, a fraction, an exponent; not followed by a letter."""
+    end = start
+    while end < len(text) and (text[end] in _DIGITS or text[end] == "."):
+        end += 1
+    if end < len(text) and text[end] in "eE":
+        sign = 1 if text[end + 1 : end + 2] in ("+", "-") else 0
+        if text[end + 1 + sign : end + 2 + sign] in _DIGITS and text[end + 1 + sign : end + 2 + sign]:
+            end += 1 + sign
+            while end < len(text) and text[end] in _DIGITS:
+                end += 1
+    word = text[start:end]
+    if word.count(".") > 1 or (end < len(text) and text[end] in _NAME_REST):
+        raise ExpressionError("malformed number", text, start + 1)
+    number: float | int = float(word) if any(c in word for c in ".eE") else int(word)
+    return Token("number", word, start + 1, number), end
 
 
 def _string(text: str, start: int) -> tuple[Token, int]:
@@ -176,8 +235,6 @@ def _string(text: str, start: int) -> tuple[Token, int]:
 def _unexpected(char: str) -> str:
     if char == "=":
         return "unexpected '=': write == to compare"
-    if char.isdigit() or char == ".":
-        return "malformed number"
     return f"unexpected character {char!r}"
 
 

@@ -20,7 +20,7 @@ import fnmatch
 import json
 import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, time, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -37,19 +37,25 @@ if TYPE_CHECKING:
     from modelreg.queries.catalog import Catalog
 
 GLOB_CHARACTERS = frozenset("*?[")
-VIEW_KIND = "search-view"  # the store's kind of value: a Source, by the documents' state
+VIEW_KIND = "search-view"  # the store's kinds of value: a Source, by the documents' state,
+PARAMS_KIND = "search-params"  # and its versions' params
 VIEWS_KEPT = 2
 
 
 class Row:
-    """One version as the search sees it, with its model's owner and tags."""
+    """One version as the search sees it, with its model's owner and tags; ``at``: where it
+    stands in its source (model, version), ``params``: its params once they are read."""
 
-    __slots__ = ("_created", "listed", "model_tags", "owner")
+    __slots__ = ("_created", "at", "listed", "model_tags", "owner", "params")
 
-    def __init__(self, listed: ListedVersion, owner: str | None, model_tags: list[str]) -> None:
+    def __init__(
+        self, listed: ListedVersion, owner: str | None, model_tags: list[str], at: tuple[int, int]
+    ) -> None:
         self.listed = listed
         self.owner = owner
         self.model_tags = model_tags
+        self.at = at
+        self.params = listed.summary.params
         self._created: datetime | None = None
 
     @property
@@ -64,30 +70,40 @@ class Row:
         return {*self.listed.summary.tags, *self.model_tags}
 
 
+Params = list[list[dict[str, Any]]]  # of each version, by model, in a source's order
+
+
 class Source(NamedTuple):
     """What a search reads: the stages registry.yaml defines and, for each model (by name),
-    its owner, its tags and its versions newest first."""
+    its owner, its tags and its versions newest first. ``params``, when given, reads the
+    versions' params, which their summaries then lack: a search that names none (most) does
+    not read them."""
 
     stages: list[str]
     models: list[tuple[str, str | None, list[str], list[ListedVersion]]]
+    params: Callable[[], Params] | None = None
 
-    def to_text(self) -> str:
+    def to_text(self) -> tuple[str, str]:
+        """The source as two JSON texts: without the params, and the params."""
         models = [
-            [name, owner, tags, [[v.version, v.stage, v.summary.to_data()] for v in held]]
+            [name, owner, tags, [[v.version, v.stage, v.summary[:7]] for v in held]]
             for name, owner, tags, held in self.models
         ]
-        return json.dumps({"stages": self.stages, "models": models}, separators=(",", ":"))
+        params = [[v.summary.params for v in held] for *_, held in self.models]
+        table = json.dumps({"stages": self.stages, "models": models}, separators=(",", ":"))
+        return table, json.dumps(params, separators=(",", ":"))
 
     @classmethod
-    def from_text(cls, text: str) -> Source | None:
-        """The source ``to_text`` wrote; None when ``text`` is not one."""
+    def from_text(cls, text: str, params: Callable[[], Params]) -> Source | None:
+        """The source ``to_text`` wrote (its params read by ``params``); None when ``text`` is
+        not one."""
         try:
             data = json.loads(text)
             models = []
             for name, owner, tags, held in data["models"]:
                 versions = [
                     # the store's checksum says this is what to_text wrote: no check of each value
-                    ListedVersion(name, v, stage, VersionSummary(*d))
+                    ListedVersion(name, v, stage, VersionSummary._make((*d, {})))
                     for v, stage, d in held
                 ]
                 if not (isinstance(name, str) and (owner is None or isinstance(owner, str))):
@@ -98,7 +114,7 @@ class Source(NamedTuple):
             stages = data["stages"]
         except (ValueError, TypeError, KeyError, RecursionError):
             return None
-        return cls(stages, models) if isinstance(stages, list) else None
+        return cls(stages, models, params) if isinstance(stages, list) else None
 
 
 def source_of(catalog: Catalog, names: list[str] | None = None) -> Source:
@@ -118,16 +134,34 @@ def cached_source(tree: WorkTree) -> Source:
     key = documents_key(tree)
     kept = store_for(tree.top)
     text = kept.get(VIEW_KIND, key) if key is not None else None
-    found = Source.from_text(text) if text is not None else None
+    found = Source.from_text(text, lambda: _kept_params(tree, key)) if text is not None else None
     if found is not None:
         return found
-    from modelreg.queries.catalog import Catalog  # the registry itself: only when nothing is kept
-
-    found = source_of(Catalog(tree.top, tree=tree))
+    found = _read_source(tree)
     if key is not None:
-        kept.put(VIEW_KIND, key, found.to_text(), keep=VIEWS_KEPT)
+        core, params = found.to_text()
+        kept.put(VIEW_KIND, key, core, keep=VIEWS_KEPT)
+        kept.put(PARAMS_KIND, key, params, keep=VIEWS_KEPT)
         kept.save()
     return found
+
+
+def _read_source(tree: WorkTree) -> Source:
+    from modelreg.queries.catalog import Catalog  # the registry itself: only when nothing is kept
+
+    return source_of(Catalog(tree.top, tree=tree))
+
+
+def _kept_params(tree: WorkTree, key: str | None) -> Params:
+    """The params kept beside a source, else read from the registry."""
+    text = store_for(tree.top).get(PARAMS_KIND, key) if key is not None else None
+    try:
+        found = json.loads(text) if text is not None else None
+    except (ValueError, RecursionError):
+        found = None
+    if isinstance(found, list):
+        return found
+    return [[v.summary.params for v in held] for *_, held in _read_source(tree).models]
 
 
 def documents_key(tree: WorkTree) -> str | None:
@@ -181,14 +215,31 @@ class Fields:
     """The fields of the versions searched: the fixed ones and every metric and param name
     (of the versions of a whole source, so that a name known elsewhere is no error)."""
 
-    def __init__(self, versions: Iterable[ListedVersion]) -> None:
+    def __init__(self, source: Source, rows: list[Row]) -> None:
         self.metrics: set[str] = set()
-        self.params: set[str] = set()
         self.versions = 0
-        for listed in versions:
-            self.versions += 1
-            self.metrics.update(listed.summary.metrics)
-            self.params.update(listed.summary.params)
+        for *_, held in source.models:
+            for listed in held:
+                self.versions += 1
+                self.metrics.update(listed.summary.metrics)
+        self._source = source
+        self._rows = rows
+        self._params: set[str] | None = None
+
+    @property
+    def params(self) -> set[str]:
+        """Every param name, the versions' params read when the source reads them apart."""
+        if self._params is None:
+            source = self._source
+            if source.params is None:
+                every = [[v.summary.params for v in held] for *_, held in source.models]
+            else:
+                every = source.params()
+                for row in self._rows:
+                    model, version = row.at
+                    row.params = every[model][version]
+            self._params = {name for held in every for params in held for name in params}
+        return self._params
 
     def resolve(self, name: str, text: str, column: int, *, label: str = "where") -> Resolved:
         """The field ``name`` (written at ``column`` of ``text``); ExpressionError when it is
@@ -203,10 +254,10 @@ class Fields:
             if rest not in known:
                 raise self._unknown(name, text, column, label, [f"{space}.{k}" for k in known])
             return _metric(rest) if space == "metrics" else _param(rest)
-        if name in self.metrics and name in self.params:
-            detail = f"{name!r} is both a metric and a param: write metrics.{name} or params.{name}"
-            raise ExpressionError(detail, text, column, label=label)
         if name in self.metrics:
+            if name in self.params:
+                detail = f"{name!r} is both a metric and a param: write metrics.{name} or params.{name}"
+                raise ExpressionError(detail, text, column, label=label)
             return _metric(name)
         if name in self.params:
             return _param(name)
@@ -230,7 +281,7 @@ def _metric(name: str) -> Resolved:
 
 
 def _param(name: str) -> Resolved:
-    return Resolved(f"params.{name}", FieldKind.PARAM, lambda r: r.listed.summary.params.get(name))
+    return Resolved(f"params.{name}", FieldKind.PARAM, lambda r: r.params.get(name))
 
 
 # -- compiling ------------------------------------------------------------------------------
@@ -542,13 +593,13 @@ def search_source(
         raise NotFoundError(f"unknown stage {stage!r}; registry.yaml defines: {', '.join(source.stages)}")
     wanted = set(model_names([name for name, *_ in source.models], model))
     rows = [
-        Row(listed, owner, tags)
-        for name, owner, tags, held in source.models
+        Row(listed, owner, tags, (i, j))
+        for i, (name, owner, tags, held) in enumerate(source.models)
         if name in wanted
-        for listed in held
+        for j, listed in enumerate(held)
         if (stage is None or listed.stage == stage) and (tag is None or tag in listed.summary.tags)
     ]
-    fields = Fields(listed for *_, held in source.models for listed in held)
+    fields = Fields(source, rows)
     if node is not None:
         assert where is not None
         keep = Compiler(where, fields).compile(node)
@@ -557,4 +608,11 @@ def search_source(
         rows = sorter(sort, fields)(rows)
     if limit is not None:
         rows = rows[:limit]
-    return [row.listed for row in rows]
+    return [
+        row.listed if row.params is row.listed.summary.params else _with_params(row.listed, row.params)
+        for row in rows
+    ]
+
+
+def _with_params(listed: ListedVersion, params: dict[str, Any]) -> ListedVersion:
+    return listed._replace(summary=listed.summary._replace(params=params))
