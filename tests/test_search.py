@@ -331,6 +331,10 @@ def test_the_kept_view_is_what_a_warm_search_reads(searchable: Reg, settle: Call
     plant(searchable.path, search_module.VIEW_KIND, state, kept._replace(models=models).to_text()[0])
     assert refs(searchable, "--where", "auc > 0.96") == ["fraud-a@1.1.0", "fraud-b@0.1.0"]
     assert refs(searchable, "--where", "auc > 0.96 and max_depth == 8") == ["fraud-a@1.1.0"]
+    params = json.loads(value(searchable.path, search_module.PARAMS_KIND, state) or "")
+    params[1][0]["max_depth"] = 99  # fraud-a@1.1.0's, as kept apart from the view
+    plant(searchable.path, search_module.PARAMS_KIND, state, json.dumps(params))
+    assert refs(searchable, "--where", "max_depth == 99") == ["fraud-a@1.1.0"]
     plant(searchable.path, search_module.PARAMS_KIND, state, "not json")  # read from the registry
     assert refs(searchable, "--where", "auc > 0.96 and max_depth == 8") == ["fraud-a@1.1.0"]
     plant(searchable.path, search_module.VIEW_KIND, state, "not json")

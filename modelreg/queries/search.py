@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import functools
 import json
 import operator
 import re
@@ -82,15 +83,20 @@ class Source(NamedTuple):
     stages: list[str]
     models: list[tuple[str, str | None, list[str], list[ListedVersion]]]
     params: Callable[[], Params] | None = None
+    param_names: list[str] | None = None  # with ``params``: every name they hold
 
     def to_text(self) -> tuple[str, str]:
-        """The source as two JSON texts: without the params, and the params."""
+        """The source as two JSON texts: without the params, and the params (those of its
+        summaries: of a source that reads them apart, only the first text is whole)."""
         models = [
             [name, owner, tags, [[v.version, v.stage, v.summary[:7]] for v in held]]
             for name, owner, tags, held in self.models
         ]
         params = [[v.summary.params for v in held] for *_, held in self.models]
-        table = json.dumps({"stages": self.stages, "models": models}, separators=(",", ":"))
+        names = self.param_names
+        if names is None:
+            names = sorted({name for held in params for found in held for name in found})
+        table = json.dumps({"stages": self.stages, "models": models, "params": names}, separators=(",", ":"))
         return table, json.dumps(params, separators=(",", ":"))
 
     @classmethod
@@ -111,10 +117,12 @@ class Source(NamedTuple):
                 if not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
                     return None
                 models.append((name, owner, tags, versions))
-            stages = data["stages"]
+            stages, names = data["stages"], data["params"]
         except (ValueError, TypeError, KeyError, RecursionError):
             return None
-        return cls(stages, models, params) if isinstance(stages, list) else None
+        if not (isinstance(stages, list) and isinstance(names, list)):
+            return None
+        return cls(stages, models, params, names)
 
 
 def source_of(catalog: Catalog, names: list[str] | None = None) -> Source:
@@ -222,24 +230,24 @@ class Fields:
             for listed in held:
                 self.versions += 1
                 self.metrics.update(listed.summary.metrics)
+        if source.param_names is not None:
+            self.params = set(source.param_names)
+        else:
+            self.params = {name for *_, held in source.models for v in held for name in v.summary.params}
         self._source = source
         self._rows = rows
-        self._params: set[str] | None = None
+        self._params_read = source.params is None
 
-    @property
-    def params(self) -> set[str]:
-        """Every param name, the versions' params read when the source reads them apart."""
-        if self._params is None:
-            source = self._source
-            if source.params is None:
-                every = [[v.summary.params for v in held] for *_, held in source.models]
-            else:
-                every = source.params()
-                for row in self._rows:
-                    model, version = row.at
-                    row.params = every[model][version]
-            self._params = {name for held in every for params in held for name in params}
-        return self._params
+    def read_params(self) -> None:
+        """Give each row its params, when the source reads them apart (once)."""
+        if self._params_read:
+            return
+        self._params_read = True
+        assert self._source.params is not None
+        every = self._source.params()
+        for row in self._rows:
+            model, version = row.at
+            row.params = every[model][version]
 
     def resolve(self, name: str, text: str, column: int, *, label: str = "where") -> Resolved:
         """The field ``name`` (written at ``column`` of ``text``); ExpressionError when it is
@@ -253,17 +261,21 @@ class Fields:
             known = self.metrics if space == "metrics" else self.params
             if rest not in known:
                 raise self._unknown(name, text, column, label, [f"{space}.{k}" for k in known])
-            return _metric(rest) if space == "metrics" else _param(rest)
+            return _metric(rest) if space == "metrics" else self._param(rest)
         if name in self.metrics:
             if name in self.params:
                 detail = f"{name!r} is both a metric and a param: write metrics.{name} or params.{name}"
                 raise ExpressionError(detail, text, column, label=label)
             return _metric(name)
         if name in self.params:
-            return _param(name)
+            return self._param(name)
         if not self.versions:  # nothing to know names from, and nothing to match: no error
             return _metric(name)
         raise self._unknown(name, text, column, label, [*FIELDS, *self.metrics, *self.params])
+
+    def _param(self, name: str) -> Resolved:
+        self.read_params()
+        return _param(name)
 
     @staticmethod
     def _unknown(name: str, text: str, column: int, label: str, known: list[str]) -> ExpressionError:
@@ -281,6 +293,7 @@ def _metric(name: str) -> Resolved:
 
 
 def _param(name: str) -> Resolved:
+    """A param; its values are read with ``Fields.read_params`` (``Fields._param``)."""
     return Resolved(f"params.{name}", FieldKind.PARAM, lambda r: r.params.get(name))
 
 
@@ -310,11 +323,9 @@ class Compiler:
 
     def compile(self, node: ex.Node) -> Predicate:
         if isinstance(node, ex.And):
-            parts = [self.compile(item) for item in node.items]
-            return lambda row: all(part(row) for part in parts)
+            return functools.reduce(_both, [self.compile(item) for item in node.items])
         if isinstance(node, ex.Or):
-            parts = [self.compile(item) for item in node.items]
-            return lambda row: any(part(row) for part in parts)
+            return functools.reduce(_either, [self.compile(item) for item in node.items])
         if isinstance(node, ex.Not):
             inner = self.compile(node.item)
             return lambda row: not inner(row)
@@ -453,6 +464,14 @@ class Compiler:
         compare = _ORDER[op]
         same = _same_kind(wanted)
         return lambda row: same(found := get(row)) and compare(found, wanted)
+
+
+def _both(first: Predicate, second: Predicate) -> Predicate:
+    return lambda row: first(row) and second(row)
+
+
+def _either(first: Predicate, second: Predicate) -> Predicate:
+    return lambda row: first(row) or second(row)
 
 
 def _same_kind(value: ex.Scalar) -> Callable[[Any], bool]:
