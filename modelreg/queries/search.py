@@ -308,6 +308,7 @@ _ORDER: dict[str, Callable[[Any, Any], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,
 }
+_HOLDS = {FieldKind.VERSION: "a version", FieldKind.DATE: "a date", FieldKind.TAGS: "a set of tags"}
 _FLIPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
@@ -422,8 +423,9 @@ class Compiler:
     def string(self, field: Resolved, value: ex.Value) -> str:
         if not isinstance(value.value, str):
             hint = "a date in quotes" if field.kind == FieldKind.DATE else "text in quotes"
+            holds = _HOLDS.get(field.kind, field.kind)
             raise self.fail(
-                f"{field.label} is {field.kind}: compare it with {hint}, not {_kind_of(value)}", value.column
+                f"{field.label} is {holds}: compare it with {hint}, not {_kind_of(value)}", value.column
             )
         return value.value
 
