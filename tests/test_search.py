@@ -321,14 +321,11 @@ def test_the_kept_view_is_what_a_warm_search_reads(searchable: Reg, settle: Call
     settle()
     assert refs(searchable, "--where", "auc > 0.96") == ["fraud-b@0.1.0"]
     (state,) = keys(searchable.path, search_module.VIEW_KIND)
-    kept = search_module.Source.from_text(value(searchable.path, search_module.VIEW_KIND, state) or "", list)
-    assert kept is not None
-    name, owner, tags, held = kept.models[1]
-    assert name == "fraud-a"
-    marked = held[0]._replace(summary=held[0].summary._replace(metrics={"auc": 0.99}))
-    models = [*kept.models]
-    models[1] = (name, owner, tags, [marked, *held[1:]])
-    plant(searchable.path, search_module.VIEW_KIND, state, kept._replace(models=models).to_text()[0])
+    kept = json.loads(value(searchable.path, search_module.VIEW_KIND, state) or "")
+    name, _, _, held = kept["models"][1]
+    assert (name, held[0][0]) == ("fraud-a", "1.1.0")
+    held[0][2][4] = {"auc": 0.99}  # its summary's metrics
+    plant(searchable.path, search_module.VIEW_KIND, state, json.dumps(kept))
     assert refs(searchable, "--where", "auc > 0.96") == ["fraud-a@1.1.0", "fraud-b@0.1.0"]
     assert refs(searchable, "--where", "auc > 0.96 and max_depth == 8") == ["fraud-a@1.1.0"]
     params = json.loads(value(searchable.path, search_module.PARAMS_KIND, state) or "")

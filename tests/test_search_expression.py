@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modelreg.documents.summary import ListedVersion, VersionSummary
+from modelreg.documents.summary import VersionSummary
 from modelreg.domain import expression as ex
 from modelreg.domain.errors import ExpressionError, InvalidInputError
 from modelreg.queries.search import Compiler, Fields, Row, Source, search_source
@@ -172,7 +172,7 @@ def test_deep_nesting_and_long_text_stop_with_an_error_not_a_crash() -> None:
 
 
 def _source() -> Source:
-    def listed(name: str, version: str, stage: str, **facts: object) -> ListedVersion:
+    def listed(name: str, version: str, stage: str, **facts: object) -> tuple[str, str, VersionSummary]:
         summary = VersionSummary(
             "2026-06-01T10:00:00+00:00",
             "2026-06-01",
@@ -183,7 +183,7 @@ def _source() -> Source:
             None,
             dict(facts.get("params", {})),  # type: ignore[call-overload]
         )
-        return ListedVersion(name, version, stage, summary)
+        return (version, stage, summary)
 
     fraud = [
         listed("fraud", "1.1.0", "staging", metrics={"auc": 0.93, "depth": 1.0}, params={"depth": 4}),
@@ -259,9 +259,9 @@ def test_any_text_parses_and_compiles_or_raises_expression_error(text: str) -> N
         node = ex.parse(text)
         source = _source()
         rows = [
-            Row(listed, owner, tags, (i, j))
-            for i, (_, owner, tags, held) in enumerate(source.models)
-            for j, listed in enumerate(held)
+            Row(name, entry, owner, tags, (i, j))
+            for i, (name, owner, tags, held) in enumerate(source.models)
+            for j, entry in enumerate(held)
         ]
         keep = Compiler(text, Fields(source, rows)).compile(node)
         for row in rows:

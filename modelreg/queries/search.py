@@ -21,7 +21,7 @@ import functools
 import json
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, time, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -43,32 +43,46 @@ PARAMS_KIND = "search-params"  # and its versions' params
 VIEWS_KEPT = 2
 
 
+# A version in a source: (version, stage, summary), the summary a VersionSummary or, read
+# back from the store, its first seven values as a list (a search builds the VersionSummary
+# of the versions it returns only).
+Entry = Sequence[Any]
+_CREATED_AT, _CREATED_BY, _TAGS, _METRICS, _FRAMEWORK, _ALGORITHM, _PARAMS = 0, 2, 3, 4, 5, 6, 7
+
+
 class Row:
     """One version as the search sees it, with its model's owner and tags; ``at``: where it
     stands in its source (model, version), ``params``: its params once they are read."""
 
-    __slots__ = ("_created", "at", "listed", "model_tags", "owner", "params")
+    __slots__ = ("_created", "at", "data", "model_tags", "name", "owner", "params", "stage", "version")
 
     def __init__(
-        self, listed: ListedVersion, owner: str | None, model_tags: list[str], at: tuple[int, int]
+        self, name: str, entry: Entry, owner: str | None, model_tags: list[str], at: tuple[int, int]
     ) -> None:
-        self.listed = listed
+        self.name = name
+        self.version, self.stage, self.data = entry
         self.owner = owner
         self.model_tags = model_tags
         self.at = at
-        self.params = listed.summary.params
+        self.params: dict[str, Any] = self.data[_PARAMS] if len(self.data) > _PARAMS else {}
         self._created: datetime | None = None
 
     @property
     def created(self) -> datetime:
         if self._created is None:
-            moment = datetime.fromisoformat(self.listed.summary.created_at)
+            moment = datetime.fromisoformat(self.data[_CREATED_AT])
             self._created = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
         return self._created
 
     @property
     def tags(self) -> set[str]:
-        return {*self.listed.summary.tags, *self.model_tags}
+        return {*self.data[_TAGS], *self.model_tags}
+
+    def listed(self) -> ListedVersion:
+        data = self.data
+        if not (isinstance(data, VersionSummary) and data.params is self.params):
+            data = VersionSummary._make((*data[:_PARAMS], self.params))
+        return ListedVersion(self.name, self.version, self.stage, data)
 
 
 Params = list[list[dict[str, Any]]]  # of each version, by model, in a source's order
@@ -76,12 +90,12 @@ Params = list[list[dict[str, Any]]]  # of each version, by model, in a source's 
 
 class Source(NamedTuple):
     """What a search reads: the stages registry.yaml defines and, for each model (by name),
-    its owner, its tags and its versions newest first. ``params``, when given, reads the
-    versions' params, which their summaries then lack: a search that names none (most) does
-    not read them."""
+    its owner, its tags and its versions newest first (``Entry``). ``params``, when given,
+    reads the versions' params, which their summaries then lack: a search that names none
+    (most) does not read them."""
 
     stages: list[str]
-    models: list[tuple[str, str | None, list[str], list[ListedVersion]]]
+    models: list[tuple[str, str | None, list[str], list[Entry]]]
     params: Callable[[], Params] | None = None
     param_names: list[str] | None = None  # with ``params``: every name they hold
 
@@ -89,10 +103,10 @@ class Source(NamedTuple):
         """The source as two JSON texts: without the params, and the params (those of its
         summaries: of a source that reads them apart, only the first text is whole)."""
         models = [
-            [name, owner, tags, [[v.version, v.stage, v.summary[:7]] for v in held]]
+            [name, owner, tags, [[v, stage, list(d[:_PARAMS])] for v, stage, d in held]]
             for name, owner, tags, held in self.models
         ]
-        params = [[v.summary.params for v in held] for *_, held in self.models]
+        params = [[d[_PARAMS] if len(d) > _PARAMS else {} for _, _, d in held] for *_, held in self.models]
         names = self.param_names
         if names is None:
             names = sorted({name for held in params for found in held for name in found})
@@ -102,27 +116,20 @@ class Source(NamedTuple):
     @classmethod
     def from_text(cls, text: str, params: Callable[[], Params]) -> Source | None:
         """The source ``to_text`` wrote (its params read by ``params``); None when ``text`` is
-        not one."""
+        not one. The store's checksum says it is what ``to_text`` wrote: only its outline is
+        checked here, not each version (that would cost as much as the search)."""
         try:
             data = json.loads(text)
-            models = []
-            for name, owner, tags, held in data["models"]:
-                versions = [
-                    # the store's checksum says this is what to_text wrote: no check of each value
-                    ListedVersion(name, v, stage, VersionSummary._make((*d, {})))
-                    for v, stage, d in held
-                ]
-                if not (isinstance(name, str) and (owner is None or isinstance(owner, str))):
-                    return None
-                if not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
-                    return None
-                models.append((name, owner, tags, versions))
+            models = data["models"]
             stages, names = data["stages"], data["params"]
         except (ValueError, TypeError, KeyError, RecursionError):
             return None
-        if not (isinstance(stages, list) and isinstance(names, list)):
+        if not (isinstance(models, list) and isinstance(stages, list) and isinstance(names, list)):
             return None
-        return cls(stages, models, params, names)
+        for model in models:
+            if not (isinstance(model, list) and len(model) == 4 and isinstance(model[3], list)):
+                return None
+        return cls(stages, [tuple(m) for m in models], params, names)
 
 
 def source_of(catalog: Catalog, names: list[str] | None = None) -> Source:
@@ -132,7 +139,8 @@ def source_of(catalog: Catalog, names: list[str] | None = None) -> Source:
     for name in catalog.model_names() if names is None else names:
         found = facts.get(name)
         owner, tags = (found.owner, list(found.tags)) if found else (None, [])
-        models.append((name, owner, tags, list(reversed(catalog.listing(name)))))
+        entries: list[Entry] = [(v.version, v.stage, v.summary) for v in reversed(catalog.listing(name))]
+        models.append((name, owner, tags, entries))
     return Source(list(catalog.config.stages), models)
 
 
@@ -169,7 +177,7 @@ def _kept_params(tree: WorkTree, key: str | None) -> Params:
         found = None
     if isinstance(found, list):
         return found
-    return [[v.summary.params for v in held] for *_, held in _read_source(tree).models]
+    return [[d[_PARAMS] for _, _, d in held] for *_, held in _read_source(tree).models]
 
 
 def documents_key(tree: WorkTree) -> str | None:
@@ -196,15 +204,15 @@ class FieldKind:
 
 
 _FIXED: dict[str, tuple[str, Getter]] = {
-    "name": (FieldKind.TEXT, lambda r: r.listed.name),
-    "version": (FieldKind.VERSION, lambda r: r.listed.version),
-    "stage": (FieldKind.TEXT, lambda r: r.listed.stage),
+    "name": (FieldKind.TEXT, lambda r: r.name),
+    "version": (FieldKind.VERSION, lambda r: r.version),
+    "stage": (FieldKind.TEXT, lambda r: r.stage),
     "owner": (FieldKind.TEXT, lambda r: r.owner),
     "tag": (FieldKind.TAGS, lambda r: r.tags),
-    "framework": (FieldKind.TEXT, lambda r: r.listed.summary.framework),
-    "algorithm": (FieldKind.TEXT, lambda r: r.listed.summary.algorithm),
+    "framework": (FieldKind.TEXT, lambda r: r.data[_FRAMEWORK]),
+    "algorithm": (FieldKind.TEXT, lambda r: r.data[_ALGORITHM]),
     "created": (FieldKind.DATE, lambda r: r.created),
-    "created_by": (FieldKind.TEXT, lambda r: r.listed.summary.created_by),
+    "created_by": (FieldKind.TEXT, lambda r: r.data[_CREATED_BY]),
 }
 _ALIASES = {"model": "name", "tags": "tag", "created_at": "created"}
 FIELDS = [*_FIXED, *_ALIASES]
@@ -227,13 +235,13 @@ class Fields:
         self.metrics: set[str] = set()
         self.versions = 0
         for *_, held in source.models:
-            for listed in held:
+            for _, _, data in held:
                 self.versions += 1
-                self.metrics.update(listed.summary.metrics)
+                self.metrics.update(data[_METRICS])
         if source.param_names is not None:
             self.params = set(source.param_names)
         else:
-            self.params = {name for *_, held in source.models for v in held for name in v.summary.params}
+            self.params = {name for *_, held in source.models for _, _, d in held for name in d[_PARAMS]}
         self._source = source
         self._rows = rows
         self._params_read = source.params is None
@@ -289,7 +297,7 @@ class Fields:
 
 
 def _metric(name: str) -> Resolved:
-    return Resolved(f"metrics.{name}", FieldKind.NUMBER, lambda r: r.listed.summary.metrics.get(name))
+    return Resolved(f"metrics.{name}", FieldKind.NUMBER, lambda r: r.data[_METRICS].get(name))
 
 
 def _param(name: str) -> Resolved:
@@ -614,11 +622,11 @@ def search_source(
         raise NotFoundError(f"unknown stage {stage!r}; registry.yaml defines: {', '.join(source.stages)}")
     wanted = set(model_names([name for name, *_ in source.models], model))
     rows = [
-        Row(listed, owner, tags, (i, j))
+        Row(name, entry, owner, tags, (i, j))
         for i, (name, owner, tags, held) in enumerate(source.models)
         if name in wanted
-        for j, listed in enumerate(held)
-        if (stage is None or listed.stage == stage) and (tag is None or tag in listed.summary.tags)
+        for j, entry in enumerate(held)
+        if (stage is None or entry[1] == stage) and (tag is None or tag in entry[2][_TAGS])
     ]
     fields = Fields(source, rows)
     if node is not None:
@@ -629,11 +637,4 @@ def search_source(
         rows = sorter(sort, fields)(rows)
     if limit is not None:
         rows = rows[:limit]
-    return [
-        row.listed if row.params is row.listed.summary.params else _with_params(row.listed, row.params)
-        for row in rows
-    ]
-
-
-def _with_params(listed: ListedVersion, params: dict[str, Any]) -> ListedVersion:
-    return listed._replace(summary=listed.summary._replace(params=params))
+    return [row.listed() for row in rows]
