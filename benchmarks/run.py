@@ -286,6 +286,9 @@ def _md5(text: str) -> str:
 
 # -- the cases --------------------------------------------------------------------------------
 
+# a search over every version: a metric, a manifest field and the stage (make_registry writes them)
+WHERE = "auc >= 0.85 and framework == 'xgboost' and stage in ('staging', 'production')"
+
 
 def cases(repo: Path, meta: dict[str, Any], changes: dict[str, Path]) -> list[Case]:
     bench = meta["bench"]
@@ -307,6 +310,14 @@ def cases(repo: Path, meta: dict[str, Any], changes: dict[str, Path]) -> list[Ca
             repo,
             floor=floors.read_tree(paths=["registry.yaml", *model_files]),
             gto=["show", name],
+        ),
+        Case(
+            "list-where",
+            f"list --where {WHERE!r} --sort -auc",
+            ["list", "--where", WHERE, "--sort", "-auc"],
+            repo,
+            needs=("list", "--where"),
+            floor=read_all,
         ),
         Case(
             "show-cold",

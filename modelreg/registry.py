@@ -194,6 +194,28 @@ class Registry(Catalog):
 
         return model_card(self, ref, stage=stage)
 
+    def search(
+        self,
+        where: str | None = None,
+        *,
+        sort: str | None = None,
+        limit: int | None = None,
+        model: str | None = None,
+        stage: str | None = None,
+        tag: str | None = None,
+    ) -> list[ListedVersion]:
+        """The versions an expression selects, as ``modelreg list --where`` shows them::
+
+            registry.search("auc >= 0.9 and stage in ('staging', 'production')", sort="-auc", limit=5)
+
+        ``sort``: comma-separated fields, ``-`` for descending (missing values last);
+        ``model``: a name, or a glob such as ``fraud-*``; ``stage``, ``tag``: as ``list``'s
+        options. ExpressionError (an InvalidInputError
+        with ``column``) when the expression does not parse or names an unknown field."""
+        from modelreg.queries.search import search
+
+        return search(self, where=where, sort=sort, limit=limit, model=model, stage=stage, tag=tag)
+
     def compare(self, *refs: str, metrics: list[str] | None = None) -> Comparison:
         """The versions side by side: metrics by goal, params, data, lineage; the first is the base."""
         from modelreg.queries.compare import compare

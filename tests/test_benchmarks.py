@@ -14,6 +14,7 @@ CASE_KEYS = [
     "list-cold",
     "list",
     "list-model",
+    "list-where",
     "show-cold",
     "show",
     "validate-cold",

@@ -8,7 +8,7 @@ from typing import NoReturn
 
 import click
 
-from modelreg.domain.errors import ModelregError
+from modelreg.domain.errors import ExpressionError, ModelregError
 from modelreg.domain.escape import terminal
 
 EXIT_USER = 1
@@ -16,8 +16,17 @@ EXIT_BUG = 3
 EXIT_INTERRUPTED = 130
 
 
+PREFIX = "modelreg: error: "
+
+
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"modelreg: error: {message}", err=True)
+    click.echo(f"{PREFIX}{message}", err=True)
+    sys.exit(code)
+
+
+def _fail_below(line: str, code: int) -> NoReturn:
+    """A second line under an error (a caret under a column)."""
+    click.echo(line, err=True)
     sys.exit(code)
 
 
@@ -35,6 +44,9 @@ def run(group: click.Group, argv: list[str] | None) -> NoReturn:
     except ModelregError as e:
         if "--traceback" in args:
             tb.print_exc()
+        if isinstance(e, ExpressionError):  # the expression ends the line: a caret under its column
+            click.echo(f"{PREFIX}{terminal(str(e).replace(chr(10), ' '))}", err=True)
+            _fail_below(e.caret(len(PREFIX)), e.exit_code)
         _fail(terminal(str(e).replace("\n", " ")), e.exit_code)
     except BrokenPipeError:
         sys.exit(0)

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from modelreg.adapters import proc
 from modelreg.documents import schemas
+from modelreg.documents.summary import VersionSummary
 from modelreg.documents.tree import Tree, WorkTree, blob_id, documents_state
 from modelreg.domain import semver
 from modelreg.domain.errors import DocumentError
@@ -48,40 +49,6 @@ _DOCUMENT_KINDS = {"facts", "manifest", "stages", "misnamed"}
 
 K = TypeVar("K")
 V = TypeVar("V")
-
-
-class VersionSummary(NamedTuple):
-    """What `modelreg list` shows of a version; cached, so listing builds no manifest."""
-
-    created_at: str  # Manifest.created_at.isoformat()
-    created_date: str  # YYYY-MM-DD
-    created_by: str
-    tags: list[str]
-    metrics: dict[str, float]
-
-    @classmethod
-    def of(cls, m: Manifest) -> VersionSummary:
-        date = m.created_at.strftime("%Y-%m-%d")
-        return cls(m.created_at.isoformat(), date, m.created_by, list(m.tags), dict(m.metrics))
-
-    def to_data(self) -> list[Any]:
-        return list(self)
-
-    @classmethod
-    def from_data(cls, data: Any) -> VersionSummary:
-        """Rebuild from ``to_data``; ValueError when ``data`` is not what it wrote."""
-        at, date, by, tags, metrics = data
-        if type(at) is not str or type(date) is not str or type(by) is not str:
-            raise ValueError("summary")
-        if type(tags) is not list or type(metrics) is not dict:
-            raise ValueError("summary")
-        for tag in tags:
-            if type(tag) is not str:
-                raise ValueError("summary tags")
-        for value in metrics.values():
-            if type(value) is not float:
-                raise ValueError("summary metrics")
-        return cls(at, date, by, tags, metrics)
 
 
 class VersionFacts(NamedTuple):

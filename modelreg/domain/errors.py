@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from modelreg.domain.escape import terminal
+
 
 class ModelregError(Exception):
     """A problem the user can fix: bad input, a missing file, a refused change (exit 1)."""
@@ -49,3 +51,30 @@ class ExternalCommandError(ModelregError):
         self.stderr = stderr
         last = stderr.strip().splitlines()[-1] if stderr.strip() else "no output"
         super().__init__(f"`{' '.join(argv[:3])}` failed (exit {returncode}): {last}")
+
+
+class ExpressionError(InvalidInputError):
+    """A search expression (``list --where``, ``--sort``) that does not parse, names an unknown
+    field or compares values of different types; ``column`` (1-based) points into ``expression``."""
+
+    def __init__(self, detail: str, expression: str, column: int, *, label: str = "where") -> None:
+        self.detail = detail
+        self.expression = expression
+        self.column = column
+        self.label = label
+        super().__init__(f"{label}: {detail} at column {column}: {expression}")
+
+    def labelled(self, label: str) -> ExpressionError:
+        """The same error, named after the option the expression came from (``--where``)."""
+        return ExpressionError(self.detail, self.expression, self.column, label=label)
+
+    def caret(self, prefix: int = 0) -> str:
+        """A line with ``^`` under the offending column of the expression that ends ``str(self)``,
+        which itself stands ``prefix`` characters into its line (both as escaped for a terminal)."""
+        line = prefix + len(_shown(str(self))) - len(_shown(self.expression))
+        return " " * (line + len(_shown(self.expression[: self.column - 1]))) + "^"
+
+
+def _shown(text: str) -> str:
+    """``text`` as the error boundary prints it: on one line, escaped for a terminal."""
+    return terminal(text.replace("\n", " "))

@@ -4,13 +4,13 @@ reference. Every service that reads versions takes one; the ``Registry`` facade 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from modelreg.adapters import git
 from modelreg.documents import snapshot
-from modelreg.documents.snapshot import Snapshot, VersionSummary
+from modelreg.documents.snapshot import Snapshot
+from modelreg.documents.summary import ListedVersion as ListedVersion
 from modelreg.documents.tree import GitTree, Tree, WorkTree
 from modelreg.domain import refs, semver
 from modelreg.domain.errors import DocumentError, NotARegistryError, NotFoundError
@@ -32,19 +32,6 @@ class ValidationReport(BaseModel):
     ok: bool
     files: int
     problems: list[Problem]
-
-
-class ListedVersion(NamedTuple):
-    """A version as ``modelreg list`` shows it: its stage and the summary of its manifest."""
-
-    name: str
-    version: str
-    stage: str
-    summary: VersionSummary
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}@{self.version}"
 
 
 class Catalog:

@@ -14,13 +14,14 @@ prints it. Not kept while a document changed too recently for its ``lstat`` to b
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from modelreg import store
-from modelreg.domain.escape import terminal
+from modelreg.domain.escape import csv_cell, terminal
 from modelreg.domain.numbers import number
 from modelreg.render.common import table
 
@@ -33,9 +34,14 @@ HEADERS = ["MODEL", "VERSION", "STAGE", "CREATED", "METRICS"]
 KEPT = 4  # views of this many states are kept
 
 
-def cells(v: ListedVersion) -> list[str]:
-    """The cells `modelreg list` prints for one version (control characters escaped)."""
-    metrics = " ".join(f"{k}={number(x)}" for k, x in list(v.summary.metrics.items())[:4])
+def cells(v: ListedVersion, *, first: list[str] | None = None) -> list[str]:
+    """The cells `modelreg list` prints for one version (control characters escaped); the
+    metrics named in ``first`` (a search's) come first."""
+    shown = v.summary.metrics
+    if first:
+        ahead = {k: shown[k] for k in first if k in shown}
+        shown = {**ahead, **{k: x for k, x in shown.items() if k not in ahead}}
+    metrics = " ".join(f"{k}={number(x)}" for k, x in list(shown.items())[:4])
     return [v.name, v.version, v.stage, v.summary.created_date, terminal(metrics)]
 
 
@@ -53,6 +59,18 @@ def render(rows: list[list[str]]) -> str:
     out = io.StringIO()
     table(HEADERS, rows, out)
     return out.getvalue()
+
+
+def render_csv(found: list[ListedVersion], stream: TextIO) -> None:
+    """The versions as CSV: one row each, a column per metric any of them has."""
+    metrics = sorted({k for v in found for k in v.summary.metrics})
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(["name", "version", "stage", "created_at", "created_by", "framework", "tags", *metrics])
+    for v in found:
+        s = v.summary
+        values = [number(s.metrics[k]) if k in s.metrics else "" for k in metrics]
+        cells = [v.name, v.version, v.stage, s.created_at, s.created_by, s.framework or "", " ".join(s.tags)]
+        writer.writerow([*(csv_cell(cell) for cell in cells), *values])
 
 
 def state_of(tree: WorkTree) -> str | None:
