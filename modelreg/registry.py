@@ -18,9 +18,11 @@ from modelreg.domain.errors import InvalidInputError
 from modelreg.queries.catalog import Catalog, ListedVersion, ValidationReport
 
 if TYPE_CHECKING:
-    from modelreg.domain.models import ModelVersion
+    from modelreg.domain.models import EvaluationKind, ModelVersion
     from modelreg.history.audit import AuditTrail
     from modelreg.history.timetravel import Moment, VersionAsOf
+    from modelreg.operations.evaluate import EvaluateResult
+    from modelreg.operations.proposal import ProposalOptions
     from modelreg.queries.compare import Comparison
     from modelreg.queries.lineage import Direction, LineageGraph
 
@@ -81,11 +83,40 @@ class Registry(Catalog):
 
         return lineage(self, ref, depth=depth, direction=direction)
 
-    def compare(self, *refs: str, metrics: list[str] | None = None) -> Comparison:
-        """The versions side by side: metrics by goal, params, data, lineage; the first is the base."""
+    def compare(self, *refs: str, metrics: list[str] | None = None, dataset: str | None = None) -> Comparison:
+        """The versions side by side: metrics by goal, params, data, lineage; the first is the base.
+        With ``dataset`` (``NAME@VERSION``): the metrics of their evaluations on that dataset."""
         from modelreg.queries.compare import compare
 
-        return compare(self, list(refs), metrics=metrics)
+        return compare(self, list(refs), metrics=metrics, dataset=dataset)
+
+    def evaluate(
+        self,
+        ref: str,
+        *,
+        dataset: str,
+        metrics: dict[str, float],
+        kind: EvaluationKind = "offline",
+        note: str | None = None,
+        commit: bool = False,
+        options: ProposalOptions | None = None,
+    ) -> EvaluateResult:
+        """Append an evaluation of ``ref`` on ``dataset`` (``NAME@VERSION``) to its manifest:
+        proposed on a branch with a pull request (``options``), or committed on the current
+        branch with ``commit=True``. The same as ``modelreg evaluate``."""
+        from modelreg.operations.evaluate import EvaluateRequest, evaluate
+        from modelreg.operations.proposal import ProposalOptions
+
+        request = EvaluateRequest(
+            ref=ref,
+            dataset=dataset,
+            metrics=metrics,
+            kind=kind,
+            note=note,
+            commit=commit,
+            options=options or ProposalOptions(),
+        )
+        return evaluate(self.root, request)
 
 
 class RegistryAsOf(Registry):

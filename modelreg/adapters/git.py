@@ -469,6 +469,12 @@ def commit_date(top: Path, rev: str) -> str:
 # --- writes, through plumbing only ---------------------------------------------------------
 
 
+def has_local_changes(top: Path, paths: list[str]) -> bool:
+    """Whether any of ``paths`` differs between HEAD, the index and the work tree."""
+    out = _git(top, "status", "--porcelain", "-z", "--untracked-files=all", "--", *paths)
+    return bool(out.strip("\0"))
+
+
 def commit_file(top: Path, *, parent: str, path: str, content: bytes, message: str) -> str:
     """A new commit whose parent is ``parent`` and whose only change is ``path`` := ``content``.
 

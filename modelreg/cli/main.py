@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rollback": ("rollback", "Put back the previous holder of a stage by pull request."),
     "check": ("check", "CI validator: validate the registry and judge a change (base..head)."),
     "codeowners": ("codeowners", "Write .github/CODEOWNERS from the models' owners."),
+    "evaluate": ("evaluate", "Append an evaluation on a dataset to a version (pull request or --commit)."),
+    "deploy": ("deploy", "Run a version in an environment, by pull request (deployments.yaml)."),
+    "deployments": ("deployments", "Where each version runs, and since when (any date: --at)."),
+    "events": ("events", "What a merged change did (registered, staged, evaluated, deployed), for CD."),
 }
 
 

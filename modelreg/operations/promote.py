@@ -17,6 +17,7 @@ from pydantic import BaseModel, SecretStr
 from modelreg.adapters import git, github
 from modelreg.adapters.github import GitHubRepo, PullRequest
 from modelreg.documents import stagesfile
+from modelreg.documents.snapshot import Snapshot
 from modelreg.domain import faults
 from modelreg.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
 from modelreg.domain.layout import stages_path
@@ -24,8 +25,8 @@ from modelreg.domain.models import RegistryConfig
 from modelreg.operations import transaction
 from modelreg.queries.catalog import Catalog
 from modelreg.queries.changes import model_change
-from modelreg.rules import policy
-from modelreg.rules.policy import Move, Placement
+from modelreg.rules import environments, policy
+from modelreg.rules.policy import Move, Placement, StageLists
 
 REMOTE = "origin"
 
@@ -91,8 +92,20 @@ def promote(
     )
     faults.point("promote:committed")
     command = f"{request.verb} {plan.move.ref} to {plan.move.to_stage}"
+    token = request.token.get_secret_value() if request.token else None
     with transaction.publishing(plan.top, command=command) as journal:  # SIGKILL: see doctor
-        pushed, pr = _publish(plan, request, commit, journal, say=say)
+        pushed, pr = publish_branch(
+            plan.top,
+            branch=plan.branch,
+            base=plan.base,
+            commit=commit,
+            push=request.push,
+            token=token,
+            open_pr=(lambda: _open_pr(plan, request, token)) if plan.open_pr else None,
+            journal=journal,
+            step="promote",
+            say=say,
+        )
     return PromoteResult(
         ref=plan.move.ref,
         from_stage=plan.move.from_stage,
@@ -107,38 +120,43 @@ def promote(
     )
 
 
-def _publish(
-    plan: Plan,
-    request: PromoteRequest,
-    commit: str,
-    journal: transaction.Journal,
+def publish_branch(
+    top: Path,
     *,
+    branch: str,
+    base: str,
+    commit: str,
+    push: bool,
+    token: str | None,
+    open_pr: Callable[[], PullRequest] | None,
+    journal: transaction.Journal,
+    step: str,
     say: Callable[[str], None],
 ) -> tuple[bool, PullRequest | None]:
     """Branch, push, pull request; if any step fails, the branch goes again (here and on origin).
-    Each step is noted in the journal first, so a killed run is undone by the next one."""
-    token = request.token.get_secret_value() if request.token else None
+    Each step is noted in the journal first, so a killed run is undone by the next one.
+    ``step`` names the fault points (``promote:branched``...) of the command publishing."""
     pushed = False
     try:
-        journal.note(branch=plan.branch, commit=commit)
-        git.create_branch(plan.top, plan.branch, commit)
-        say(f"created branch {plan.branch} from {plan.base}")
-        faults.point("promote:branched")
-        if request.push:
-            say(f"pushing {plan.branch} to {REMOTE}")
+        journal.note(branch=branch, commit=commit)
+        git.create_branch(top, branch, commit)
+        say(f"created branch {branch} from {base}")
+        faults.point(f"{step}:branched")
+        if push:
+            say(f"pushing {branch} to {REMOTE}")
             journal.note(remote=REMOTE)
-            git.push_branch(plan.top, REMOTE, plan.branch, secret=token)
+            git.push_branch(top, REMOTE, branch, secret=token)
             pushed = True
-            faults.point("promote:pushed")
-        pr = _open_pr(plan, request, token) if plan.open_pr else None
+            faults.point(f"{step}:pushed")
+        pr = open_pr() if open_pr is not None else None
         journal.note(done=True)
     except BaseException:
         if pushed:
-            git.delete_remote_branch(plan.top, REMOTE, plan.branch)
-        git.delete_branch(plan.top, plan.branch, commit)
-        say(f"removed branch {plan.branch} again")
+            git.delete_remote_branch(top, REMOTE, branch)
+        git.delete_branch(top, branch, commit)
+        say(f"removed branch {branch} again")
         raise
-    faults.point("promote:done")  # the whole change is made: a kill here leaves it
+    faults.point(f"{step}:done")  # the whole change is made: a kill here leaves it
     return pushed, pr
 
 
@@ -168,11 +186,18 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
     placement = policy.place(config, found.name, lists, found.version, request.to_stage)
     moves = [move, *placement.displaced]
     refused = violations(config, moves, registry, lists=placement.stages, returning=request.returning)
+    refused += stranded_environments(config, snap, found.name, lists, placement.stages)
     if refused:
         what = f"{request.verb} {move.ref} to {move.to_stage}"
         raise RuleViolationError(f"cannot {what}: " + "; ".join(refused), problems=refused)
-    branch = _new_branch(top, request.branch or f"promote/{found.name}-{found.version}-{request.to_stage}")
-    forge, open_pr = _forge(top, request)
+    branch = new_branch(top, request.branch or f"promote/{found.name}-{found.version}-{request.to_stage}")
+    forge, open_pr = forge_of(
+        top,
+        push=request.push,
+        pull_request=request.pull_request,
+        token=request.token,
+        api_url=request.api_url,
+    )
     git.ident(top)  # fails now, not after the branch exists, when git does not know the author
     change = model_change(
         config, snap, snap.manifests, name=found.name, moves=moves, registered=[], lineage_from=snap
@@ -223,24 +248,38 @@ def violations(
     return messages
 
 
-def _new_branch(top: Path, name: str) -> str:
+def stranded_environments(
+    config: RegistryConfig, snap: Snapshot, name: str, before: StageLists, after: StageLists
+) -> list[str]:
+    """The deployment rule's complaints about ``name``'s environments that the move from
+    ``before`` to ``after`` would cause (an environment left running a version out of its stage)."""
+    deployed = snap.deployments.get(name, {})
+    versions = snap.versions(name)
+    was = {
+        v.environment for v in environments.deployment_violations(config, name, deployed, before, versions)
+    }
+    now = environments.deployment_violations(config, name, deployed, after, versions)
+    return [v.message for v in now if v.environment not in was]
+
+
+def new_branch(top: Path, name: str) -> str:
     git.check_branch_name(top, name)
     if git.branch_exists(top, name):
         raise InvalidInputError(f"branch {name} already exists; delete it or name another with --branch")
     return name
 
 
-def _forge(top: Path, request: PromoteRequest) -> tuple[GitHubRepo | None, bool]:
+def forge_of(
+    top: Path, *, push: bool, pull_request: bool | None, token: SecretStr | None, api_url: str | None
+) -> tuple[GitHubRepo | None, bool]:
     """Where origin lives on GitHub, and whether to open a pull request there."""
-    url = git.remote_url(top, REMOTE) if request.push else None
-    if request.push and url is None:
+    url = git.remote_url(top, REMOTE) if push else None
+    if push and url is None:
         raise InvalidInputError(f"no remote {REMOTE!r} to push to; add one, or pass --no-push")
-    open_pr = (
-        request.pull_request if request.pull_request is not None else bool(request.token and request.push)
-    )
-    if open_pr and not request.push:
+    open_pr = pull_request if pull_request is not None else bool(token and push)
+    if open_pr and not push:
         raise InvalidInputError("a pull request needs the branch pushed; drop --no-push or --pr")
-    if open_pr and not request.token:
+    if open_pr and not token:
         raise InvalidInputError("opening a pull request needs GITHUB_TOKEN or GH_TOKEN; or pass --no-pr")
     forge = github.parse_remote_url(url) if url else None
     if open_pr and forge is None:
@@ -249,7 +288,7 @@ def _forge(top: Path, request: PromoteRequest) -> tuple[GitHubRepo | None, bool]
             f"cannot tell the GitHub repository from {REMOTE}'s URL {shown}; pass --no-pr and open it by hand"
         )
     if open_pr and forge is not None:
-        github.check_api_url(forge.api_url(request.api_url))
+        github.check_api_url(forge.api_url(api_url))
     return forge, open_pr
 
 
