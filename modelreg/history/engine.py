@@ -31,7 +31,14 @@ TRAILER_PREFIX = "Modelreg-"
 DEFAULT_INITIAL_STAGE = "development"
 
 EventKind = Literal[
-    "registered", "stage_changed", "evaluation_added", "model_updated", "policy_changed", "violation"
+    "registered",
+    "stage_changed",
+    "evaluation_added",
+    "deployed",
+    "undeployed",
+    "model_updated",
+    "policy_changed",
+    "violation",
 ]
 _MERGE_PR = re.compile(r"^Merge pull request #(\d+) from ")
 _SQUASH_PR = re.compile(r"\(#(\d+)\)\s*$")
@@ -70,6 +77,8 @@ class EventChange(BaseModel):
     from_stage: str | None = Field(default=None, alias="from")
     to_stage: str | None = Field(default=None, alias="to")
     rule: str | None = None
+    environment: str | None = None  # deployed, undeployed: where
+    previous: str | None = None  # deployed: the version the environment ran before
     detail: str = ""
 
 
@@ -144,7 +153,7 @@ class Reader:
             kind = classify(change.path).kind
             if (
                 change.path == REGISTRY_FILE
-                or kind in {"stages", "facts"}
+                or kind in {"stages", "facts", "deployments"}
                 or (kind == "manifest" and change.status == "M")
             ):
                 wanted += [change.old_blob, change.new_blob]
@@ -212,6 +221,8 @@ class Reader:
                 found.extend(self._manifest_change(change, where.model, where.version))
             elif where.kind == "stages":
                 found.extend(self._stage_changes(change, where.model, deleted))
+            elif where.kind == "deployments":
+                found.extend(self._deployment_changes(change, where.model))
             elif where.kind == "facts" and not (change.status == "A" and where.model in new_models):
                 found.extend(self._facts_change(change, where.model))
             elif where.kind == "pointer" and change.status in "MD" and version not in added | deleted:
@@ -271,6 +282,36 @@ class Reader:
                 )
         return found
 
+    def _deployment_changes(self, change: git.FileChange, model: str) -> list[EventChange]:
+        """One event per environment whose deployment changed: deployed (a version, or the same
+        version with another endpoint or traffic) or undeployed (the entry removed)."""
+        try:
+            old = _deployed(self._load(change.old_blob, change.path))
+            new = _deployed(self._load(change.new_blob, change.path))
+        except DocumentError as e:
+            return [EventChange(kind="violation", model=model, rule="yaml", detail=str(e))]
+        found = []
+        for env in sorted(set(old) | set(new)):
+            was, now = old.get(env), new.get(env)
+            if was == now:
+                continue
+            if now is None:
+                version = str(was.get("version")) if was else None
+                found.append(EventChange(kind="undeployed", model=model, version=version, environment=env))
+                continue
+            previous = str(was.get("version")) if was and was.get("version") is not None else None
+            found.append(
+                EventChange(
+                    kind="deployed",
+                    model=model,
+                    version=str(now.get("version")),
+                    environment=env,
+                    previous=previous,
+                    detail=_deployment_text(now),
+                )
+            )
+        return found
+
     def _facts_change(self, change: git.FileChange, model: str) -> list[EventChange]:
         if change.status == "D":
             return [EventChange(kind="model_updated", model=model, detail="model.yaml deleted")]
@@ -283,7 +324,24 @@ class Reader:
         return [EventChange(kind="model_updated", model=model, detail=detail)]
 
 
-_ORDER = {"manifest": 0, "stages": 1, "facts": 2, "pointer": 3}
+_ORDER = {"manifest": 0, "stages": 1, "deployments": 2, "facts": 3, "pointer": 4}
+
+
+def _deployed(data: Any) -> dict[str, dict[str, Any]]:
+    """environment -> its entry, from a deployments.yaml document (entries that are not mappings
+    are skipped: validation reports them)."""
+    if not isinstance(data, dict):
+        return {}
+    return {str(env): entry for env, entry in data.items() if isinstance(entry, dict)}
+
+
+def _deployment_text(entry: dict[str, Any]) -> str:
+    parts = []
+    if entry.get("endpoint"):
+        parts.append(f"endpoint {entry['endpoint']}")
+    if entry.get("traffic") is not None:
+        parts.append(f"traffic {entry['traffic']}%")
+    return ", ".join(parts)
 
 
 def _manifests(changes: list[git.FileChange], status: str) -> set[tuple[str, str]]:
