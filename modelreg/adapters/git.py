@@ -402,6 +402,16 @@ def message_of(commit_object: bytes) -> str:
     return message.decode("utf-8", errors="replace")
 
 
+def author_of(commit_object: bytes) -> str | None:
+    """``Name <email>`` of a raw commit object's author (None when it names none)."""
+    header, _, _ = commit_object.partition(b"\n\n")
+    for line in header.decode("utf-8", errors="replace").split("\n"):
+        if line.startswith("author "):
+            m = re.match(r"^author (.*?) <(.*)> \d+ [+-]\d{4}$", line)
+            return f"{m.group(1)} <{m.group(2)}>" if m else line[len("author ") :]
+    return None
+
+
 def git_dir_path(top: Path, name: str) -> Path:
     """``name`` inside this work tree's Git directory (worktree-aware: ``--git-path``)."""
     out = proc.output(["git", "rev-parse", "--git-path", name], cwd=top).strip()

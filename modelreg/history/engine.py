@@ -60,6 +60,12 @@ class CommitInfo(BaseModel):
     subject: str
     pr: int | None = None
     trailers: dict[str, str] = {}
+    # who asked, who approved, why (issue 14): the change's own commit is the merged branch's
+    # tip for a merge, else the commit itself
+    requested_by: str | None = None  # the author of the change's own commit
+    approved_by: str | None = None  # who merged it: a merge's author, a squash's committer
+    reviewers: list[str] = []  # Reviewed-by: and Approved-by: trailers
+    reason: str = ""  # the body of the change's own commit, without its trailers
 
     @property
     def short(self) -> str:
@@ -158,17 +164,28 @@ class Reader:
             ):
                 wanted += [change.old_blob, change.new_blob]
         wanted = [b for b in wanted if b not in self._parsed]
-        if len(entry.parents) > 1 and not _has_modelreg_trailers(entry.message):
+        if len(entry.parents) > 1:  # the merged branch's tip: trailers, requester, reason
             wanted += entry.parents[1:2]
         self._raw = self._blobs.read(wanted)
 
     def _commit_info(self, entry: git.LogCommit) -> CommitInfo:
         subject = entry.message.strip().split("\n", 1)[0]
         found = git.trailers(entry.message)
+        own_message, requester = entry.message, f"{entry.author_name} <{entry.author_email}>"
+        approver = None
         if len(entry.parents) > 1 and entry.parents[1] in self._raw:
-            merged = git.trailers(git.message_of(self._raw[entry.parents[1]]))
+            tip = self._raw[entry.parents[1]]
+            own_message, requester = git.message_of(tip), git.author_of(tip) or requester
+            approver = f"{entry.author_name} <{entry.author_email}>"
+            merged = git.trailers(own_message)
             found = {**{k: v for k, v in merged.items() if k.startswith(TRAILER_PREFIX)}, **found}
+        elif pr_number(subject) is not None and entry.committer_email != entry.author_email:
+            approver = f"{entry.committer_name} <{entry.committer_email}>"  # a squash merge
         return CommitInfo(
+            requested_by=requester,
+            approved_by=approver,
+            reviewers=_reviewers(entry.message, own_message),
+            reason=_reason(own_message),
             sha=entry.sha,
             parents=entry.parents,
             author_name=entry.author_name,
@@ -354,8 +371,34 @@ def _manifests(changes: list[git.FileChange], status: str) -> set[tuple[str, str
     return found
 
 
-def _has_modelreg_trailers(message: str) -> bool:
-    return any(k.startswith(TRAILER_PREFIX) for k in git.trailers(message))
+_REVIEW_TRAILER = re.compile(r"^(?:Reviewed-by|Approved-by):\s*(.+?)\s*$", re.IGNORECASE)
+
+
+def _reviewers(*messages: str) -> list[str]:
+    """Everyone a ``Reviewed-by:`` or ``Approved-by:`` trailer of the messages names, in order."""
+    found: list[str] = []
+    for message in messages:
+        paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
+        for line in paragraphs[-1].splitlines() if len(paragraphs) > 1 else []:
+            m = _REVIEW_TRAILER.match(line.strip())
+            if m and m.group(1) not in found:
+                found.append(m.group(1))
+    return found
+
+
+# lines a body holds that nobody wrote as a reason: promote's note of displaced versions, and
+# the list of squashed commits' subjects GitHub writes into a squash merge's body
+_GENERATED = ("Moves ", "* ")
+
+
+def _reason(message: str) -> str:
+    """A commit's body: its paragraphs after the subject, without the trailers and the lines
+    ``promote`` writes about displaced versions."""
+    paragraphs = [p.strip() for p in message.strip().split("\n\n")[1:] if p.strip()]
+    if paragraphs and (git.trailers("x\n\n" + paragraphs[-1]) or _reviewers("x\n\n" + paragraphs[-1])):
+        paragraphs.pop()
+    kept = [p for p in paragraphs if not all(line.startswith(_GENERATED) for line in p.splitlines())]
+    return "\n\n".join(kept)[:2000]
 
 
 def _violation(model: str, version: str, detail: str) -> EventChange:

@@ -1,0 +1,63 @@
+"""Who asked, who approved, why: the audit trail of a promotion and a deployment made by three
+different people (requester, merger, reviewer), in every format of ``history``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+
+from conftest import Reg
+from test_deploy import _environments
+
+pytest_plugins = ["registries"]
+
+ALICE = {"GIT_AUTHOR_NAME": "Alice Asker", "GIT_AUTHOR_EMAIL": "alice@example.com"}
+ALICE |= {"GIT_COMMITTER_NAME": "Alice Asker", "GIT_COMMITTER_EMAIL": "alice@example.com"}
+CAROL = {"GIT_AUTHOR_NAME": "Carol Merger", "GIT_AUTHOR_EMAIL": "carol@example.com"}
+CAROL |= {"GIT_COMMITTER_NAME": "Carol Merger", "GIT_COMMITTER_EMAIL": "carol@example.com"}
+
+
+def _run(reg: Reg, people: dict[str, str], *argv: str) -> None:
+    subprocess.run(list(argv), cwd=reg.path, env={**os.environ, **people}, check=True, capture_output=True)
+
+
+def test_requester_approver_reviewers_and_reason(populated: Reg) -> None:
+    reg = populated
+    _environments(reg)
+    # Alice asks: the promotion commit is hers, with her reason
+    asked = reg.cli(
+        "promote",
+        "fraud@1.2.0",
+        "--to",
+        "production",
+        "--no-push",
+        "--reason",
+        "beats 1.1.0 on the November holdout",
+        env=ALICE,
+    )
+    assert asked.code == 0, asked.err
+    # Carol merges it; Bob's review is recorded as a trailer of the merge
+    message = (
+        "Merge pull request #21 from acme/promote/fraud-1.2.0-production\n\n"
+        "Reviewed-by: Bob Reviewer <bob@example.com>\n"
+    )
+    _run(reg, CAROL, "git", "merge", "-q", "--no-ff", "-m", message, "promote/fraud-1.2.0-production")
+    data = json.loads(reg.cli("history", "fraud@1.2.0", "--format", "json").out)
+    (moved,) = [e for e in data["events"] if e["kind"] == "stage_changed" and e["to"] == "production"]
+    commit = moved["commit"]
+    assert commit["requested_by"] == "Alice Asker <alice@example.com>"
+    assert commit["approved_by"] == "Carol Merger <carol@example.com>"
+    assert commit["reviewers"] == ["Bob Reviewer <bob@example.com>"]
+    assert commit["pr"] == 21
+    assert commit["reason"] == "beats 1.1.0 on the November holdout"
+    table = reg.cli("history", "fraud@1.2.0").out
+    row = next(line for line in table.splitlines() if "staging -> production" in line)
+    assert "Alice Asker" in row and "Carol Merger, Bob Reviewer" in row and "#21" in row
+    assert "beats 1.1.0 on the November holdout" in row
+    rows = list(csv.DictReader(io.StringIO(reg.cli("history", "fraud@1.2.0", "--format", "csv").out)))
+    (entry,) = [x for x in rows if x["to"] == "production"]
+    assert entry["requested_by"].startswith("Alice") and entry["approved_by"].startswith("Carol")
+    assert entry["reviewers"].startswith("Bob") and entry["reason"] == "beats 1.1.0 on the November holdout"
