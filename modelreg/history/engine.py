@@ -356,8 +356,9 @@ def _deployment_text(entry: dict[str, Any]) -> str:
     parts = []
     if entry.get("endpoint"):
         parts.append(f"endpoint {entry['endpoint']}")
-    if entry.get("traffic") is not None:
-        parts.append(f"traffic {entry['traffic']}%")
+    traffic = entry.get("traffic")
+    if isinstance(traffic, int | float) and not isinstance(traffic, bool):
+        parts.append(f"traffic {traffic:g}%")
     return ", ".join(parts)
 
 
