@@ -90,6 +90,15 @@ def _check_config(snap: Snapshot, config: RegistryConfig) -> None:
                 rule="config",
                 location=("stages", stage, "displace_to"),
             )
+    for env, declared in config.environments.items():
+        for stage in declared.stages:
+            if stage not in stages:
+                snap.problem(
+                    REGISTRY_FILE,
+                    f"environment {env!r} requires unknown stage {stage!r}",
+                    rule="config",
+                    location=("environments", env),
+                )
     unusable = naming.problem(config.naming.model)
     if unusable:
         snap.problem(REGISTRY_FILE, f"naming.model {unusable}", rule="config", location=("naming", "model"))
