@@ -155,6 +155,22 @@ def test_a_promotion_may_not_strand_an_environment(populated: Reg, add_origin: A
     reg.commit("and prod-eu with it")
     good = reg.cli("check", "--base", base)
     assert good.code == 0, good.out
+    # promote --deploy makes that one commit
+    git("reset", "-q", "--hard", base, cwd=reg.path)
+    both = reg.cli("promote", "fraud@1.2.0", "--to", "production", "--deploy", "prod-eu", "--no-push")
+    assert both.code == 0, both.err
+    branch = "promote/fraud-1.2.0-production"
+    changed = git("diff", "--name-only", f"main...{branch}", cwd=reg.path).split()
+    assert changed == ["models/fraud/deployments.yaml", "models/fraud/stages.yaml"]
+    assert reg.cli("check", "--base", "main", "--head", branch).code == 0
+    ev = json.loads(reg.cli("events", "--base", "main", "--head", branch, "--format", "json").out)["events"]
+    assert [(e["kind"], e["ref"], e["environment"]) for e in ev] == [
+        ("stage_changed", "fraud@1.1.0", None),
+        ("stage_changed", "fraud@1.2.0", None),
+        ("deployed", "fraud@1.2.0", "prod-eu"),
+    ]
+    unknown = reg.cli("promote", "fraud@1.2.0", "--to", "production", "--deploy", "mars", "--no-push")
+    assert unknown.code == 1 and "unknown environment 'mars'" in unknown.err
 
 
 def test_environments_come_from_the_base(populated: Reg) -> None:

@@ -490,11 +490,18 @@ def commit_file(top: Path, *, parent: str, path: str, content: bytes, message: s
 
     The commit is not on any branch yet; returns its id.
     """
+    return commit_files(top, parent=parent, files={path: content}, message=message)
+
+
+def commit_files(top: Path, *, parent: str, files: dict[str, bytes], message: str) -> str:
+    """A new commit whose parent is ``parent`` and whose only changes are ``files`` (path ->
+    content), built on a throwaway index. Not on any branch yet; returns its id."""
     with tempfile.TemporaryDirectory(prefix="modelreg-index-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         _git_text(top, "read-tree", parent, env=env)
-        blob = _git_text(top, "hash-object", "-w", "--stdin", stdin=content)
-        _git_text(top, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+        for path, content in files.items():
+            blob = _git_text(top, "hash-object", "-w", "--stdin", stdin=content)
+            _git_text(top, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
         tree = _git_text(top, "write-tree", env=env)
     return _git_text(top, "commit-tree", tree, "-p", parent, "-F", "-", stdin=message.encode())
 

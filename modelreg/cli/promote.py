@@ -21,7 +21,8 @@ PROMOTE_HELP = """Move the version REF names into stage --to, by pull request.
 Checks the move against registry.yaml (allowed transition, the stage's requirements,
 max_versions) before touching anything. Then creates branch promote/NAME-VERSION-STAGE
 from --base with one commit that edits only models/NAME/stages.yaml (moving the oldest
-holder out when the stage is full), pushes it to origin and, when GITHUB_TOKEN or GH_TOKEN
+holder out when the stage is full; with --deploy ENV also models/NAME/deployments.yaml, so
+that an environment moves along with the stage), pushes it to origin and, when GITHUB_TOKEN or GH_TOKEN
 is set, opens a pull request whose body compares the version with the stage's current
 holder. Without a token it prints the URL where the pull request can be opened.
 Your checkout, index and current branch are never touched; on failure nothing is left.
@@ -31,6 +32,7 @@ Examples:
   modelreg promote fraud-detector@1.3.0 --to staging
   modelreg promote fraud-detector@staging --to production --reason "beats 1.2.0 on October data"
   modelreg promote fraud-detector@1.3.0 --to production --no-push
+  modelreg promote fraud-detector@staging --to production --deploy prod-eu
 """
 
 SHORT_HELP = """{summary}
@@ -82,6 +84,15 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+DEPLOY_OPTION = click.option(
+    "--deploy",
+    "deploy",
+    multiple=True,
+    metavar="ENV",
+    help="Also run the version in environment ENV (deployments.yaml), in the same commit.",
+)
+
+
 def build(verb: str, *, stage: str | None, help_text: str) -> click.Command:
     """The click command for ``verb``; ``stage`` fixes the target, else --to is required."""
 
@@ -89,6 +100,7 @@ def build(verb: str, *, stage: str | None, help_text: str) -> click.Command:
         run(verb, ref, to_stage or stage or "", **options)
 
     command = _options(command)
+    command = DEPLOY_OPTION(command)
     if stage is None:
         command = click.option("--to", "to_stage", required=True, metavar="STAGE", help="The target stage.")(
             command
@@ -103,6 +115,7 @@ def run(
     to_stage: str,
     *,
     reason: str,
+    deploy: tuple[str, ...],
     base: str | None,
     branch: str | None,
     push: bool,
@@ -117,6 +130,7 @@ def run(
         to_stage=to_stage,
         verb=verb,
         reason=reason,
+        deploy=list(deploy),
         base=base,
         branch=branch,
         push=push,

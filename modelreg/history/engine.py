@@ -389,7 +389,7 @@ def _reviewers(*messages: str) -> list[str]:
 
 # lines a body holds that nobody wrote as a reason: promote's note of displaced versions, and
 # the list of squashed commits' subjects GitHub writes into a squash merge's body
-_GENERATED = ("Moves ", "* ")
+_GENERATED = ("Moves ", "Deploys ", "* ")
 
 
 def _reason(message: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from modelreg.adapters import git
-from modelreg.documents import yamlio
+from modelreg.documents import deploymentsfile
 from modelreg.domain import escape
 from modelreg.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
 from modelreg.domain.layout import deployments_path
@@ -26,8 +26,6 @@ from modelreg.operations.promote import base_branch
 from modelreg.operations.proposal import ProposalOptions, ProposalResult
 from modelreg.queries.catalog import Catalog
 from modelreg.rules import environments
-
-HEADER = "# yaml-language-server: $schema=../../schemas/deployments.schema.json"
 
 
 class DeployRequest(BaseModel):
@@ -89,7 +87,7 @@ def deploy(
         where,
         request.options,
         path=deployments_path(found.name),
-        content=render(current).encode(),
+        content=deploymentsfile.render(current).encode(),
         message=message,
         title=message.split("\n", 1)[0],
         body=_body(found.ref, env, deployment, previous, request.reason),
@@ -114,12 +112,6 @@ def _deployment(request: DeployRequest, version: str, previous: Deployment | Non
     if traffic is not None and not 0 <= traffic <= 100:
         raise InvalidInputError(f"--traffic {traffic:g}: a share of traffic is a percentage from 0 to 100")
     return Deployment(version=version, endpoint=endpoint or None, traffic=traffic)
-
-
-def render(deployments: dict[str, Deployment]) -> str:
-    """The text of a deployments.yaml: environments sorted, one block each."""
-    data = {env: deployments[env].model_dump(mode="json", exclude_none=True) for env in sorted(deployments)}
-    return yamlio.dump(data, header=HEADER)
 
 
 def commit_message(name: str, version: str, env: str, previous: Deployment | None, reason: str) -> str:

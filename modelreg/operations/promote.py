@@ -16,12 +16,12 @@ from pydantic import BaseModel, SecretStr
 
 from modelreg.adapters import git, github
 from modelreg.adapters.github import GitHubRepo, PullRequest
-from modelreg.documents import stagesfile
+from modelreg.documents import deploymentsfile, stagesfile
 from modelreg.documents.snapshot import Snapshot
 from modelreg.domain import faults
 from modelreg.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
-from modelreg.domain.layout import stages_path
-from modelreg.domain.models import RegistryConfig
+from modelreg.domain.layout import deployments_path, stages_path
+from modelreg.domain.models import Deployment, RegistryConfig
 from modelreg.operations import transaction
 from modelreg.queries.catalog import Catalog
 from modelreg.queries.changes import model_change
@@ -45,6 +45,7 @@ class PromoteRequest(BaseModel):
     token: SecretStr | None = None
     api_url: str | None = None
     returning: list[tuple[str, str, str]] = []  # rollback: stages versions held before
+    deploy: list[str] = []  # environments to run the version in, in the same commit
 
 
 class PromoteResult(BaseModel):
@@ -71,6 +72,7 @@ class Plan:
     move: Move
     placement: Placement
     stages_text: str
+    deployments_text: str | None  # with --deploy: the model's deployments.yaml as it will be
     branch: str
     forge: GitHubRepo | None
     open_pr: bool
@@ -83,12 +85,11 @@ def promote(
     """Carry out ``request`` in the repository at ``path``: all of it, or nothing."""
     plan = make_plan(Path(path), request)
     faults.point("promote:planned")
-    commit = git.commit_file(
-        plan.top,
-        parent=plan.base_commit,
-        path=stages_path(plan.move.name),
-        content=plan.stages_text.encode(),
-        message=commit_message(plan, request),
+    files = {stages_path(plan.move.name): plan.stages_text.encode()}
+    if plan.deployments_text is not None:
+        files[deployments_path(plan.move.name)] = plan.deployments_text.encode()
+    commit = git.commit_files(
+        plan.top, parent=plan.base_commit, files=files, message=commit_message(plan, request)
     )
     faults.point("promote:committed")
     command = f"{request.verb} {plan.move.ref} to {plan.move.to_stage}"
@@ -186,7 +187,8 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
     placement = policy.place(config, found.name, lists, found.version, request.to_stage)
     moves = [move, *placement.displaced]
     refused = violations(config, moves, registry, lists=placement.stages, returning=request.returning)
-    refused += stranded_environments(config, snap, found.name, lists, placement.stages)
+    deployed = redeployed(config, snap, found.name, found.version, request.deploy)
+    refused += stranded_environments(config, snap, found.name, lists, placement.stages, deployed)
     if refused:
         what = f"{request.verb} {move.ref} to {move.to_stage}"
         raise RuleViolationError(f"cannot {what}: " + "; ".join(refused), problems=refused)
@@ -212,6 +214,7 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
         move=move,
         placement=placement,
         stages_text=stagesfile.render(config, placement.stages, previous=snap.stage_files.get(found.name)),
+        deployments_text=deploymentsfile.render(deployed) if request.deploy else None,
         branch=branch,
         forge=forge,
         open_pr=open_pr,
@@ -248,15 +251,40 @@ def violations(
     return messages
 
 
+def redeployed(
+    config: RegistryConfig, snap: Snapshot, name: str, version: str, envs: list[str]
+) -> dict[str, Deployment]:
+    """``name``'s deployments with each of ``envs`` running ``version`` (endpoint and traffic
+    kept): what ``promote --deploy`` writes in the same commit as the move."""
+    current = dict(snap.deployments.get(name, {}))
+    for env in envs:
+        if env not in config.environments:
+            known = ", ".join(sorted(config.environments)) or "none are declared"
+            raise NotFoundError(f"unknown environment {env!r}; registry.yaml declares: {known}")
+        previous = current.get(env)
+        current[env] = (
+            previous.model_copy(update={"version": version}) if previous else Deployment(version=version)
+        )
+    return current
+
+
 def stranded_environments(
-    config: RegistryConfig, snap: Snapshot, name: str, before: StageLists, after: StageLists
+    config: RegistryConfig,
+    snap: Snapshot,
+    name: str,
+    before: StageLists,
+    after: StageLists,
+    deployed: dict[str, Deployment],
 ) -> list[str]:
-    """The deployment rule's complaints about ``name``'s environments that the move from
-    ``before`` to ``after`` would cause (an environment left running a version out of its stage)."""
-    deployed = snap.deployments.get(name, {})
+    """The deployment rule's complaints about ``name``'s environments (as ``deployed`` will
+    have them) that the move from ``before`` to ``after`` would cause: an environment left
+    running a version out of its stage, or one ``--deploy`` points at a version it does not take."""
     versions = snap.versions(name)
+    was_deployed = snap.deployments.get(name, {})
     was = {
-        v.environment for v in environments.deployment_violations(config, name, deployed, before, versions)
+        v.environment
+        for v in environments.deployment_violations(config, name, was_deployed, before, versions)
+        if deployed.get(v.environment) == was_deployed.get(v.environment)
     }
     now = environments.deployment_violations(config, name, deployed, after, versions)
     return [v.message for v in now if v.environment not in was]
@@ -302,7 +330,8 @@ def commit_message(plan: Plan, request: PromoteRequest) -> str:
         limit = plan.config.stages[out.from_stage].max_versions
         why = f"{out.from_stage} holds at most {limit}"
         lines.append(f"Moves {out.ref} from {out.from_stage} to {out.to_stage} ({why}).")
-    if plan.placement.displaced:
+    lines += [f"Deploys {move.ref} to {env}." for env in request.deploy]
+    if plan.placement.displaced or request.deploy:
         lines.append("")
     lines += [
         f"Modelreg-Model: {move.name}",
@@ -314,6 +343,7 @@ def commit_message(plan: Plan, request: PromoteRequest) -> str:
         f"Modelreg-Displaced: {out.version} {out.from_stage} -> {out.to_stage}"
         for out in plan.placement.displaced
     ]
+    lines += [f"Modelreg-Environment: {env}" for env in request.deploy]
     return "\n".join(lines) + "\n"
 
 
