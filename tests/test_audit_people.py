@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 
-from conftest import Reg
+from conftest import Reg, git
 from test_deploy import _environments
 
 pytest_plugins = ["registries"]
@@ -61,3 +61,26 @@ def test_requester_approver_reviewers_and_reason(populated: Reg) -> None:
     (entry,) = [x for x in rows if x["to"] == "production"]
     assert entry["requested_by"].startswith("Alice") and entry["approved_by"].startswith("Carol")
     assert entry["reviewers"].startswith("Bob") and entry["reason"] == "beats 1.1.0 on the November holdout"
+
+
+def test_trailers_that_contradict_the_diff_are_marked(populated: Reg) -> None:
+    """A commit may say anything in its trailers; history follows the diff and marks the claim."""
+    reg = populated
+    reg.write("models/fraud/stages.yaml", "production: 1.1.0\nstaging: [1.2.0]\narchived: [1.0.0]\n")
+    git("add", "-A", cwd=reg.path)
+    message = (
+        "promote fraud@1.0.0: archived -> production\n\n"
+        "Modelreg-Model: fraud\nModelreg-Version: 1.0.0\nModelreg-From: archived\nModelreg-To: production\n"
+    )
+    git("commit", "-q", "-m", message, cwd=reg.path)
+    events = json.loads(reg.cli("history", "fraud", "--format", "json").out)["events"]
+    latest = [e for e in events if e["commit"]["subject"].startswith("promote fraud@1.0.0")]
+    kinds = {(e["kind"], e.get("version"), e.get("rule")) for e in latest}
+    assert ("stage_changed", "1.2.0", None) in kinds  # what the diff did
+    (mark,) = [e for e in latest if e["kind"] == "violation"]
+    assert mark["rule"] == "trailer" and "fraud@1.0.0: archived -> production" in mark["detail"]
+    # a promotion whose trailers match its diff carries no mark
+    assert reg.cli("promote", "fraud@1.2.0", "--to", "production", "--no-push").code == 0
+    git("merge", "-q", "--ff-only", "promote/fraud-1.2.0-production", cwd=reg.path)
+    events = json.loads(reg.cli("history", "fraud", "--format", "json").out)["events"]
+    assert sum(1 for e in events if e.get("rule") == "trailer") == 1

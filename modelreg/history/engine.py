@@ -150,6 +150,7 @@ class Reader:
                 record.changes.extend(self._policy_changes(change))
                 record.registry_blob = self.registry_blob = change.new_blob
         record.changes.extend(self._model_changes(entry.changes))
+        record.changes.extend(_contradicted_trailers(record))
         return record
 
     def _prefetch(self, entry: git.LogCommit) -> None:
@@ -370,6 +371,43 @@ def _manifests(changes: list[git.FileChange], status: str) -> set[tuple[str, str
         if where.kind == "manifest" and change.status == status:
             found.add((where.model, where.version))
     return found
+
+
+def _contradicted_trailers(record: CommitRecord) -> list[EventChange]:
+    """A mark where the ``Modelreg-*`` trailers claim a move or a deployment the commit's diff
+    does not make: the trailers are the author's to write, the diff is what happened (the
+    history always follows the diff; the mark says which commit's words not to trust)."""
+    t = record.commit.trailers
+    model, version = t.get("Modelreg-Model"), t.get("Modelreg-Version")
+    if not model or not version:
+        return []
+    found = []
+    source, target = t.get("Modelreg-From"), t.get("Modelreg-To")
+    claimed = (model, version, source, target)
+    if (
+        source
+        and target
+        and not any(
+            c.kind == "stage_changed" and (c.model, c.version, c.from_stage, c.to_stage) == claimed
+            for c in record.changes
+        )
+    ):
+        found.append(f"{model}@{version}: {source} -> {target}")
+    env = t.get("Modelreg-Environment")
+    if env and not any(
+        c.kind == "deployed" and (c.model, c.version, c.environment) == (model, version, env)
+        for c in record.changes
+    ):
+        found.append(f"{model}@{version} -> {env}")
+    return [
+        EventChange(
+            kind="violation",
+            model=model,
+            rule="trailer",
+            detail=f"the commit's Modelreg trailers claim {claim}, which its diff does not do",
+        )
+        for claim in found
+    ]
 
 
 _REVIEW_TRAILER = re.compile(r"^(?:Reviewed-by|Approved-by):\s*(.+?)\s*$", re.IGNORECASE)
