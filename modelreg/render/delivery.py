@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import json
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from modelreg.domain.escape import step_output, terminal
-from modelreg.queries.deployments import DeploymentsView
-from modelreg.queries.events import DeliveryEvent, EventsReport
 from modelreg.render.common import table, to_json
+
+if TYPE_CHECKING:  # `events` need not import the catalog that `deployments` reads
+    from modelreg.queries.deployments import DeploymentsView
+    from modelreg.queries.events import DeliveryEvent, EventsReport
 
 __all__ = ["events_json", "events_text", "github_outputs", "deployments_text", "deployments_json"]
 
