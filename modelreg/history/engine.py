@@ -504,17 +504,20 @@ def iter_records(
     exclude: str | None = None,
     registry_blob: str | None = None,
     known: KnownRecords | None = None,
+    paths: list[str] | None = None,
 ) -> Iterator[CommitRecord]:
     """Records of ``tip``'s first-parent chain (after ``exclude``), oldest first, one at a time
     (so that a caller need not hold them all).
 
     ``registry_blob`` is registry.yaml as of ``exclude``; ``known`` holds records already
-    computed by commit id: they are reused, not read again.
+    computed by commit id: they are reused, not read again. ``paths`` narrows the walk to
+    the commits that touch them (and each record to their changes): such records are partial,
+    for one question, and are not to be kept.
     """
     known = known if known is not None else {}
     with git.BlobReader(top) as blobs:
         reader = Reader(blobs, registry_blob)
-        for entry in git.first_parent_log(top, tip, HISTORY_PATHS, exclude=exclude):
+        for entry in git.first_parent_log(top, tip, paths or HISTORY_PATHS, exclude=exclude):
             record = known.get(entry.sha) or reader.record(entry)
             if record.registry_blob:
                 reader.registry_blob = record.registry_blob

@@ -7,10 +7,11 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from modelreg.adapters import git
 from modelreg.domain import refs
 from modelreg.domain.errors import NotFoundError
-from modelreg.history import audit
-from modelreg.history.engine import Event
+from modelreg.domain.layout import deployments_path
+from modelreg.history.engine import Event, events_of, iter_records
 from modelreg.queries.catalog import Catalog
 
 
@@ -80,9 +81,15 @@ def deployments(registry: Catalog, name: str | None = None) -> DeploymentsView:
 
 def _started(registry: Catalog, model: str) -> dict[str, Event]:
     """environment -> the event that deployed its present version (a later change of endpoint
-    or traffic to the same version keeps it), on the first-parent chain of the registry's commit."""
+    or traffic to the same version keeps it), on the first-parent chain of the registry's commit.
+    Only the commits that touched the model's deployments.yaml are read: a fresh clone of a
+    large registry answers without building the whole history."""
     found: dict[str, Event] = {}
-    for event in audit.events(registry.root, tip=registry.rev, model=model):
+    tip = registry.rev or "HEAD"
+    if git.head(registry.root) is None:
+        return found
+    records = iter_records(registry.root, tip, paths=[deployments_path(model)])
+    for event in events_of(records):
         if event.environment is None:
             continue
         if event.kind == "undeployed":
