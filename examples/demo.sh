@@ -30,6 +30,19 @@ step modelreg register fraud-detector ../build/model-v1.bin --version 1.0.0 \
 step modelreg register fraud-detector ../build/model-v2.bin --bump minor \
   --metrics-file ../build/eval.json --parent fraud-detector@1.0.0:retrain \
   --data training=transactions@2026-10 --description "Retrained on October data" --framework xgboost==2.1.0
+# Production requires an evaluation on a holdout set; two environments run the model.
+python - <<'PY'
+import yaml
+config = yaml.safe_load(open("registry.yaml"))
+config["stages"]["production"].setdefault("requires", {})["evaluations"] = {"holdout": {"auc": {"min": 0.9}}}
+config["environments"] = {"canary": {"stage": ["staging", "production"]}, "prod-eu": {"stage": "production"}}
+open("registry.yaml", "w").write("# yaml-language-server: $schema=schemas/registry.schema.json\n" + yaml.safe_dump(config, sort_keys=False))
+PY
+git commit --quiet -am "registry: production requires a holdout evaluation; environments canary and prod-eu"
+echo "registry.yaml: production requires evaluations {holdout: {auc: {min: 0.9}}}; environments canary, prod-eu"
+step modelreg evaluate fraud-detector@1.0.0 --dataset holdout@2026-11 --metric auc=0.905 --commit
+step modelreg evaluate fraud-detector@1.1.0 --dataset holdout@2026-11 --metric auc=0.931 \
+  --kind offline --note "November holdout, 40k rows" --commit
 step modelreg list
 step modelreg show fraud-detector@latest
 step modelreg validate
@@ -53,4 +66,24 @@ step modelreg lineage fraud-detector@1.1.0
 step modelreg compare fraud-detector@1.0.0 fraud-detector@1.1.0
 step modelreg compare fraud-detector --stage production --over-time
 step modelreg rollback fraud-detector --stage production --no-push --reason "demo: roll back"
+step modelreg compare fraud-detector@1.0.0 fraud-detector@1.1.0 --dataset holdout@2026-11
+
+# Deployments: desired state in models/NAME/deployments.yaml, changed by pull request. A
+# delivery pipeline runs `modelreg events` after each merge to learn what to roll out.
+step modelreg deploy fraud-detector@production --env canary --traffic 10 --no-push --reason "10% first"
+step modelreg check --base main --head deploy/fraud-detector-1.1.0-canary
+before="$(git rev-parse HEAD)"
+merge 5 deploy/fraud-detector-1.1.0-canary
+step modelreg events --base "$before"
+canary_merge="$(git rev-parse HEAD)"
+step modelreg deploy fraud-detector@production --env prod-eu --endpoint https://eu.example.com/fraud --no-push
+before="$(git rev-parse HEAD)"
+merge 6 deploy/fraud-detector-1.1.0-prod-eu
+export GITHUB_OUTPUT="$work/github_output"
+step modelreg events --base "$before" --format github
+step grep -A1 -E '^(deploy_env|ref)<<' "$GITHUB_OUTPUT"  # NAME<<DELIMITER, value, DELIMITER
+unset GITHUB_OUTPUT
+step modelreg deployments
+step modelreg deployments fraud-detector --at "$canary_merge"
+step modelreg history fraud-detector@1.1.0
 step git log --oneline --graph

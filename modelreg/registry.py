@@ -19,10 +19,12 @@ from modelreg.domain.errors import InvalidInputError
 from modelreg.queries.catalog import Catalog, ListedVersion, ValidationReport
 
 if TYPE_CHECKING:
-    from modelreg.domain.models import Code, Dataset, ModelVersion, Parent, Signature
+    from modelreg.domain.models import Code, Dataset, EvaluationKind, ModelVersion, Parent, Signature
     from modelreg.history.audit import AuditTrail
     from modelreg.history.timetravel import Moment, VersionAsOf
+    from modelreg.operations.evaluate import EvaluateResult
     from modelreg.operations.promote import PromoteResult
+    from modelreg.operations.proposal import ProposalOptions
     from modelreg.operations.register import RegisterResult
     from modelreg.queries.card import ModelCard
     from modelreg.queries.compare import Comparison
@@ -216,11 +218,40 @@ class Registry(Catalog):
 
         return search(self, where=where, sort=sort, limit=limit, model=model, stage=stage, tag=tag)
 
-    def compare(self, *refs: str, metrics: list[str] | None = None) -> Comparison:
-        """The versions side by side: metrics by goal, params, data, lineage; the first is the base."""
+    def compare(self, *refs: str, metrics: list[str] | None = None, dataset: str | None = None) -> Comparison:
+        """The versions side by side: metrics by goal, params, data, lineage; the first is the base.
+        With ``dataset`` (``NAME@VERSION``): the metrics of their evaluations on that dataset."""
         from modelreg.queries.compare import compare
 
-        return compare(self, list(refs), metrics=metrics)
+        return compare(self, list(refs), metrics=metrics, dataset=dataset)
+
+    def evaluate(
+        self,
+        ref: str,
+        *,
+        dataset: str,
+        metrics: dict[str, float],
+        kind: EvaluationKind = "offline",
+        note: str | None = None,
+        commit: bool = False,
+        options: ProposalOptions | None = None,
+    ) -> EvaluateResult:
+        """Append an evaluation of ``ref`` on ``dataset`` (``NAME@VERSION``) to its manifest:
+        proposed on a branch with a pull request (``options``), or committed on the current
+        branch with ``commit=True``. The same as ``modelreg evaluate``."""
+        from modelreg.operations.evaluate import EvaluateRequest, evaluate
+        from modelreg.operations.proposal import ProposalOptions
+
+        request = EvaluateRequest(
+            ref=ref,
+            dataset=dataset,
+            metrics=metrics,
+            kind=kind,
+            note=note,
+            commit=commit,
+            options=options or ProposalOptions(),
+        )
+        return evaluate(self.root, request)
 
 
 class RegistryAsOf(Registry):

@@ -18,6 +18,7 @@ import re
 import subprocess
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,16 @@ import yaml
 from click.testing import CliRunner
 
 SEMVER_FILE = re.compile(r"^models/([^/]+)/(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?)\.yaml$")
-GATE_RULES = {"policy", "transition", "requirement", "capacity", "write-once", "remote", "unsafe-path"}
+GATE_RULES = {
+    "policy",
+    "transition",
+    "requirement",
+    "capacity",
+    "write-once",
+    "remote",
+    "unsafe-path",
+    "deployment",
+}
 
 # The base registry's policy: strict enough that every rule can be broken.
 POLICY = """\
@@ -48,10 +58,14 @@ stages:
       fields: [description, data.training]
       metrics: {auc: {min: 0.9}, latency_ms: {max: 50}}
       not_worse_than_current: [auc]
+      evaluations: {holdout: {auc: {min: 0.9}}}
   deprecated: {from: [production, staging]}
   archived: {from: [development, staging, production, deprecated]}
 metrics: {auc: maximize, latency_ms: minimize}
 naming: {model: "^[a-z][a-z0-9-]{0,62}$"}
+environments:
+  canary: {stage: [staging, production]}
+  prod: {stage: production}
 """
 TRAINING = {"training": {"name": "transactions", "version": "2026-10"}}
 # A folder artifact whose listing delivers a Git repository that runs a command on `git status`.
@@ -307,6 +321,47 @@ def _load(raw: bytes | None) -> Any:
         return "<unparseable>"
 
 
+def _moment(value: Any) -> datetime:
+    """An evaluation's created_at (YAML reads an unquoted one as a datetime) as an aware datetime."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return datetime.min.replace(tzinfo=timezone.utc)
+    if not isinstance(value, datetime):
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _latest_evaluation(manifest: dict[str, Any], dataset: str) -> dict[str, Any] | None:
+    """The newest evaluation on a dataset named ``dataset`` (the later one among equal dates)."""
+    evals = manifest.get("evaluations")
+    found = [
+        (i, e)
+        for i, e in enumerate(evals if isinstance(evals, list) else [])
+        if isinstance(e, dict) and isinstance(e.get("dataset"), dict) and e["dataset"].get("name") == dataset
+    ]
+    if not found:
+        return None
+    return max(found, key=lambda item: (_moment(item[1].get("created_at")), item[0]))[1]
+
+
+def _bounds_hold(evaluation: dict[str, Any] | None, bounds: Any) -> bool:
+    if evaluation is None:
+        return False
+    metrics = evaluation.get("metrics") if isinstance(evaluation.get("metrics"), dict) else {}
+    for metric, bound in (bounds if isinstance(bounds, dict) else {}).items():
+        value = metrics.get(metric)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return False
+        bound = bound if isinstance(bound, dict) else {}
+        if bound.get("min") is not None and value < bound["min"]:
+            return False
+        if bound.get("max") is not None and value > bound["max"]:
+            return False
+    return True
+
+
 @dataclass
 class Policy:
     """The part of a registry.yaml the invariant needs, read by hand."""
@@ -314,6 +369,7 @@ class Policy:
     stages: dict[str, dict[str, Any]]
     initial: str | None  # None: not exactly one stage is marked initial
     remote: bool
+    environments: dict[str, list[str]] = field(default_factory=dict)  # environment -> stages it accepts
 
     @classmethod
     def at(cls, path: Path, commit: str) -> Policy:
@@ -323,7 +379,13 @@ class Policy:
         stages = {str(k): (v if isinstance(v, dict) else {}) for k, v in stages.items()}
         initials = [s for s, rule in stages.items() if rule.get("initial") is True]
         check = doc.get("check") if isinstance(doc.get("check"), dict) else {}
-        return cls(stages, initials[0] if len(initials) == 1 else None, check.get("remote") is True)
+        envs = doc.get("environments") if isinstance(doc.get("environments"), dict) else {}
+        accepted = {}
+        for env, rule in envs.items():
+            wanted = rule.get("stage") if isinstance(rule, dict) else None
+            accepted[str(env)] = [str(x) for x in wanted] if isinstance(wanted, list) else [str(wanted)]
+        initial = initials[0] if len(initials) == 1 else None
+        return cls(stages, initial, check.get("remote") is True, accepted)
 
     def sources(self, stage: str) -> list[str]:
         found = self.stages.get(stage, {}).get("from") or []
@@ -354,6 +416,9 @@ class Policy:
             if bound.get("min") is not None and value < bound["min"]:
                 return False
             if bound.get("max") is not None and value > bound["max"]:
+                return False
+        for dataset, bounds in (requires.get("evaluations") or {}).items():
+            if not _bounds_hold(_latest_evaluation(manifest, str(dataset)), bounds):
                 return False
         return True
 
@@ -438,6 +503,35 @@ class Oracle:
         if b.policy.remote:
             found += self._bytes(b, h, remote_dir)
         found += self._unsafe(b, h, listings=b.policy.remote)
+        found += self._deployments(b, h)
+        return found
+
+    def _deployments(self, b: View, h: View) -> list[str]:
+        """(f) every deployments.yaml on the head maps environments the base declares to
+        registered versions that stand, on the head, in a stage the environment accepts."""
+        found = []
+        for rel in tree_paths(h.path, h.commit):
+            parts = rel.split("/")
+            if len(parts) != 3 or parts[2] != "deployments.yaml":
+                continue
+            name = parts[1]
+            doc = _load(show(h.path, h.commit, rel))
+            if doc is None:
+                continue
+            if not isinstance(doc, dict):
+                found.append(f"(f) {rel} is not a mapping of environments")
+                continue
+            for env, entry in doc.items():
+                version = entry.get("version") if isinstance(entry, dict) else None
+                if not isinstance(version, str):
+                    found.append(f"(f) {rel}: {env} names no version")
+                elif str(env) not in b.policy.environments:
+                    found.append(f"(f) {rel}: {env} is not an environment the base declares")
+                elif (name, version) not in h.manifests:
+                    found.append(f"(f) {rel}: {env} runs {name}@{version}, which is not registered")
+                elif h.stage(name, version) not in b.policy.environments[str(env)]:
+                    stage = h.stage(name, version)
+                    found.append(f"(f) {rel}: {env} runs {name}@{version}, which stands in {stage}")
         return found
 
     def moves(self, b: View, h: View) -> list[tuple[str, str, str, str]]:
@@ -452,7 +546,7 @@ class Oracle:
     def _moves(self, b: View, h: View) -> list[str]:
         found = []
         for name, version, old, new in self.moves(b, h):
-            manifest = b.manifests.get((name, version), h.manifests.get((name, version)))
+            manifest = _as_judged(b.manifests.get((name, version)), h.manifests.get((name, version)))
             if old in b.policy.sources(new) and b.policy.meets(new, manifest):
                 continue  # one allowed transition
             held = (name, version, new) in self.held
@@ -541,6 +635,14 @@ def base_remote(path: Path, commit: str) -> Path:
     url = re.search(rf"(?ms)^\[\s*['\"]remote \"{section}\"['\"]\s*\].*?^\s*url\s*=\s*(\S+)", text)
     assert url, f"no default remote in {commit}'s .dvc/config"
     return (path / ".dvc" / url[1]).resolve()
+
+
+def _as_judged(old: Any, new: Any) -> Any:
+    """The manifest a move is judged on: the head's when it only appends evaluations to the
+    base's (the one change a manifest allows counts in the same change), else the base's."""
+    if old is None:
+        return new
+    return new if _same_manifest(old, new) else old
 
 
 def _same_manifest(old: Any, new: Any) -> bool:
@@ -647,6 +749,17 @@ BASE_VERSIONS: list[tuple[str, str, bool, str, dict[str, float]]] = [
     ("churn", "0.2.0", True, "churn", {"auc": 0.91, "latency_ms": 5}),
     ("churn", "0.3.0", False, "churn, not pushed", {"auc": 0.96, "latency_ms": 5}),
 ]
+# Evaluations on the holdout set production requires, committed on main: (ref, auc).
+BASE_EVALUATIONS = [
+    ("fraud@1.1.0", 0.93),
+    ("fraud@1.2.0", 0.95),
+    ("fraud@1.3.0", 0.94),
+    ("fraud@1.4.0", 0.96),
+    ("churn@0.2.0", 0.92),
+    ("churn@0.3.0", 0.95),
+]
+# Deployments landed on main by merge commits, each checked: (ref, environment).
+BASE_DEPLOYMENTS = [("churn@0.2.0", "canary")]
 # Promotions landed on main by merge commits, each checked: (ref, stage).
 BASE_PROMOTIONS = [
     ("fraud@1.1.0", "staging"),
@@ -682,6 +795,9 @@ def promote_branch(path: Path, ref: str, stage: str) -> str:
 
 def build_base(root: Path) -> Base:
     """The registry every example starts from (about 15 s; build it once per session)."""
+    from modelreg.operations.deploy import DeployRequest, deploy
+    from modelreg.operations.evaluate import EvaluateRequest, evaluate
+    from modelreg.operations.proposal import ProposalOptions
     from modelreg.operations.register import RegisterRequest, register
     from modelreg.operations.scaffold import init
 
@@ -705,6 +821,8 @@ def build_base(root: Path) -> Base:
             push=pushed,
         )
         register(path, request)
+    for ref, auc in BASE_EVALUATIONS:
+        evaluate(path, EvaluateRequest(ref=ref, dataset="holdout@2026-10", metrics={"auc": auc}, commit=True))
     held: set[tuple[str, str, str]] = set()
     before = View.at(path, rev(path))
     for ref, stage in BASE_PROMOTIONS:
@@ -716,6 +834,11 @@ def build_base(root: Path) -> Base:
         for name, version, _old, new in Oracle().moves(before, after):
             held.add((name, version, new))
         before = after
+    for ref, env in BASE_DEPLOYMENTS:
+        result = deploy(path, DeployRequest(ref=ref, environment=env, options=ProposalOptions(push=False)))
+        checked = run_check(path, "main", result.proposal.branch)
+        assert checked.accepted, f"base: deploy {ref} --env {env}: {checked.explain()}"
+        land_merge(path, result.proposal.branch)
     return Base(root, held, remote_check=False)
 
 

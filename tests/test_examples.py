@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,9 @@ def test_demo_runs(tmp_path: Path) -> None:
     assert "registered fraud-detector@1.1.0" in result.stdout
     assert "fraud-detector  1.1.0    development" in result.stdout
     assert "validated" in result.stdout and ": ok" in result.stdout
-    assert "stage_changed  fraud-detector@1.1.0  #4" in result.stdout
+    assert re.search(r"stage_changed +fraud-detector@1\.1\.0  #4", result.stdout)
+    assert re.search(r"deployed +fraud-detector@1\.1\.0 -> prod-eu", result.stdout)  # events after #6
+    assert "deploy_env<<" in result.stdout and "prod-eu" in result.stdout
     assert "└── retrain: fraud-detector@1.0.0  [archived]" in result.stdout
     assert "0.934 (+0.022, better)  fraud-detector@1.1.0" in result.stdout
     assert "roll back fraud-detector production from 1.1.0 (PR #4) to 1.0.0" in result.stdout

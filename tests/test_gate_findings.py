@@ -255,7 +255,7 @@ def test_finding_6_nothing_appears_in_a_registered_version_folder(sandbox: Sandb
 
 def test_twin_6_appending_an_evaluation_passes(sandbox: Sandbox) -> None:
     sandbox.branch()
-    manifest = "models/fraud/1.2.0.yaml"
+    manifest = "models/fraud/1.5.0.yaml"
     text = sandbox.read(manifest)
     assert "evaluations" not in text
     sandbox.write(
@@ -263,7 +263,7 @@ def test_twin_6_appending_an_evaluation_passes(sandbox: Sandbox) -> None:
         text + "evaluations:\n- dataset: {name: transactions, version: '2026-11'}\n"
         "  metrics: {auc: 0.94}\n  created_at: '2026-12-01T10:00:00Z'\n",
     )
-    sandbox.commit("evaluate fraud@1.2.0 on November")
+    sandbox.commit("evaluate fraud@1.5.0 on November")
     accepted(sandbox)
 
 

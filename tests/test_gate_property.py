@@ -8,7 +8,10 @@ touch: stages.yaml (moves, rewrites, deletion), registry.yaml (initial, from, re
 max_versions, check.remote, stages removed), schemas/, manifests (edits, deletion, renames,
 evaluations appended or rewritten), files inside registered versions' folders (pointers,
 config.json, symlinks, the artifact bytes themselves), new versions (pushed or not, folder
-artifacts with hostile listings), .dvc/config, reverts of earlier commits. One commit per
+artifacts with hostile listings), .dvc/config, deployments.yaml (deployments to declared,
+undeclared and unfit environments, garbage, deletion), evaluations (holdout results that meet
+or miss production's requires, reordered, dropped), registry.yaml's environments, reverts of
+earlier commits. One commit per
 edit. A ``land`` step plays CI and the merge button: it runs check on the branch so far and,
 only if check accepts, lands it on main by fast-forward, merge commit or squash; the branch
 then starts again from the new main. At the end check judges the branch against main.
@@ -22,7 +25,9 @@ stage over the base's max_versions; (c) registered versions' manifests unchanged
 appended evaluations, and their folders' Git trees identical; (d) with the base's
 check.remote, every version in a non-initial stage and every new version has all its objects
 in the remote; (e) new versions' pointers name only safe paths, and so do their folder
-listings when the base asks for remote checks (only then does check read the remote).
+listings when the base asks for remote checks (only then does check read the remote); (f)
+every deployments.yaml maps environments the base declares to registered versions standing in
+a stage the environment accepts (issue 14).
 
 The converse: branches made by modelreg's own ``promote`` of a move the oracle allows are
 always accepted (a gate that refuses everything fails here).
@@ -73,6 +78,7 @@ SURVEY = os.environ.get("GATE_SURVEY")
 RELAXED = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
 
 MODELS = ["fraud", "churn"]
+ENVIRONMENTS = ["canary", "prod", "mars"]
 STAGES = ["development", "staging", "production", "deprecated", "archived"]
 SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
@@ -88,7 +94,7 @@ OPS = st.one_of(
     st.tuples(st.just("delete_stages"), model),
     st.tuples(
         st.just("policy"),
-        st.sampled_from(["initial", "from", "requires", "max", "remote", "drop"]),
+        st.sampled_from(["initial", "from", "requires", "max", "remote", "drop", "environments"]),
         st.sampled_from(STAGES),
         st.lists(st.sampled_from(STAGES), max_size=3, unique=True),
         st.integers(0, 3),
@@ -98,7 +104,27 @@ OPS = st.one_of(
         st.just("manifest"),
         model,
         index,
-        st.sampled_from(["metric", "describe", "delete", "rename", "append_eval", "edit_eval", "reformat"]),
+        st.sampled_from(
+            [
+                "metric",
+                "describe",
+                "delete",
+                "rename",
+                "append_eval",
+                "edit_eval",
+                "reformat",
+                "append_holdout",
+                "append_weak_holdout",
+                "reorder_eval",
+                "drop_eval",
+            ]
+        ),
+    ),
+    st.tuples(
+        st.just("deploy"), model, index, st.sampled_from(ENVIRONMENTS), st.sampled_from([None, 10, 150])
+    ),
+    st.tuples(
+        st.just("deployments"), model, st.sampled_from(["undeploy", "garbage", "delete", "unregistered"])
     ),
     st.tuples(
         st.just("folder"),
@@ -202,6 +228,8 @@ class Attacker:
             doc["check"] = {"remote": not current}
         elif kind == "drop":
             stages.pop(target, None)
+        elif kind == "environments":  # every environment takes the target stage (and mars appears)
+            doc["environments"] = {env: {"stage": target} for env in ENVIRONMENTS}
         self.dump("registry.yaml", doc)
 
     def schema(self, kind: str) -> None:
@@ -239,6 +267,19 @@ class Attacker:
             return
         elif kind == "append_eval":
             doc["evaluations"] = [*(doc.get("evaluations") or []), evaluation]
+        elif kind in ("append_holdout", "append_weak_holdout"):
+            self.serial += 1
+            holdout = {
+                "dataset": {"name": "holdout", "version": f"2027-{self.serial:02d}"},
+                "metrics": {"auc": 0.95 if kind == "append_holdout" else 0.5},
+                "created_at": f"2027-01-{self.serial:02d}T10:00:00Z",
+            }
+            doc["evaluations"] = [*(doc.get("evaluations") or []), holdout]
+        elif kind in ("reorder_eval", "drop_eval"):
+            evals = doc.get("evaluations")
+            if not isinstance(evals, list) or not evals:
+                return
+            doc["evaluations"] = list(reversed(evals)) if kind == "reorder_eval" else evals[1:]
         elif kind == "edit_eval":
             evals = doc.get("evaluations")
             rewritable = isinstance(evals, list) and evals and isinstance(evals[0], dict)
@@ -247,6 +288,33 @@ class Attacker:
                 [{**evals[0], "metrics": {"auc": 0.01}}, *evals[1:]] if rewritable else "none"
             )
         self.dump(rel, doc)
+
+    def deploy(self, name: str, i: int, env: str, traffic: int | None) -> None:
+        rel = f"models/{name}/deployments.yaml"
+        if not (self.path / "models" / name).is_dir():
+            return
+        doc = self.load(rel) if (self.path / rel).exists() else {}
+        doc = doc if isinstance(doc, dict) else {}
+        entry: dict[str, Any] = {"version": self.pick(name, i)}
+        if traffic is not None:
+            entry["traffic"] = traffic
+        doc[env] = entry
+        self.dump(rel, doc)
+
+    def deployments(self, name: str, kind: str) -> None:
+        rel = f"models/{name}/deployments.yaml"
+        if not (self.path / "models" / name).is_dir():
+            return
+        doc = self.load(rel) if (self.path / rel).exists() else None
+        if kind == "delete":
+            git_ok("rm", "-q", "--", rel, cwd=self.path)
+        elif kind == "garbage":
+            (self.path / rel).write_text("canary: [not, a, deployment]\n")
+        elif kind == "undeploy" and isinstance(doc, dict) and doc:
+            doc.pop(next(iter(doc)))
+            self.dump(rel, doc)
+        elif kind == "unregistered":
+            self.dump(rel, {**(doc if isinstance(doc, dict) else {}), "canary": {"version": "9.9.9"}})
 
     def folder(self, name: str, i: int, kind: str) -> None:
         version = self.pick(name, i)
@@ -391,6 +459,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("gate-examples")
 
 
+FRAUD_WITH_1_3_0_UP = [(3, "production"), (2, "archived"), (0, "archived"), (1, "archived")]
 FRAUD_WITH_1_4_0_IN_PRODUCTION = [
     (4, "production"),
     (3, "staging"),
@@ -423,6 +492,14 @@ FRAUD_WITH_1_4_0_IN_PRODUCTION = [
 @example(remote_on=False, ops=[("folder", "fraud", 2, "config")])  # 6
 @example(remote_on=False, ops=[("folder", "fraud", 2, "symlink")])  # 6
 @example(remote_on=True, ops=[("register", "fraud", True, "good", "git", None)])  # 7
+# issue 14: a deployment out of its stage, a promotion that strands one, an evaluation rewritten
+@example(remote_on=False, ops=[("deploy", "fraud", 3, "prod", None)])
+@example(remote_on=False, ops=[("move", "churn", 1, "archived", False)])
+@example(remote_on=False, ops=[("manifest", "fraud", 1, "reorder_eval")])
+@example(
+    remote_on=False,
+    ops=[("manifest", "fraud", 3, "append_weak_holdout"), ("rewrite", "fraud", FRAUD_WITH_1_3_0_UP)],
+)
 def test_check_accepts_only_sound_changes(
     gate_bases: dict[bool, Base], scratch: Path, remote_on: bool, ops: list[tuple[Any, ...]]
 ) -> None:
@@ -452,8 +529,30 @@ def allowed_promotions(path: Path, remote_on: bool) -> list[tuple[str, str, str]
                 continue
             if remote_on and target != policy.initial and _lacks_bytes(remote, manifest):
                 continue
+            if _strands(main, name, version, target):
+                continue
             found.append((name, version, target))
     return found
+
+
+def _strands(main: View, name: str, version: str, target: str) -> bool:
+    """Whether the move would leave an environment running a version out of the stages it
+    accepts: the version itself, or a holder of a full target stage that would be displaced."""
+    doc = (
+        yaml.safe_load((main.path / "models" / name / "deployments.yaml").read_text())
+        if (main.path / "models" / name / "deployments.yaml").exists()
+        else None
+    )
+    limit = main.policy.limit(target)
+    holders = [v for (n, v) in main.manifests if n == name and main.stage(n, v) == target]
+    for env, entry in (doc if isinstance(doc, dict) else {}).items():
+        running = entry.get("version") if isinstance(entry, dict) else None
+        accepted = main.policy.environments.get(str(env), [])
+        if running == version and target not in accepted:
+            return True
+        if running in holders and limit is not None and len(holders) >= limit:
+            return True  # it may be displaced (conservatively: whichever holder goes)
+    return False
 
 
 def gate_remote(path: Path) -> Path:

@@ -129,17 +129,18 @@ def test_pr_numbers_from_subjects(subject: str, number: int | None) -> None:
 def test_history_table_newest_first(hist: Built) -> None:
     r = hist.cli("history", "fraud", "--stage", "production")
     assert r.code == 0, r.err
+    c = hist.commits
     assert r.out.splitlines() == [
-        "DATE                     EVENT          REF          PR   BY             COMMIT    CHANGE",
-        f"2026-04-02 11:00 +02:00  stage_changed  fraud@1.1.0  #16  Dave Example   {hist.commits['pr16'][:8]}"
+        "DATE                     EVENT          REF          PR   BY             APPROVED       COMMIT    CHANGE",
+        f"2026-04-02 11:00 +02:00  stage_changed  fraud@1.1.0  #16  Dave Example   -              {c['pr16'][:8]}"
         "  production -> archived",
-        f"2026-04-02 11:00 +02:00  stage_changed  fraud@2.0.0  #16  Dave Example   {hist.commits['pr16'][:8]}"
+        f"2026-04-02 11:00 +02:00  stage_changed  fraud@2.0.0  #16  Dave Example   -              {c['pr16'][:8]}"
         "  staging -> production",
-        f"2026-03-02 09:30 +01:00  stage_changed  fraud@1.0.0  #14  Carol Example  {hist.commits['pr14'][:8]}"
+        f"2026-03-02 09:30 +01:00  stage_changed  fraud@1.0.0  #14  Carol Example  Carol Example  {c['pr14'][:8]}"
         "  production -> archived",
-        f"2026-03-02 09:30 +01:00  stage_changed  fraud@1.1.0  #14  Carol Example  {hist.commits['pr14'][:8]}"
+        f"2026-03-02 09:30 +01:00  stage_changed  fraud@1.1.0  #14  Carol Example  Carol Example  {c['pr14'][:8]}"
         "  staging -> production",
-        f"2026-02-01 12:00 +00:00  stage_changed  fraud@1.0.0  #13  Dave Example   {hist.commits['pr13'][:8]}"
+        f"2026-02-01 12:00 +00:00  stage_changed  fraud@1.0.0  #13  Dave Example   -              {c['pr13'][:8]}"
         "  staging -> production",
     ]
 

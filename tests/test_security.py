@@ -143,7 +143,7 @@ def test_editing_schemas_in_the_repository_does_not_loosen_validation(populated:
     assert code == 1
     assert out.splitlines()[1:] == [
         'models/fraud/2.0.0.yaml:3: version: [2,0,0] is not of type "string" [schema]',
-        "schemas/model-version.schema.json: changes the registry's policy (registry.yaml, schemas/) in the "
+        "schemas/deployments.schema.json: changes the registry's policy (registry.yaml, schemas/) in the "
         "same change as models/; a policy change goes in a pull request of its own, reviewed by the owners "
         "of registry.yaml [policy]",
         "checked 13 registry files: 2 problems",

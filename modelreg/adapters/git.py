@@ -440,6 +440,16 @@ def message_of(commit_object: bytes) -> str:
     return message.decode("utf-8", errors="replace")
 
 
+def author_of(commit_object: bytes) -> str | None:
+    """``Name <email>`` of a raw commit object's author (None when it names none)."""
+    header, _, _ = commit_object.partition(b"\n\n")
+    for line in header.decode("utf-8", errors="replace").split("\n"):
+        if line.startswith("author "):
+            m = re.match(r"^author (.*?) <(.*)> \d+ [+-]\d{4}$", line)
+            return f"{m.group(1)} <{m.group(2)}>" if m else line[len("author ") :]
+    return None
+
+
 def git_dir_path(top: Path, name: str) -> Path:
     """``name`` inside this work tree's Git directory (worktree-aware: ``--git-path``)."""
     out = proc.output(["git", "rev-parse", "--git-path", name], cwd=top).strip()
@@ -521,16 +531,29 @@ def commit_date(top: Path, rev: str) -> str:
 # --- writes, through plumbing only ---------------------------------------------------------
 
 
+def has_local_changes(top: Path, paths: list[str]) -> bool:
+    """Whether any of ``paths`` differs between HEAD, the index and the work tree."""
+    out = _git(top, "status", "--porcelain", "-z", "--untracked-files=all", "--", *paths)
+    return bool(out.strip("\0"))
+
+
 def commit_file(top: Path, *, parent: str, path: str, content: bytes, message: str) -> str:
     """A new commit whose parent is ``parent`` and whose only change is ``path`` := ``content``.
 
     The commit is not on any branch yet; returns its id.
     """
+    return commit_files(top, parent=parent, files={path: content}, message=message)
+
+
+def commit_files(top: Path, *, parent: str, files: dict[str, bytes], message: str) -> str:
+    """A new commit whose parent is ``parent`` and whose only changes are ``files`` (path ->
+    content), built on a throwaway index. Not on any branch yet; returns its id."""
     with tempfile.TemporaryDirectory(prefix="modelreg-index-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         _git_text(top, "read-tree", parent, env=env)
-        blob = _git_text(top, "hash-object", "-w", "--stdin", stdin=content)
-        _git_text(top, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+        for path, content in files.items():
+            blob = _git_text(top, "hash-object", "-w", "--stdin", stdin=content)
+            _git_text(top, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
         tree = _git_text(top, "write-tree", env=env)
     return _git_text(top, "commit-tree", tree, "-p", parent, "-F", "-", stdin=message.encode())
 

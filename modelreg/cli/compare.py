@@ -15,6 +15,11 @@ from modelreg.cli.options import format_option, repo_option
 @click.option("--metric", "metrics", multiple=True, help="Only this metric (repeat for several).")
 @click.option("--stage", help="With --over-time: the stage whose holders to list.")
 @click.option(
+    "--dataset",
+    metavar="NAME@VERSION",
+    help="Compare the metrics of each version's latest evaluation on this dataset.",
+)
+@click.option(
     "--over-time",
     is_flag=True,
     help="Every version that held --stage of model NAME, from when to when, through which PR.",
@@ -26,6 +31,7 @@ def command(
     refs: tuple[str, ...],
     metrics: tuple[str, ...],
     stage: str | None,
+    dataset: str | None,
     over_time: bool,
     at: str | None,
     repo: str,
@@ -43,6 +49,7 @@ def command(
       modelreg compare fraud-detector@1.2.0 fraud-detector@1.3.0 --metric auc --format markdown
       modelreg compare fraud-detector --stage production --over-time
       modelreg compare fraud-detector@1.2.0 fraud-detector@1.3.0 --at 2026-03-01
+      modelreg compare fraud-detector@1.2.0 fraud-detector@1.3.0 --dataset holdout@2026-11
     """
     from modelreg.domain.errors import InvalidInputError
     from modelreg.render import compare_report
@@ -67,7 +74,7 @@ def command(
         return
     if stage is not None:
         raise InvalidInputError("--stage goes with --over-time; to compare a stage's holder use NAME@STAGE")
-    comparison = registry.compare(*refs, metrics=chosen)
+    comparison = registry.compare(*refs, metrics=chosen, dataset=dataset)
     {
         "json": compare_report.render_json,
         "markdown": compare_report.render_markdown,

@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("check", "CI validator: validate the registry and judge a change (base..head)."),
     "codeowners": ("codeowners", "Write .github/CODEOWNERS from the models' owners."),
     "import": ("importing", "Move in: import an MLflow registry or GTO tags, with their history."),
+    "evaluate": ("evaluate", "Append an evaluation on a dataset to a version (pull request or --commit)."),
+    "deploy": ("deploy", "Run a version in an environment, by pull request (deployments.yaml)."),
+    "deployments": ("deployments", "Where each version runs, and since when (any date: --at)."),
+    "events": ("events", "What a merged change did (registered, staged, evaluated, deployed), for CD."),
 }
 
 

@@ -20,7 +20,8 @@ PROMOTE_HELP = """Move the version REF names into stage --to, by pull request.
 Checks the move against registry.yaml (allowed transition, the stage's requirements,
 max_versions) before touching anything. Then creates branch promote/NAME-VERSION-STAGE
 from --base with one commit that edits only models/NAME/stages.yaml (moving the oldest
-holder out when the stage is full), pushes it to origin and, when GITHUB_TOKEN or GH_TOKEN
+holder out when the stage is full; with --deploy ENV also models/NAME/deployments.yaml, so
+that an environment moves along with the stage), pushes it to origin and, when GITHUB_TOKEN or GH_TOKEN
 is set, opens a pull request whose body compares the version with the stage's current
 holder. Without a token it prints the URL where the pull request can be opened.
 Your checkout, index and current branch are never touched; on failure nothing is left.
@@ -30,6 +31,7 @@ Examples:
   modelreg promote fraud-detector@1.3.0 --to staging
   modelreg promote fraud-detector@staging --to production --reason "beats 1.2.0 on October data"
   modelreg promote fraud-detector@1.3.0 --to production --no-push
+  modelreg promote fraud-detector@staging --to production --deploy prod-eu
 """
 
 SHORT_HELP = """{summary}
@@ -88,6 +90,15 @@ def rollback_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return _options(func, branch="rollback/NAME-STAGE-VERSION")
 
 
+DEPLOY_OPTION = click.option(
+    "--deploy",
+    "deploy",
+    multiple=True,
+    metavar="ENV",
+    help="Also run the version in environment ENV (deployments.yaml), in the same commit.",
+)
+
+
 def build(verb: str, *, stage: str | None, help_text: str) -> click.Command:
     """The click command for ``verb``; ``stage`` fixes the target, else --to is required."""
 
@@ -95,6 +106,7 @@ def build(verb: str, *, stage: str | None, help_text: str) -> click.Command:
         run(verb, ref, to_stage or stage or "", **options)
 
     command = _options(command)
+    command = DEPLOY_OPTION(command)
     if stage is None:
         command = click.option("--to", "to_stage", required=True, metavar="STAGE", help="The target stage.")(
             command
@@ -109,6 +121,7 @@ def run(
     to_stage: str,
     *,
     reason: str,
+    deploy: tuple[str, ...],
     base: str | None,
     branch: str | None,
     push: bool,
@@ -123,6 +136,7 @@ def run(
         to_stage=to_stage,
         verb=verb,
         reason=reason,
+        deploy=list(deploy),
         base=base,
         branch=branch,
         push=push,

@@ -73,6 +73,13 @@ def render_text(found: ModelVersion) -> str:
     for a in m.artifacts:
         lines.append(f"  artifact:     {a.path}  md5 {a.md5}  {a.size} bytes")
     lines += _provenance_lines(found)
+    for e in m.evaluations:
+        on = f"{e.dataset.name}@{e.dataset.version or e.dataset.md5 or '?'}"
+        scores = "  ".join(f"{k}={number(v)}" for k, v in e.metrics.items())
+        note = f"  ({e.note})" if e.note else ""
+        lines.append(
+            f"  evaluation:   {on} {e.kind}  {scores}  {e.created_at.date()} by {e.created_by or '?'}{note}"
+        )
     return "".join(terminal(line) + "\n" for line in lines)  # one line per field, escapes shown
 
 

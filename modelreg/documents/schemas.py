@@ -29,6 +29,11 @@ KINDS: dict[str, tuple[str, Any, str]] = {
     "model": ("model.schema.json", models.ModelFacts, "A model's facts (model.yaml)"),
     "stages": ("stages.schema.json", models.StagesDocument, "Stage -> version(s) (stages.yaml)"),
     "registry": ("registry.schema.json", models.RegistryConfig, "Registry policy (registry.yaml)"),
+    "deployments": (
+        "deployments.schema.json",
+        models.DeploymentsDocument,
+        "Environment -> deployed version (deployments.yaml)",
+    ),
 }
 
 
@@ -36,7 +41,7 @@ def generate(kind: str) -> dict[str, Any]:
     """The JSON Schema for ``kind``, built from its pydantic type."""
     filename, source, title = KINDS[kind]
     body = TypeAdapter(source).json_schema(by_alias=True, mode="validation")
-    if kind == "stages":
+    if kind in ("stages", "deployments"):
         body["additionalProperties"] = False  # stage names must match the pattern
     return {
         "$schema": DRAFT,

@@ -36,7 +36,7 @@ from modelreg.domain.layout import (
     manifest_path,
     stages_path,
 )
-from modelreg.domain.models import Manifest, ModelFacts, RegistryConfig, default_config
+from modelreg.domain.models import Deployment, Manifest, ModelFacts, RegistryConfig, default_config
 from modelreg.domain.problems import Problem
 from modelreg.store import Store, encode, is_plain, store_for
 from modelreg.store.memo import FileMemo
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from modelreg.documents import dvcfile
 
 NOT_PLAIN = "is a symlink or not a regular file; registry files must be plain files"
-_DOCUMENT_KINDS = {"facts", "manifest", "stages", "misnamed"}
+_DOCUMENT_KINDS = {"facts", "manifest", "stages", "deployments", "misnamed"}
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -274,6 +274,7 @@ class Snapshot:
         self.facts: dict[str, ModelFacts] = {}
         self.manifests: dict[tuple[str, str], Manifest] = {}
         self.stages: dict[str, dict[str, list[str]]] = {}
+        self.deployments: dict[str, dict[str, Deployment]] = {}  # model -> environment -> deployment
         self.problems: list[Problem] = []
         self.present: set[tuple[str, str]] = set()  # manifest files, valid or not
         self.listed: list[str] = []  # the paths at the documents' depth (tree.document_paths)
@@ -513,6 +514,8 @@ class Snapshot:
                 self._load_manifest(path, where.model, where.version, made)
             elif where.kind == "stages":
                 self._load_stages(path, where.model)
+            elif where.kind == "deployments":
+                self._load_deployments(path, where.model)
             elif where.kind == "misnamed":
                 self.problem(path, "registry files end in .yaml, not .yml; rename it", rule="layout")
         keys = [(name, v) for name, versions in self._versions.items() for v in versions]
@@ -551,6 +554,7 @@ class Snapshot:
             versions: dict[str, list[str]] = record["versions"]
             config = schemas.parse("registry", data[REGISTRY_FILE]) if REGISTRY_FILE in data else None
             stages = {}
+            deployments = {}
             facts = []
             present = set()
             for path in ids:
@@ -561,6 +565,9 @@ class Snapshot:
                     stages[model] = _stage_lists(schemas.parse("stages", data[path]))
                 elif leaf == "model.yaml" and path in data:
                     facts.append(model)
+                elif leaf == "deployments.yaml":
+                    if path in data:
+                        deployments[model] = schemas.parse("deployments", data[path])
                 elif leaf.endswith(".yaml") and leaf not in ("model.yaml", "stages.yaml"):
                     present.add((model, leaf[:-5]))
             if not all(isinstance(v, str) for held in versions.values() for v in held):
@@ -574,6 +581,7 @@ class Snapshot:
             stages,
             present,
         )
+        self.deployments = deployments
         self.facts = LazyDict(facts, lambda model: schemas.parse("model", data[facts_path(model)]))
         self._data = data
         self._versions = versions
@@ -711,6 +719,11 @@ class Snapshot:
             return
         self.stages[model] = _stage_lists(data)
 
+    def _load_deployments(self, path: str, model: str) -> None:
+        data = self._typed(path, "deployments")
+        if data is not None:
+            self.deployments[model] = data
+
     def _fetch(self, paths: list[str]) -> None:
         self._fetched.update(self.tree.read_all([p for p in paths if p not in self._fetched]))
 
@@ -800,7 +813,8 @@ def _read_as_text_hint(raw: bytes, location: tuple[Any, ...], message: str) -> s
     return f'{written} is read as {read}, not text; quote it: "{written}"'
 
 
-_KIND_OF = {"facts": "model", "stages": "stages", "manifest": "manifest"}  # path kind -> document kind
+# path kind -> document kind
+_KIND_OF = {"facts": "model", "stages": "stages", "deployments": "deployments", "manifest": "manifest"}
 
 
 def _is_pointer(path: str) -> bool:

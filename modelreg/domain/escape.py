@@ -16,6 +16,7 @@ from the characters a format reserves.
 from __future__ import annotations
 
 import re
+import secrets
 
 # C0 controls and DEL, C1 controls (U+0085 NEXT LINE among them), the line and paragraph
 # separators, and the bidi controls: embeddings and overrides, isolates, marks, the Arabic mark.
@@ -142,3 +143,18 @@ def workflow_command_property(text: str) -> str:
     """``text`` as a property value of a workflow command (``file=...,title=...``): as
     ``workflow_command_data``, and ``:`` and ``,`` encoded so it cannot end the property."""
     return workflow_command_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+_OUTPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,99}$")
+
+
+def step_output(name: str, value: str) -> str:
+    """``name=value`` as lines for the file ``$GITHUB_OUTPUT`` names: the multi-line form
+    ``NAME<<DELIMITER``, with a random delimiter the value does not contain, so that no value
+    (of any lines) can end itself early and set another output."""
+    if not _OUTPUT_NAME.match(name):
+        raise ValueError(f"not a step output name: {name!r}")
+    delimiter = f"modelreg_{secrets.token_hex(16)}"
+    while delimiter in value:  # pragma: no cover - 128 random bits
+        delimiter = f"modelreg_{secrets.token_hex(16)}"
+    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"

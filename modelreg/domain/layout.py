@@ -18,6 +18,7 @@ JOURNAL_FILE = "transaction.json"  # under .git/modelreg/: an unfinished write, 
 # What a model name and a stage name may be (the schemas say the same: modelreg.domain.models).
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}$"
 STAGE_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"
+ENVIRONMENT_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"
 
 
 # Names Windows cannot give a file or folder (with any extension), and characters it refuses:
@@ -88,6 +89,10 @@ def stages_path(name: str) -> str:
     return f"{MODELS_DIR}/{name}/stages.yaml"
 
 
+def deployments_path(name: str) -> str:
+    return f"{MODELS_DIR}/{name}/deployments.yaml"
+
+
 def manifest_path(name: str, version: str) -> str:
     return f"{MODELS_DIR}/{name}/{version}.yaml"
 
@@ -98,7 +103,7 @@ def artifacts_dir(name: str, version: str) -> str:
 
 @dataclass(frozen=True)
 class PathKind:
-    """What a path under ``models/`` is: kind is facts, stages, manifest, pointer, other."""
+    """What a path under ``models/`` is: kind is facts, stages, deployments, manifest, pointer, other."""
 
     kind: str
     model: str = ""
@@ -116,6 +121,8 @@ def classify(path: str) -> PathKind:
             return PathKind("facts", model)
         if leaf == "stages.yaml":
             return PathKind("stages", model)
+        if leaf == "deployments.yaml":
+            return PathKind("deployments", model)
         if leaf.endswith(".yaml"):
             return PathKind("manifest", model, leaf.removesuffix(".yaml"))
         if leaf.endswith(".yml"):

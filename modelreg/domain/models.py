@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
-from modelreg.domain.layout import NAME_PATTERN, STAGE_PATTERN
+from modelreg.domain.layout import ENVIRONMENT_PATTERN, NAME_PATTERN, STAGE_PATTERN
 from modelreg.domain.semver import SEMVER_PATTERN
 
 DEFAULT_MODEL_NAMING = r"^[a-z][a-z0-9-]{0,62}$"
@@ -114,11 +114,16 @@ PIN_PATTERN = (
 PinnedRequirement = Annotated[str, StringConstraints(pattern=PIN_PATTERN)]
 
 
+EvaluationKind = Literal["offline", "shadow", "online", "ab"]
+
+
 class Evaluation(Strict):
     """A later evaluation of a version; the one thing that may be appended to a manifest."""
 
     dataset: Dataset
     metrics: dict[str, Metric]
+    kind: EvaluationKind = "offline"
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
     created_at: datetime
     created_by: ShortText | None = None
 
@@ -177,6 +182,22 @@ class ModelFacts(Strict):
 StagesDocument = dict[StageName, VersionText | list[VersionText]]
 
 
+# --- models/<model>/deployments.yaml -------------------------------------------------------
+
+EnvironmentName = Annotated[str, StringConstraints(pattern=ENVIRONMENT_PATTERN)]
+
+
+class Deployment(Strict):
+    """What runs in one environment: a version, and optionally where and with how much traffic."""
+
+    version: VersionText
+    endpoint: Annotated[str, StringConstraints(max_length=500)] | None = None
+    traffic: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] | None = None
+
+
+DeploymentsDocument = dict[EnvironmentName, Deployment]
+
+
 # --- registry.yaml -------------------------------------------------------------------------
 
 
@@ -192,6 +213,8 @@ class Requirements(Strict):
     metrics: dict[str, MetricBound] = {}
     not_worse_than_current: list[str] = []
     signature_unchanged: bool = False  # the same signature as the stage's current holder
+    # dataset name -> metric -> bound, met by the latest evaluation on a dataset of that name
+    evaluations: dict[ShortText, dict[str, MetricBound]] = {}
 
 
 class StagePolicy(Strict):
@@ -200,6 +223,17 @@ class StagePolicy(Strict):
     max_versions: Annotated[int, Field(ge=1)] | None = None
     displace_to: StageName | None = None
     requires: Requirements = Requirements()
+
+
+class EnvironmentPolicy(Strict):
+    """An environment a model can be deployed to, and the stage(s) a version must hold there."""
+
+    stage: StageName | Annotated[list[StageName], Field(min_length=1)]
+    description: ShortText = ""
+
+    @property
+    def stages(self) -> list[str]:
+        return [self.stage] if isinstance(self.stage, str) else list(self.stage)
 
 
 class Naming(Strict):
@@ -220,6 +254,7 @@ class RegistryConfig(Strict):
     naming: Naming = Naming()
     stages_owner: ShortText | None = None
     check: CheckSettings = CheckSettings()
+    environments: dict[EnvironmentName, EnvironmentPolicy] = {}
 
     @property
     def initial_stage(self) -> str:

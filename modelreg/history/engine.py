@@ -31,7 +31,14 @@ TRAILER_PREFIX = "Modelreg-"
 DEFAULT_INITIAL_STAGE = "development"
 
 EventKind = Literal[
-    "registered", "stage_changed", "evaluation_added", "model_updated", "policy_changed", "violation"
+    "registered",
+    "stage_changed",
+    "evaluation_added",
+    "deployed",
+    "undeployed",
+    "model_updated",
+    "policy_changed",
+    "violation",
 ]
 _MERGE_PR = re.compile(r"^Merge pull request #(\d+) from ")
 _SQUASH_PR = re.compile(r"\(#(\d+)\)\s*$")
@@ -53,6 +60,12 @@ class CommitInfo(BaseModel):
     subject: str
     pr: int | None = None
     trailers: dict[str, str] = {}
+    # who asked, who approved, why (issue 14): the change's own commit is the merged branch's
+    # tip for a merge, else the commit itself
+    requested_by: str | None = None  # the author of the change's own commit
+    approved_by: str | None = None  # who merged it: a merge's author, a squash's committer
+    reviewers: list[str] = []  # Reviewed-by: and Approved-by: trailers
+    reason: str = ""  # the body of the change's own commit, without its trailers
 
     @property
     def short(self) -> str:
@@ -70,6 +83,8 @@ class EventChange(BaseModel):
     from_stage: str | None = Field(default=None, alias="from")
     to_stage: str | None = Field(default=None, alias="to")
     rule: str | None = None
+    environment: str | None = None  # deployed, undeployed: where
+    previous: str | None = None  # deployed: the version the environment ran before
     detail: str = ""
 
 
@@ -135,6 +150,7 @@ class Reader:
                 record.changes.extend(self._policy_changes(change))
                 record.registry_blob = self.registry_blob = change.new_blob
         record.changes.extend(self._model_changes(entry.changes))
+        record.changes.extend(_contradicted_trailers(record))
         return record
 
     def _prefetch(self, entry: git.LogCommit) -> None:
@@ -144,22 +160,33 @@ class Reader:
             kind = classify(change.path).kind
             if (
                 change.path == REGISTRY_FILE
-                or kind in {"stages", "facts"}
+                or kind in {"stages", "facts", "deployments"}
                 or (kind == "manifest" and change.status == "M")
             ):
                 wanted += [change.old_blob, change.new_blob]
         wanted = [b for b in wanted if b not in self._parsed]
-        if len(entry.parents) > 1 and not _has_modelreg_trailers(entry.message):
+        if len(entry.parents) > 1:  # the merged branch's tip: trailers, requester, reason
             wanted += entry.parents[1:2]
         self._raw = self._blobs.read(wanted)
 
     def _commit_info(self, entry: git.LogCommit) -> CommitInfo:
         subject = entry.message.strip().split("\n", 1)[0]
         found = git.trailers(entry.message)
+        own_message, requester = entry.message, f"{entry.author_name} <{entry.author_email}>"
+        approver = None
         if len(entry.parents) > 1 and entry.parents[1] in self._raw:
-            merged = git.trailers(git.message_of(self._raw[entry.parents[1]]))
+            tip = self._raw[entry.parents[1]]
+            own_message, requester = git.message_of(tip), git.author_of(tip) or requester
+            approver = f"{entry.author_name} <{entry.author_email}>"
+            merged = git.trailers(own_message)
             found = {**{k: v for k, v in merged.items() if k.startswith(TRAILER_PREFIX)}, **found}
+        elif pr_number(subject) is not None and entry.committer_email != entry.author_email:
+            approver = f"{entry.committer_name} <{entry.committer_email}>"  # a squash merge
         return CommitInfo(
+            requested_by=requester,
+            approved_by=approver,
+            reviewers=_reviewers(entry.message, own_message),
+            reason=_reason(own_message),
             sha=entry.sha,
             parents=entry.parents,
             author_name=entry.author_name,
@@ -212,6 +239,8 @@ class Reader:
                 found.extend(self._manifest_change(change, where.model, where.version))
             elif where.kind == "stages":
                 found.extend(self._stage_changes(change, where.model, deleted))
+            elif where.kind == "deployments":
+                found.extend(self._deployment_changes(change, where.model))
             elif where.kind == "facts" and not (change.status == "A" and where.model in new_models):
                 found.extend(self._facts_change(change, where.model))
             elif where.kind == "pointer" and change.status in "MD" and version not in added | deleted:
@@ -271,6 +300,36 @@ class Reader:
                 )
         return found
 
+    def _deployment_changes(self, change: git.FileChange, model: str) -> list[EventChange]:
+        """One event per environment whose deployment changed: deployed (a version, or the same
+        version with another endpoint or traffic) or undeployed (the entry removed)."""
+        try:
+            old = _deployed(self._load(change.old_blob, change.path))
+            new = _deployed(self._load(change.new_blob, change.path))
+        except DocumentError as e:
+            return [EventChange(kind="violation", model=model, rule="yaml", detail=str(e))]
+        found = []
+        for env in sorted(set(old) | set(new)):
+            was, now = old.get(env), new.get(env)
+            if was == now:
+                continue
+            if now is None:
+                version = str(was.get("version")) if was else None
+                found.append(EventChange(kind="undeployed", model=model, version=version, environment=env))
+                continue
+            previous = str(was.get("version")) if was and was.get("version") is not None else None
+            found.append(
+                EventChange(
+                    kind="deployed",
+                    model=model,
+                    version=str(now.get("version")),
+                    environment=env,
+                    previous=previous,
+                    detail=_deployment_text(now),
+                )
+            )
+        return found
+
     def _facts_change(self, change: git.FileChange, model: str) -> list[EventChange]:
         if change.status == "D":
             return [EventChange(kind="model_updated", model=model, detail="model.yaml deleted")]
@@ -283,7 +342,25 @@ class Reader:
         return [EventChange(kind="model_updated", model=model, detail=detail)]
 
 
-_ORDER = {"manifest": 0, "stages": 1, "facts": 2, "pointer": 3}
+_ORDER = {"manifest": 0, "stages": 1, "deployments": 2, "facts": 3, "pointer": 4}
+
+
+def _deployed(data: Any) -> dict[str, dict[str, Any]]:
+    """environment -> its entry, from a deployments.yaml document (entries that are not mappings
+    are skipped: validation reports them)."""
+    if not isinstance(data, dict):
+        return {}
+    return {str(env): entry for env, entry in data.items() if isinstance(entry, dict)}
+
+
+def _deployment_text(entry: dict[str, Any]) -> str:
+    parts = []
+    if entry.get("endpoint"):
+        parts.append(f"endpoint {entry['endpoint']}")
+    traffic = entry.get("traffic")
+    if isinstance(traffic, int | float) and not isinstance(traffic, bool):
+        parts.append(f"traffic {traffic:g}%")
+    return ", ".join(parts)
 
 
 def _manifests(changes: list[git.FileChange], status: str) -> set[tuple[str, str]]:
@@ -296,8 +373,71 @@ def _manifests(changes: list[git.FileChange], status: str) -> set[tuple[str, str
     return found
 
 
-def _has_modelreg_trailers(message: str) -> bool:
-    return any(k.startswith(TRAILER_PREFIX) for k in git.trailers(message))
+def _contradicted_trailers(record: CommitRecord) -> list[EventChange]:
+    """A mark where the ``Modelreg-*`` trailers claim a move or a deployment the commit's diff
+    does not make: the trailers are the author's to write, the diff is what happened (the
+    history always follows the diff; the mark says which commit's words not to trust)."""
+    t = record.commit.trailers
+    model, version = t.get("Modelreg-Model"), t.get("Modelreg-Version")
+    if not model or not version:
+        return []
+    found = []
+    source, target = t.get("Modelreg-From"), t.get("Modelreg-To")
+    claimed = (model, version, source, target)
+    if (
+        source
+        and target
+        and not any(
+            c.kind == "stage_changed" and (c.model, c.version, c.from_stage, c.to_stage) == claimed
+            for c in record.changes
+        )
+    ):
+        found.append(f"{model}@{version}: {source} -> {target}")
+    env = t.get("Modelreg-Environment")
+    if env and not any(
+        c.kind == "deployed" and (c.model, c.version, c.environment) == (model, version, env)
+        for c in record.changes
+    ):
+        found.append(f"{model}@{version} -> {env}")
+    return [
+        EventChange(
+            kind="violation",
+            model=model,
+            rule="trailer",
+            detail=f"the commit's Modelreg trailers claim {claim}, which its diff does not do",
+        )
+        for claim in found
+    ]
+
+
+_REVIEW_TRAILER = re.compile(r"^(?:Reviewed-by|Approved-by):\s*(.+?)\s*$", re.IGNORECASE)
+
+
+def _reviewers(*messages: str) -> list[str]:
+    """Everyone a ``Reviewed-by:`` or ``Approved-by:`` trailer of the messages names, in order."""
+    found: list[str] = []
+    for message in messages:
+        paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
+        for line in paragraphs[-1].splitlines() if len(paragraphs) > 1 else []:
+            m = _REVIEW_TRAILER.match(line.strip())
+            if m and m.group(1) not in found:
+                found.append(m.group(1))
+    return found
+
+
+# lines a body holds that nobody wrote as a reason: promote's note of displaced versions, and
+# the list of squashed commits' subjects GitHub writes into a squash merge's body
+_GENERATED = ("Moves ", "Deploys ", "* ")
+
+
+def _reason(message: str) -> str:
+    """A commit's body: its paragraphs after the subject, without the trailers and the lines
+    ``promote`` writes about displaced versions."""
+    paragraphs = [p.strip() for p in message.strip().split("\n\n")[1:] if p.strip()]
+    if paragraphs and (git.trailers("x\n\n" + paragraphs[-1]) or _reviewers("x\n\n" + paragraphs[-1])):
+        paragraphs.pop()
+    kept = [p for p in paragraphs if not all(line.startswith(_GENERATED) for line in p.splitlines())]
+    return "\n\n".join(kept)[:2000]
 
 
 def _violation(model: str, version: str, detail: str) -> EventChange:
@@ -364,17 +504,20 @@ def iter_records(
     exclude: str | None = None,
     registry_blob: str | None = None,
     known: KnownRecords | None = None,
+    paths: list[str] | None = None,
 ) -> Iterator[CommitRecord]:
     """Records of ``tip``'s first-parent chain (after ``exclude``), oldest first, one at a time
     (so that a caller need not hold them all).
 
     ``registry_blob`` is registry.yaml as of ``exclude``; ``known`` holds records already
-    computed by commit id: they are reused, not read again.
+    computed by commit id: they are reused, not read again. ``paths`` narrows the walk to
+    the commits that touch them (and each record to their changes): such records are partial,
+    for one question, and are not to be kept.
     """
     known = known if known is not None else {}
     with git.BlobReader(top) as blobs:
         reader = Reader(blobs, registry_blob)
-        for entry in git.first_parent_log(top, tip, HISTORY_PATHS, exclude=exclude):
+        for entry in git.first_parent_log(top, tip, paths or HISTORY_PATHS, exclude=exclude):
             record = known.get(entry.sha) or reader.record(entry)
             if record.registry_blob:
                 reader.registry_blob = record.registry_blob

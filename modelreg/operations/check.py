@@ -28,6 +28,7 @@ from modelreg.domain.layout import (
     REGISTRY_FILE,
     SCHEMAS_DIR,
     classify,
+    deployments_path,
     stages_path,
 )
 from modelreg.domain.models import RegistryConfig
@@ -39,7 +40,7 @@ from modelreg.operations import codeowners
 from modelreg.queries.catalog import Catalog
 from modelreg.queries.changes import CheckReport, ModelChange, model_change
 from modelreg.queries.scope import change_scope
-from modelreg.rules import policy, writeonce
+from modelreg.rules import environments, policy, writeonce
 from modelreg.rules.dvcconfig import DVC_CONFIG
 
 DEFAULT_BASES = ["origin/HEAD", "origin/main", "main", "master"]
@@ -89,6 +90,8 @@ def check(
     earned = _earned_on(top, base_commit, config, tip, fetch=fetch) if config is not None else None
     model_changes, stage_problems = judge_models(in_force, before, after, changed, earned=earned)
     problems += stage_problems
+    if config is not None:
+        problems += deployment_problems(config, after, changed)
     if after.config is not None and scope is None and codeowners.is_stale(after):  # owners: not in scope
         problems.append(_stale_codeowners())
     # the remote a change to .dvc/config names is not asked (nor sent CI's credentials)
@@ -380,6 +383,26 @@ def _moves(config: RegistryConfig, before: Snapshot, after: Snapshot, name: str)
     return policy.moves_between(
         config, name, before.stages.get(name, {}), after.stages.get(name, {}), after.versions(name)
     )
+
+
+# --- deployments: every environment of a touched model runs a version holding its stage ---------
+
+
+def deployment_problems(config: RegistryConfig, after: Snapshot, changed: list[ChangedFile]) -> list[Problem]:
+    """The deployment rule (``rules.environments``) on the head, under the base's policy, for
+    every model the change touches: a deploy of an unfit version and a move that leaves an
+    environment running a version out of its stage are both refused here."""
+    names = sorted({classify(c.path).model for c in changed} - {""})
+    found = []
+    for name in names:
+        deployed = after.deployments.get(name, {})
+        found += [
+            _at(after, deployments_path(name), v.message, rule=v.rule, location=(v.environment,))
+            for v in environments.deployment_violations(
+                config, name, deployed, after.stages.get(name, {}), after.versions(name)
+            )
+        ]
+    return found
 
 
 def _missing_in_remote(

@@ -18,16 +18,17 @@ from pydantic import BaseModel, SecretStr
 
 from modelreg.adapters import git, github
 from modelreg.adapters.github import GitHubRepo, PullRequest
-from modelreg.documents import stagesfile
+from modelreg.documents import deploymentsfile, stagesfile
+from modelreg.documents.snapshot import Snapshot
 from modelreg.domain import faults
 from modelreg.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
-from modelreg.domain.layout import stages_path
-from modelreg.domain.models import RegistryConfig
+from modelreg.domain.layout import deployments_path, stages_path
+from modelreg.domain.models import Deployment, RegistryConfig
 from modelreg.operations import transaction
 from modelreg.queries.catalog import Catalog
 from modelreg.queries.changes import model_change
-from modelreg.rules import policy
-from modelreg.rules.policy import Move, Placement
+from modelreg.rules import environments, policy
+from modelreg.rules.policy import Move, Placement, StageLists
 
 REMOTE = "origin"
 
@@ -47,6 +48,7 @@ class PromoteRequest(BaseModel):
     api_url: str | None = None
     returning: list[tuple[str, str, str]] = []  # rollback: stages versions held before
     replacing: str | None = None  # rollback: the holder that leaves the stage in the same commit
+    deploy: list[str] = []  # environments to run the version in, in the same commit
 
 
 def request_with_environment(**fields: Any) -> PromoteRequest:
@@ -81,6 +83,7 @@ class Plan:
     move: Move
     placement: Placement
     stages_text: str
+    deployments_text: str | None  # with --deploy: the model's deployments.yaml as it will be
     branch: str
     forge: GitHubRepo | None
     open_pr: bool
@@ -94,17 +97,28 @@ def promote(
     """Carry out ``request`` in the repository at ``path``: all of it, or nothing."""
     plan = make_plan(Path(path), request)
     faults.point("promote:planned")
-    commit = git.commit_file(
-        plan.top,
-        parent=plan.base_commit,
-        path=stages_path(plan.move.name),
-        content=plan.stages_text.encode(),
-        message=commit_message(plan, request),
+    files = {stages_path(plan.move.name): plan.stages_text.encode()}
+    if plan.deployments_text is not None:
+        files[deployments_path(plan.move.name)] = plan.deployments_text.encode()
+    commit = git.commit_files(
+        plan.top, parent=plan.base_commit, files=files, message=commit_message(plan, request)
     )
     faults.point("promote:committed")
     command = f"{request.verb} {plan.move.ref} to {plan.move.to_stage}"
+    token = request.token.get_secret_value() if request.token else None
     with transaction.publishing(plan.top, command=command) as journal:  # SIGKILL: see doctor
-        pushed, pr = _publish(plan, request, commit, journal, say=say)
+        pushed, pr = publish_branch(
+            plan.top,
+            branch=plan.branch,
+            base=plan.base,
+            commit=commit,
+            push=request.push,
+            token=token,
+            open_pr=(lambda: _open_pr(plan, request, token)) if plan.open_pr else None,
+            journal=journal,
+            step="promote",
+            say=say,
+        )
     return PromoteResult(
         ref=plan.move.ref,
         from_stage=plan.move.from_stage,
@@ -120,38 +134,43 @@ def promote(
     )
 
 
-def _publish(
-    plan: Plan,
-    request: PromoteRequest,
-    commit: str,
-    journal: transaction.Journal,
+def publish_branch(
+    top: Path,
     *,
+    branch: str,
+    base: str,
+    commit: str,
+    push: bool,
+    token: str | None,
+    open_pr: Callable[[], PullRequest] | None,
+    journal: transaction.Journal,
+    step: str,
     say: Callable[[str], None],
 ) -> tuple[bool, PullRequest | None]:
     """Branch, push, pull request; if any step fails, the branch goes again (here and on origin).
-    Each step is noted in the journal first, so a killed run is undone by the next one."""
-    token = request.token.get_secret_value() if request.token else None
+    Each step is noted in the journal first, so a killed run is undone by the next one.
+    ``step`` names the fault points (``promote:branched``...) of the command publishing."""
     pushed = False
     try:
-        journal.note(branch=plan.branch, commit=commit)
-        git.create_branch(plan.top, plan.branch, commit)
-        say(f"created branch {plan.branch} from {plan.base}")
-        faults.point("promote:branched")
-        if request.push:
-            say(f"pushing {plan.branch} to {REMOTE}")
+        journal.note(branch=branch, commit=commit)
+        git.create_branch(top, branch, commit)
+        say(f"created branch {branch} from {base}")
+        faults.point(f"{step}:branched")
+        if push:
+            say(f"pushing {branch} to {REMOTE}")
             journal.note(remote=REMOTE)
-            git.push_branch(plan.top, REMOTE, plan.branch, secret=token)
+            git.push_branch(top, REMOTE, branch, secret=token)
             pushed = True
-            faults.point("promote:pushed")
-        pr = _open_pr(plan, request, token) if plan.open_pr else None
+            faults.point(f"{step}:pushed")
+        pr = open_pr() if open_pr is not None else None
         journal.note(done=True)
     except BaseException:
         if pushed:
-            git.delete_remote_branch(plan.top, REMOTE, plan.branch)
-        git.delete_branch(plan.top, plan.branch, commit)
-        say(f"removed branch {plan.branch} again")
+            git.delete_remote_branch(top, REMOTE, branch)
+        git.delete_branch(top, branch, commit)
+        say(f"removed branch {branch} again")
         raise
-    faults.point("promote:done")  # the whole change is made: a kill here leaves it
+    faults.point(f"{step}:done")  # the whole change is made: a kill here leaves it
     return pushed, pr
 
 
@@ -193,11 +212,19 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
     )
     moves = [move, *placement.displaced]
     refused = violations(config, moves, registry, lists=placement.stages, returning=request.returning)
+    deployed = redeployed(config, snap, found.name, found.version, request.deploy)
+    refused += stranded_environments(config, snap, found.name, lists, placement.stages, deployed)
     if refused:
         what = f"{request.verb} {move.ref} to {move.to_stage}"
         raise RuleViolationError(f"cannot {what}: " + "; ".join(refused), problems=refused)
-    branch = _new_branch(top, request.branch or f"promote/{found.name}-{found.version}-{request.to_stage}")
-    forge, open_pr = _forge(top, request)
+    branch = new_branch(top, request.branch or f"promote/{found.name}-{found.version}-{request.to_stage}")
+    forge, open_pr = forge_of(
+        top,
+        push=request.push,
+        pull_request=request.pull_request,
+        token=request.token,
+        api_url=request.api_url,
+    )
     git.ident(top)  # fails now, not after the branch exists, when git does not know the author
     change = model_change(
         config, snap, snap.manifests, name=found.name, moves=moves, registered=[], lineage_from=snap
@@ -212,6 +239,7 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
         move=move,
         placement=placement,
         stages_text=stagesfile.render(config, placement.stages, previous=snap.stage_files.get(found.name)),
+        deployments_text=deploymentsfile.render(deployed) if request.deploy else None,
         branch=branch,
         forge=forge,
         open_pr=open_pr,
@@ -292,24 +320,63 @@ def violations(
     return messages
 
 
-def _new_branch(top: Path, name: str) -> str:
+def redeployed(
+    config: RegistryConfig, snap: Snapshot, name: str, version: str, envs: list[str]
+) -> dict[str, Deployment]:
+    """``name``'s deployments with each of ``envs`` running ``version`` (endpoint and traffic
+    kept): what ``promote --deploy`` writes in the same commit as the move."""
+    current = dict(snap.deployments.get(name, {}))
+    for env in envs:
+        if env not in config.environments:
+            known = ", ".join(sorted(config.environments)) or "none are declared"
+            raise NotFoundError(f"unknown environment {env!r}; registry.yaml declares: {known}")
+        previous = current.get(env)
+        current[env] = (
+            previous.model_copy(update={"version": version}) if previous else Deployment(version=version)
+        )
+    return current
+
+
+def stranded_environments(
+    config: RegistryConfig,
+    snap: Snapshot,
+    name: str,
+    before: StageLists,
+    after: StageLists,
+    deployed: dict[str, Deployment],
+) -> list[str]:
+    """The deployment rule's complaints about ``name``'s environments (as ``deployed`` will
+    have them) that the move from ``before`` to ``after`` would cause: an environment left
+    running a version out of its stage, or one ``--deploy`` points at a version it does not take."""
+    versions = snap.versions(name)
+    was_deployed = snap.deployments.get(name, {})
+    was = {
+        v.environment
+        for v in environments.deployment_violations(config, name, was_deployed, before, versions)
+        if deployed.get(v.environment) == was_deployed.get(v.environment)
+    }
+    now = environments.deployment_violations(config, name, deployed, after, versions)
+    return [v.message for v in now if v.environment not in was]
+
+
+def new_branch(top: Path, name: str) -> str:
     git.check_branch_name(top, name)
     if git.branch_exists(top, name):
         raise InvalidInputError(f"branch {name} already exists; delete it or name another with --branch")
     return name
 
 
-def _forge(top: Path, request: PromoteRequest) -> tuple[GitHubRepo | None, bool]:
+def forge_of(
+    top: Path, *, push: bool, pull_request: bool | None, token: SecretStr | None, api_url: str | None
+) -> tuple[GitHubRepo | None, bool]:
     """Where origin lives on GitHub, and whether to open a pull request there."""
-    url = git.remote_url(top, REMOTE) if request.push else None
-    if request.push and url is None:
+    url = git.remote_url(top, REMOTE) if push else None
+    if push and url is None:
         raise InvalidInputError(f"no remote {REMOTE!r} to push to; add one, or pass --no-push")
-    open_pr = (
-        request.pull_request if request.pull_request is not None else bool(request.token and request.push)
-    )
-    if open_pr and not request.push:
+    open_pr = pull_request if pull_request is not None else bool(token and push)
+    if open_pr and not push:
         raise InvalidInputError("a pull request needs the branch pushed; drop --no-push or --pr")
-    if open_pr and not request.token:
+    if open_pr and not token:
         raise InvalidInputError("opening a pull request needs GITHUB_TOKEN or GH_TOKEN; or pass --no-pr")
     forge = github.parse_remote_url(url) if url else None
     if open_pr and forge is None:
@@ -318,7 +385,7 @@ def _forge(top: Path, request: PromoteRequest) -> tuple[GitHubRepo | None, bool]
             f"cannot tell the GitHub repository from {REMOTE}'s URL {shown}; pass --no-pr and open it by hand"
         )
     if open_pr and forge is not None:
-        github.check_api_url(forge.api_url(request.api_url))
+        github.check_api_url(forge.api_url(api_url))
     return forge, open_pr
 
 
@@ -332,7 +399,8 @@ def commit_message(plan: Plan, request: PromoteRequest) -> str:
         limit = plan.config.stages[out.from_stage].max_versions
         why = f"{out.from_stage} holds at most {limit}"
         lines.append(f"Moves {out.ref} from {out.from_stage} to {out.to_stage} ({why}).")
-    if plan.placement.displaced:
+    lines += [f"Deploys {move.ref} to {env}." for env in request.deploy]
+    if plan.placement.displaced or request.deploy:
         lines.append("")
     lines += [
         f"Modelreg-Model: {move.name}",
@@ -344,6 +412,7 @@ def commit_message(plan: Plan, request: PromoteRequest) -> str:
         f"Modelreg-Displaced: {out.version} {out.from_stage} -> {out.to_stage}"
         for out in plan.placement.displaced
     ]
+    lines += [f"Modelreg-Environment: {env}" for env in request.deploy]
     return "\n".join(lines) + "\n"
 
 

@@ -89,25 +89,32 @@ class Comparison(BaseModel):
     data: list[Difference]
     relations: list[Relation]
     signatures: list[SignatureChange] = []  # each version after the first, against the first
+    dataset: str | None = None  # metrics from evaluations on this dataset, not the manifests'
 
 
-def compare(registry: Catalog, ref_list: list[str], *, metrics: list[str] | None = None) -> Comparison:
-    """Compare the versions ``ref_list`` names; the first is the baseline for deltas and verdicts."""
+def compare(
+    registry: Catalog, ref_list: list[str], *, metrics: list[str] | None = None, dataset: str | None = None
+) -> Comparison:
+    """Compare the versions ``ref_list`` names; the first is the baseline for deltas and verdicts.
+    With ``dataset`` (``NAME@VERSION``), the metrics compared are those of each version's latest
+    evaluation on that dataset; every version must have one."""
     if len(ref_list) < 2:
         raise InvalidInputError("give at least two references to compare, e.g. fraud@1.2.0 fraud@production")
     found = [registry.get(ref) for ref in ref_list]
+    scores = [v.manifest.metrics for v in found] if dataset is None else _evaluated(found, dataset)
     goals = registry.config.metrics
-    names = metrics or list(dict.fromkeys(k for v in found for k in v.manifest.metrics))
+    names = metrics or list(dict.fromkeys(k for s in scores for k in s))
     for name in metrics or []:
-        if not any(name in v.manifest.metrics for v in found):
+        if not any(name in s for s in scores):
             raise NotFoundError(f"none of the compared versions has a metric {name!r}")
     return Comparison(
         versions=[Compared(ref=v.ref, stage=v.stage, created_at=v.manifest.created_at) for v in found],
-        metrics=[_metric(name, goals.get(name), found) for name in names],
+        metrics=[_metric(name, goals.get(name), found, scores) for name in names],
         params=_differences({k: [_param(v, k) for v in found] for k in _keys(found, "params")}),
         data=_differences({k: [_data(v, k) for v in found] for k in _keys(found, "data")}),
         relations=_relations(registry, found),
         signatures=_signatures(found),
+        dataset=dataset,
     )
 
 
@@ -123,6 +130,35 @@ def _signatures(found: list[ModelVersion]) -> list[SignatureChange]:
             SignatureChange(ref=v.ref, diff=d, summary=signature.summary(d), inputs_changed=d.inputs_changed)
         )
     return changes
+
+
+def _evaluated(found: list[ModelVersion], dataset: str) -> list[dict[str, float]]:
+    """Each version's metrics from its latest evaluation on ``dataset`` (``NAME@VERSION``)."""
+    name, sep, version = dataset.partition("@")
+    if not sep or not name or not version:
+        raise InvalidInputError(f"--dataset {dataset!r}: expected NAME@VERSION, e.g. holdout@2026-11")
+    scores = []
+    for v in found:
+        matching = [
+            e for e in v.manifest.evaluations if e.dataset.name == name and e.dataset.version == version
+        ]
+        if not matching:
+            shared = _shared_datasets(found)
+            hint = (
+                f"; all were evaluated on: {', '.join(shared)}"
+                if shared
+                else "; they share no evaluated dataset"
+            )
+            raise NotFoundError(f"{v.ref} has no evaluation on {dataset}{hint}")
+        scores.append(
+            dict(max(enumerate(matching), key=lambda item: (item[1].created_at, item[0]))[1].metrics)
+        )
+    return scores
+
+
+def _shared_datasets(found: list[ModelVersion]) -> list[str]:
+    sets = [{f"{e.dataset.name}@{e.dataset.version}" for e in v.manifest.evaluations} for v in found]
+    return sorted(set.intersection(*sets)) if sets else []
 
 
 def _param(found: ModelVersion, key: str) -> str | None:
@@ -143,8 +179,10 @@ def _differences(values: dict[str, list[str | None]]) -> list[Difference]:
     return [Difference(key=k, values=vals) for k, vals in values.items() if len(set(vals)) > 1]
 
 
-def _metric(name: str, goal: Goal | None, found: list[ModelVersion]) -> MetricComparison:
-    values = [v.manifest.metrics.get(name) for v in found]
+def _metric(
+    name: str, goal: Goal | None, found: list[ModelVersion], scores: list[dict[str, float]]
+) -> MetricComparison:
+    values = [s.get(name) for s in scores]
     base = values[0]
     deltas = [None if x is None or base is None else difference(x, base) for x in values]
     verdicts: list[Verdict | None] = [None, *(_verdict(d, goal) for d in deltas[1:])]

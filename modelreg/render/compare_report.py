@@ -33,7 +33,8 @@ def _sections(result: Comparison) -> list[tuple[list[str], list[list[str]]]]:
         [m.metric, m.goal or "-", *[_value(m, i) for i in range(len(refs))], m.best or "-"]
         for m in result.metrics
     ]
-    sections = [(["", *refs], versions), (["METRIC", "GOAL", *refs, "BEST"], metrics)]
+    title = "METRIC" if result.dataset is None else f"METRIC ON {result.dataset}"
+    sections = [(["", *refs], versions), ([title, "GOAL", *refs, "BEST"], metrics)]
     for title, differences in [("PARAM", result.params), ("DATA", result.data)]:
         if differences:
             rows = [[d.key, *[x if x is not None else "-" for x in d.values]] for d in differences]

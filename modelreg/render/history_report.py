@@ -3,7 +3,7 @@ and the table rows kept for `modelreg history`.
 
 Kept rows:``history.json`` holds every commit record whole, which is what JSON, CSV, time travel and the
 Python API need; turning 40,000 records into typed events only to print a table took a
-second. This file holds, for the same head, each event newest first as the seven table cells
+second. This file holds, for the same head, each event newest first as the eight table cells
 ``history`` prints plus what its filters read (model, version, both stages, commit time), so
 a warm `modelreg history` reads one file of strings and builds no event.
 
@@ -56,6 +56,11 @@ CSV_COLUMNS = [
     "committer_name",
     "committer_email",
     "trailers",
+    "environment",
+    "requested_by",
+    "approved_by",
+    "reviewers",
+    "reason",
 ]
 
 
@@ -69,10 +74,32 @@ def when(moment: datetime) -> str:
 
 def change_text(event: Event) -> str:
     if event.kind == "stage_changed":
-        return f"{event.from_stage} -> {event.to_stage}"
+        return f"{event.from_stage} -> {event.to_stage}" + _why(event)
+    if event.kind == "deployed":
+        was = f" (was {event.previous})" if event.previous and event.previous != event.version else ""
+        return f"-> {event.environment}{was}" + (f" [{event.detail}]" if event.detail else "") + _why(event)
+    if event.kind == "undeployed":
+        return f"removed from {event.environment}" + _why(event)
     if event.kind == "violation":
         return f"[{event.rule}] {event.detail}"
     return event.detail
+
+
+def _why(event: Event) -> str:
+    """The first line of the reason the change's commit gives, if any."""
+    reason = event.commit.reason.strip().split("\n", 1)[0]
+    return f": {reason}" if reason else ""
+
+
+def _name(person: str | None) -> str:
+    """``Name`` of ``Name <email>``."""
+    return person.split(" <", 1)[0] if person else "-"
+
+
+def approval_text(commit: CommitInfo) -> str:
+    """Who merged the change, and who reviewed it where a trailer says so."""
+    reviewers = [_name(r) for r in commit.reviewers if _name(r) != _name(commit.approved_by)]
+    return ", ".join([_name(commit.approved_by), *reviewers]) if reviewers else _name(commit.approved_by)
 
 
 def pr_text(commit: CommitInfo) -> str:
@@ -83,7 +110,16 @@ def table_cells(event: Event) -> list[str]:
     """The cells `modelreg history` prints for one event (see ``HEADERS``),
     control characters escaped: names, subjects and details come from whoever committed."""
     c = event.commit
-    cells = [when(c.commit_date), event.kind, event.ref or "(registry)", pr_text(c), c.author_name, c.short]
+    requester = _name(c.requested_by) if c.requested_by else c.author_name
+    cells = [
+        when(c.commit_date),
+        event.kind,
+        event.ref or "(registry)",
+        pr_text(c),
+        requester,
+        approval_text(c),
+    ]
+    cells.append(c.short)
     return [terminal(x) for x in [*cells, change_text(event)]]
 
 
@@ -127,6 +163,11 @@ def render_csv(result: AuditTrail, stream: TextIO) -> None:
             c.committer_name,
             c.committer_email,
             "; ".join(f"{k}: {v}" for k, v in c.trailers.items()),
+            e.environment or "",
+            c.requested_by or "",
+            c.approved_by or "",
+            "; ".join(c.reviewers),
+            c.reason,
         ]
         writer.writerow([csv_cell(str(x)) for x in cells])
 
@@ -140,10 +181,13 @@ def since_text(tenure: Tenure) -> str:
     """``in production since DATE, by NAME <EMAIL>, PR #12 (commit abcd1234)``."""
     c = tenure.entered
     via = f"PR #{c.pr}, " if c.pr else ""
-    return (
+    text = (
         f"in {tenure.stage} since {when(tenure.since)}, by {c.author_name} <{c.author_email}>, "
         f"{via}commit {c.short} ({c.subject})"
     )
+    if c.requested_by and c.approved_by:
+        text += f"; requested by {c.requested_by}, approved by {approval_text(c)}"
+    return text + (f"; reason: {c.reason.splitlines()[0]}" if c.reason.strip() else "")
 
 
 def render_version_as_of(
@@ -176,7 +220,7 @@ def render_version_as_of(
 
 KIND = "history-rows"  # the store's kind of value
 KEY = "rows"  # one value: the rows of the last head asked about
-HEADERS = ["DATE", "EVENT", "REF", "PR", "BY", "COMMIT", "CHANGE"]
+HEADERS = ["DATE", "EVENT", "REF", "PR", "BY", "APPROVED", "COMMIT", "CHANGE"]
 
 
 def rows_of(records: list[CommitRecord]) -> list[list[Any]]:

@@ -7,6 +7,7 @@ asks it before touching anything; ``check`` asks it about every move between two
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel
@@ -14,7 +15,7 @@ from pydantic import BaseModel
 from modelreg.documents import signature
 from modelreg.documents.snapshot import Snapshot
 from modelreg.domain import semver
-from modelreg.domain.models import Manifest, RegistryConfig, StagePolicy
+from modelreg.domain.models import Evaluation, Manifest, MetricBound, RegistryConfig, StagePolicy
 from modelreg.domain.numbers import number
 
 StageLists = dict[str, list[str]]
@@ -168,6 +169,7 @@ def requirement_violations(
     messages = [
         *_missing_fields(policy, candidate),
         *_metric_bounds(policy, candidate),
+        *evaluation_shortfalls(policy.requires.evaluations, candidate),
         *_worse_than_current(config, policy, candidate, current),
         *_signature_changed(policy, candidate, current),
     ]
@@ -210,6 +212,45 @@ def _metric_bounds(policy: StagePolicy, candidate: Manifest) -> list[str]:
             found.append(f"{metric} {number(value)} is below the minimum {number(bound.min)}")
         elif bound.max is not None and value > bound.max:
             found.append(f"{metric} {number(value)} is above the maximum {number(bound.max)}")
+    return found
+
+
+def latest_evaluation(candidate: Manifest, dataset: str) -> Evaluation | None:
+    """The latest evaluation of ``candidate`` on a dataset named ``dataset`` (any version of it):
+    the newest by date, the one appended last among equals. Later evaluations supersede."""
+    found = [(e.created_at, i, e) for i, e in enumerate(candidate.evaluations) if e.dataset.name == dataset]
+    if not found:
+        return None
+    return max(found, key=lambda item: (_utc(item[0]), item[1]))[2]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def evaluation_shortfalls(
+    required: Mapping[str, Mapping[str, MetricBound]], candidate: Manifest
+) -> list[str]:
+    """What ``candidate``'s evaluations lack against a stage's ``requires.evaluations``: for each
+    dataset name, its latest evaluation on a dataset of that name must meet every bound."""
+    found = []
+    for dataset, bounds in required.items():
+        latest = latest_evaluation(candidate, dataset)
+        if latest is None:
+            found.append(
+                f"it has no evaluation on dataset {dataset}, which the stage requires "
+                f"(modelreg evaluate {candidate.name}@{candidate.version} --dataset {dataset}@VERSION ...)"
+            )
+            continue
+        on = f"{dataset}@{latest.dataset.version}" if latest.dataset.version else dataset
+        for metric, bound in bounds.items():
+            value = latest.metrics.get(metric)
+            if value is None:
+                found.append(f"its latest evaluation on {on} records no {metric}, which the stage requires")
+            elif bound.min is not None and value < bound.min:
+                found.append(f"{metric} {number(value)} on {on} is below the minimum {number(bound.min)}")
+            elif bound.max is not None and value > bound.max:
+                found.append(f"{metric} {number(value)} on {on} is above the maximum {number(bound.max)}")
     return found
 
 

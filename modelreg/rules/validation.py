@@ -13,6 +13,7 @@ from modelreg.domain.layout import (
     MODELS_DIR,
     REGISTRY_FILE,
     check_file_name,
+    deployments_path,
     facts_path,
     manifest_path,
     stages_path,
@@ -20,7 +21,7 @@ from modelreg.domain.layout import (
 )
 from modelreg.domain.models import RegistryConfig
 from modelreg.domain.problems import Problem
-from modelreg.rules import dvcconfig, policy
+from modelreg.rules import dvcconfig, environments, policy
 
 
 def check_snapshot(snap: Snapshot) -> None:
@@ -49,6 +50,8 @@ def check_snapshot(snap: Snapshot) -> None:
         )
     for name in sorted(snap.stages):
         _check_stages(snap, snap.config, name)
+    for name in sorted(snap.deployments):
+        _check_deployments(snap, snap.config, name)
     snap.problems.extend(dvcconfig.config_problems(snap.tree))
 
 
@@ -87,6 +90,15 @@ def _check_config(snap: Snapshot, config: RegistryConfig) -> None:
                 rule="config",
                 location=("stages", stage, "displace_to"),
             )
+    for env, declared in config.environments.items():
+        for stage in declared.stages:
+            if stage not in stages:
+                snap.problem(
+                    REGISTRY_FILE,
+                    f"environment {env!r} requires unknown stage {stage!r}",
+                    rule="config",
+                    location=("environments", env),
+                )
     unusable = naming.problem(config.naming.model)
     if unusable:
         snap.problem(REGISTRY_FILE, f"naming.model {unusable}", rule="config", location=("naming", "model"))
@@ -103,7 +115,7 @@ def _check_versions(snap: Snapshot, config: RegistryConfig) -> None:
         name, leaf = parts[1], parts[2]
         if name_problems.get(name):
             snap.problem(path, name_problems[name], rule="naming")
-        if leaf in {"model.yaml", "stages.yaml"}:
+        if leaf in {"model.yaml", "stages.yaml", "deployments.yaml"}:
             continue
         version = leaf.removesuffix(".yaml")
         parsed = semver.parse(version)
@@ -385,3 +397,14 @@ def _check_stages(snap: Snapshot, config: RegistryConfig, name: str) -> None:
             snap.problem(path, f"{stage} lists a version twice", rule="stages", location=(stage,))
     for violation in policy.over_capacity(config, name, snap.stages[name], snap.versions(name)):
         snap.problem(path, violation.detail, rule=violation.rule, location=(violation.stage,))
+
+
+def _check_deployments(snap: Snapshot, config: RegistryConfig, name: str) -> None:
+    stages = snap.stages.get(name, {})
+    found = environments.deployment_violations(
+        config, name, snap.deployments[name], stages, snap.versions(name)
+    )
+    for violation in found:
+        snap.problem(
+            deployments_path(name), violation.message, rule=violation.rule, location=(violation.environment,)
+        )

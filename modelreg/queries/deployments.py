@@ -1,0 +1,101 @@
+"""Where each version runs: a registry's deployments.yaml files at one commit, each entry with
+the moment it took its present version, read from the history (the one engine)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from modelreg.adapters import git
+from modelreg.domain import refs
+from modelreg.domain.errors import NotFoundError
+from modelreg.domain.layout import deployments_path
+from modelreg.history.engine import Event, events_of, iter_records
+from modelreg.queries.catalog import Catalog
+
+
+class Running(BaseModel):
+    """One environment of one model: the version it runs, and since when (from history)."""
+
+    model: str
+    environment: str
+    version: str
+    stage: str
+    endpoint: str | None = None
+    traffic: float | None = None
+    since: datetime | None = None  # when the change that deployed this version reached the branch
+    commit: str | None = None
+    pr: int | None = None
+    requested_by: str | None = None  # the author of the deploying commit
+
+    @property
+    def ref(self) -> str:
+        return f"{self.model}@{self.version}"
+
+
+class DeploymentsView(BaseModel):
+    """Every deployment of one model (or all), by model and environment."""
+
+    model: str | None = None
+    at: str | None = None  # the commit answered for, when not the work tree
+    deployments: list[Running]
+
+
+def deployments(registry: Catalog, name: str | None = None) -> DeploymentsView:
+    """Where each version of ``name`` (default: every model) runs in ``registry`` (the work tree
+    or a commit), with the commit that put it there. Uncommitted entries have no ``since``."""
+    snap = registry.snapshot
+    if name is not None:
+        refs.check_name(name)
+        if not snap.has_model(name):
+            raise NotFoundError(f"no model {name!r}; `modelreg list` shows the models")
+    names = [name] if name is not None else sorted(snap.deployments)
+    found: list[Running] = []
+    for model in names:
+        current = snap.deployments.get(model, {})
+        if not current:
+            continue
+        started = _started(registry, model)
+        for env in sorted(current):
+            entry = current[env]
+            event = started.get(env)
+            if event is not None and event.version != entry.version:
+                event = None  # not committed yet
+            found.append(
+                Running(
+                    model=model,
+                    environment=env,
+                    version=entry.version,
+                    stage=snap.stage_of(model, entry.version),
+                    endpoint=entry.endpoint,
+                    traffic=entry.traffic,
+                    since=event.commit.commit_date if event else None,
+                    commit=event.commit.sha if event else None,
+                    pr=event.commit.pr if event else None,
+                    requested_by=event.commit.author_name if event else None,
+                )
+            )
+    return DeploymentsView(model=name, at=registry.rev, deployments=found)
+
+
+def _started(registry: Catalog, model: str) -> dict[str, Event]:
+    """environment -> the event that deployed its present version (a later change of endpoint
+    or traffic to the same version keeps it), on the first-parent chain of the registry's commit.
+    Only the commits that touched the model's deployments.yaml are read: a fresh clone of a
+    large registry answers without building the whole history."""
+    found: dict[str, Event] = {}
+    tip = registry.rev or "HEAD"
+    if git.head(registry.root) is None:
+        return found
+    records = iter_records(registry.root, tip, paths=[deployments_path(model)])
+    for event in events_of(records):
+        if event.environment is None:
+            continue
+        if event.kind == "undeployed":
+            found.pop(event.environment, None)
+        elif event.kind == "deployed":
+            held = found.get(event.environment)
+            if held is None or held.version != event.version:
+                found[event.environment] = event
+    return found
