@@ -261,3 +261,29 @@ def test_action_yml_is_valid_against_githubs_schema() -> None:
     setup = _action()["runs"]["steps"][0]  # type: ignore[index]
     assert setup["uses"] == "actions/setup-python@v6"
     assert set(_action()["outputs"]) == {"ok", "moves", "registered", "report"}  # type: ignore[arg-type]
+
+
+def _uncommented(text: str, block: str) -> str:
+    """The workflow with the example job of ``# ==== BLOCK:`` made real: every line from the
+    job's own ``  # NAME:`` line to the block's end loses its ``# ``."""
+    lines, inside, job = [], False, False
+    for line in text.splitlines():
+        if line.startswith(f"  # ==== {block}:"):
+            inside = True
+        elif line.startswith(f"  # ==== end of {block}"):
+            inside = job = False
+        elif inside and re.fullmatch(r"  # [a-z-]+:", line):
+            job = True
+        if job and line.startswith("  # "):
+            line = "  " + line[4:]
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def test_the_example_deploy_job_init_writes_passes_actionlint_once_uncommented(reg: Reg) -> None:
+    path = reg.path / WORKFLOW_FILE
+    live = _uncommented(path.read_text(), "delivery")
+    assert "\n  deploy:\n" in live and "modelreg events --base" in live and "pip install " in live
+    path.write_text(live)
+    result = _actionlint(path, cwd=reg.path)
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")

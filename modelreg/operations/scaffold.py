@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,7 +52,17 @@ def workflow(*, branch: str, action: str, install: str | None = None) -> str:
     step = f"      - uses: {action}\n"
     if install:
         step += f"        with:\n          install: {yaml_string(install)}\n"
-    return WORKFLOW_HEAD.replace("BRANCH", yaml_string(branch)) + step + WORKFLOW_TAIL
+    tail = WORKFLOW_TAIL.replace("INSTALL", shlex.quote(install or pip_requirement(action)))
+    return WORKFLOW_HEAD.replace("BRANCH", yaml_string(branch)) + step + tail
+
+
+def pip_requirement(action: str) -> str:
+    """What pip installs for the modelreg of the Action ``action`` (``OWNER/REPO@REF`` or
+    ``./PATH``): the same source at the same ref, for jobs that run modelreg themselves."""
+    if action.startswith("./"):
+        return action
+    repo, _, ref = action.partition("@")
+    return f"git+https://github.com/{repo}@{ref}"
 
 
 WORKFLOW_HEAD = """\
@@ -80,6 +91,30 @@ jobs:
 
 WORKFLOW_TAIL = """\
   # ==== delivery: a commented example deploy job (`modelreg events --format github`) ====
+  # After a merge, `modelreg events` says what the change did (registered, stage changed,
+  # evaluated, deployed) as step outputs. Uncomment, and put your deployment in place of
+  # ./deploy.sh; the outputs reach the script as variables, never spliced into its text.
+  # deploy:
+  #   if: github.event_name == 'push'
+  #   needs: check
+  #   runs-on: ubuntu-latest
+  #   steps:
+  #     - uses: actions/checkout@v5
+  #       with:
+  #         fetch-depth: 0
+  #     - uses: actions/setup-python@v6
+  #       with:
+  #         python-version: "3.11"
+  #     - run: pip install INSTALL
+  #     - id: events
+  #       run: modelreg events --base "${{ github.event.before }}" --head "${{ github.sha }}" --format github
+  #     - if: steps.events.outputs.deploy_env != ''
+  #       env:
+  #         DEPLOY_ENV: ${{ steps.events.outputs.deploy_env }}
+  #         REF: ${{ steps.events.outputs.ref }}
+  #       run: |
+  #         modelreg pull "$REF" -o model.bin
+  #         ./deploy.sh "$DEPLOY_ENV" model.bin
   # ==== end of delivery ====
   # ==== pages: a commented example job publishing the catalog to GitHub Pages ====
   # ==== end of pages ====
