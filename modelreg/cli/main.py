@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rollback": ("rollback", "Put back the previous holder of a stage by pull request."),
     "check": ("check", "CI validator: validate the registry and judge a change (base..head)."),
     "codeowners": ("codeowners", "Write .github/CODEOWNERS from the models' owners."),
+    "site": ("site", "Write a static web site of the registry (charts, lineage, history)."),
 }
 
 
