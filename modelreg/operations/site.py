@@ -32,7 +32,7 @@ from modelreg.render.site.html import SiteContext, dataset_path
 
 MANIFEST = ".modelreg-site.json"
 FORMAT = 1
-ALL_EVENTS_FROM = 8  # from this many models to render, read the whole audit trail in one pass
+ALL_EVENTS_FROM = 8  # from this many models to render, read all manifests and the audit trail at once
 
 _BASE_URL = re.compile(r"^(/|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/)([A-Za-z0-9._~%+-]+/)*$")
 _WEB_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%+-]+)*$")
@@ -117,6 +117,7 @@ def build_site(
     queue += sorted(p for p in parents_of_changed if p in entries)
     if len(queue) >= ALL_EVENTS_FROM:
         source.load_all_events()
+        source.load_all_manifests()
     written = 0
     largest = ("", 0)
     rendered: list[str] = []

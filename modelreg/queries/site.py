@@ -72,6 +72,10 @@ class SiteSource:
             if event.model is not None:
                 self._events.setdefault(event.model, []).append(event)
 
+    def load_all_manifests(self) -> None:
+        """Build every manifest in one batch (a build of many models)."""
+        self.catalog.snapshot.manifests.values()
+
     def _events_of(self, name: str) -> list[Event]:
         if self._events is None:
             return audit.events(self.root, tip=self.commit, model=name)

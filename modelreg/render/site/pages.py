@@ -11,7 +11,6 @@ from importlib import resources
 from typing import Any
 
 from modelreg.domain import semver
-from modelreg.domain.escape import html as e
 from modelreg.domain.models import Dataset, ModelVersion
 from modelreg.history.engine import Event
 from modelreg.queries.site import ModelView
@@ -20,6 +19,7 @@ from modelreg.render.site.html import (
     SiteContext,
     badge,
     dataset_path,
+    e,
     fmt_utc,
     model_path,
     number,
