@@ -26,9 +26,9 @@ EVIL_DESCRIPTION = "\n".join(HOSTILE)
 
 
 def build_hostile(reg: Reg) -> None:
-    """Model ``evil`` (two versions, one in production) and ``fraud`` 1.0.0, every text hostile."""
+    """Model ``evil`` (two versions, one in staging) and ``shady`` 1.0.0, every text hostile."""
     reg.register(
-        "fraud",
+        "shady",
         "1.0.0",
         owner=HOSTILE[1],
         description=EVIL_DESCRIPTION,
@@ -45,7 +45,7 @@ def build_hostile(reg: Reg) -> None:
         owner=HOSTILE[6],
         metrics={"auc": 0.8},
         data={"training": {"name": HOSTILE[3], "version": "1"}},
-        parents=[{"ref": "fraud@1.0.0", "relation": "distill"}],
+        parents=[{"ref": "shady@1.0.0", "relation": "distill"}],
         tags=[HOSTILE[2]],
     )
     reg.register(

@@ -116,7 +116,7 @@ def test_hostile_text_is_escaped_everywhere(hostile: Reg, tmp_path: Path) -> Non
     assert len(pages) >= 6
     for page in pages:
         assert injected(page) == [], page
-    text = (out / "models/fraud/1.0.0/index.html").read_text()
+    text = (out / "models/shady/1.0.0/index.html").read_text()
     assert "&lt;script&gt;alert(&#x27;desc&#x27;)&lt;/script&gt;" in text
     assert (out / dataset_path(EVIL_DATASET) / "index.html").is_file()
     assert (out / dataset_path(HOSTILE[3]) / "index.html").is_file()

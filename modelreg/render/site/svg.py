@@ -86,7 +86,7 @@ def metric_chart(chart: Chart, *, chart_id: str) -> str:
     goal = f", goal: {chart.goal}" if chart.goal else ""
     title = f"{chart.metric} over {n} versions{goal}"
     parts = [
-        f'<svg class="chart" id="{chart_id}" data-metric="{e(chart.metric)}" role="img" '
+        f'<svg class="chart" id="{chart_id}" data-metric="{e(chart.metric)}" role="group" '
         f'aria-labelledby="{chart_id}-title" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" '
         'xmlns="http://www.w3.org/2000/svg">',
@@ -185,7 +185,7 @@ def lineage_graph(nodes: list[Node], edges: list[Edge], *, title: str) -> str:
     width = MARGIN * 2 + (max(column.values(), default=0) + 1) * (NODE_W + COL_GAP) - COL_GAP
     height = MARGIN * 2 + max(rows.values(), default=1) * (NODE_H + ROW_GAP) - ROW_GAP
     parts = [
-        f'<svg class="lineage" role="img" aria-labelledby="lineage-title" viewBox="0 0 {width} {height}" '
+        f'<svg class="lineage" role="group" aria-labelledby="lineage-title" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="lineage-title">{e(title)}</title>',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '

@@ -44,7 +44,8 @@ function setUpFilter() {
   const table = document.getElementById(input.getAttribute("data-filter-table"));
   const status = document.getElementById("filter-status");
   const rows = Array.from(table.tBodies[0].rows);
-  const texts = rows.map((row) => row.textContent.toLowerCase());
+  // \u200d: the joiner the escaper puts after an @ (a mention in Markdown pings nobody)
+  const texts = rows.map((row) => row.textContent.toLowerCase().replace(/\u200d/g, ""));
   const apply = () => {
     const words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
     let shown = 0;
