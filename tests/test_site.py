@@ -194,3 +194,27 @@ def test_the_injection_check_sees_unescaped_text(tmp_path: Path) -> None:
     found = injected(page)
     assert any("<img onerror>" in f for f in found) and any("<iframe>" in f for f in found)
     assert any("inline script" in f for f in found) and any("<svg onload>" in f for f in found)
+
+
+def test_the_readme_pages_job_is_a_valid_workflow_job(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import yaml
+
+    from modelreg.operations.scaffold import WORKFLOW
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    job = re.search(r"```yaml\n(  site:\n.*?)```", readme, re.S)
+    assert job is not None
+    workflow = tmp_path / "modelreg.yml"
+    workflow.write_text(WORKFLOW + job.group(1))
+    steps = yaml.safe_load(workflow.read_text())["jobs"]["site"]["steps"]
+    assert [s.get("uses", "").split("@")[0] for s in steps][-2:] == [
+        "actions/upload-pages-artifact",
+        "actions/deploy-pages",
+    ]
+    assert any("modelreg site -o public" in s.get("run", "") for s in steps)
+    argv = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows"]
+    result = subprocess.run([*argv, str(workflow)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -308,7 +308,7 @@ def _timeline(view: ModelView, site: SiteContext) -> str:
             ]
         )
     return table(
-        ["Stage", "Version", "From", "Until", "Moved by", "Entered by", "Left by"],
+        ["Stage", "Version", "From", "Until", "Moved by", "Entered via", "Left via"],
         rows,
         caption="Who held which stage when, newest first",
         table_id="timeline",
