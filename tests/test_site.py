@@ -218,3 +218,17 @@ def test_the_readme_pages_job_is_a_valid_workflow_job(tmp_path: Path) -> None:
     argv = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows"]
     result = subprocess.run([*argv, str(workflow)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_change_and_its_revert_render_the_model_again(populated: Reg, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    _build(populated, out)
+    facts = populated.path / "models/churn/model.yaml"
+    before = facts.read_text()
+    populated.write("models/churn/model.yaml", before.replace("description: churn", "description: churn v2"))
+    populated.commit("churn: describe")
+    populated.write("models/churn/model.yaml", before)
+    populated.commit("churn: undo")
+    result = _build(populated, out)
+    assert result["rendered"] == ["churn"]  # same folder id as built, two more events
+    assert "model updated" in (out / "index.html").read_text()  # churn's last change now

@@ -5,8 +5,10 @@ every page depends on besides its model (the code, registry.yaml, the URLs), and
 model the Git id of its folder ``models/NAME`` with the rows the index and the dataset pages
 show of it. A later build renders again only the models whose folder id changed (and those
 a changed model names as a parent: their pages list it as a child), then the index and the
-pages of the datasets those models use, from the kept rows. The manifest is written last: a
-build that stops part-way leaves the next one to redo what it had not finished.
+pages of the datasets those models use, from the kept rows. Models named by the commits since the
+last build (the history cache knows them) are rendered again too: a change and its revert
+leave a folder's id as it was, not its history. The manifest is written last: a build that
+stops part-way leaves the next one to redo what it had not finished.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from modelreg import store
 from modelreg.adapters import git, github
 from modelreg.domain.errors import InvalidInputError
 from modelreg.domain.layout import MODELS_DIR, REGISTRY_FILE
+from modelreg.history import records as history_records
 from modelreg.queries.site import SiteSource
 from modelreg.render.site import pages
 from modelreg.render.site.html import SiteContext, dataset_path
@@ -112,6 +115,8 @@ def build_site(
     old: dict[str, Any] = kept["models"] if kept and kept.get("key") == key and not full else {}
     everything = not old
     entries: dict[str, Any] = {n: old[n] for n in names if n in old and old[n].get("tree") == trees[n]}
+    for name in _touched_since(top, kept["commit"], commit) if old and kept else set():
+        entries.pop(name, None)  # its history moved on (a change and its revert leave the tree as it was)
     queue = [n for n in names if n not in entries]
     parents_of_changed = {p for n in queue for p in old.get(n, {}).get("parents", [])}
     queue += sorted(p for p in parents_of_changed if p in entries)
@@ -176,6 +181,15 @@ def build_site(
         largest_page=largest[0] or None,
         largest_page_bytes=largest[1],
     )
+
+
+def _touched_since(top: Path, built: Any, commit: str) -> set[str]:
+    """The models named by the commits after ``built`` up to ``commit`` when ``commit`` is HEAD
+    and ``built`` is on its first-parent chain (from the history cache: cheap); else none."""
+    if not isinstance(built, str) or built == commit or git.head_commit(top) != commit:
+        return set()
+    found = history_records.records_since(top, built)
+    return {c.model for r in found or [] for c in r.changes if c.model is not None}
 
 
 def _site_key(top: Path, commit: str, base: str, web: str | None) -> str:
