@@ -17,7 +17,7 @@ from modelreg.history import audit, tenures
 from modelreg.history.engine import Event
 from modelreg.history.tenures import Tenure
 from modelreg.queries.catalog import Catalog
-from modelreg.queries.lineage import Graph
+from modelreg.rules.validation import parent_key
 
 Key = tuple[str, str]
 
@@ -58,7 +58,7 @@ class SiteSource:
         self.root = self.catalog.root
         self.commit = rev
         self.config = self.catalog.config
-        self._graph: Graph | None = None
+        self._kids: dict[str, list[tuple[str, Key, str]]] | None = None
         self._events: dict[str, list[Event]] | None = None
 
     def model_names(self) -> list[str]:
@@ -101,12 +101,27 @@ class SiteSource:
         )
 
     def _children(self, name: str, versions: list[str]) -> dict[str, list[tuple[str, str]]]:
-        if self._graph is None:
-            self._graph = Graph.of(self.catalog.snapshot)
-        found: dict[str, list[tuple[str, str]]] = {}
-        for version in versions:
-            kids = self._graph.children.get((name, version), [])
-            if kids:
-                ordered = sorted(kids, key=lambda k: (k[0][0], semver.sort_key(k[0][1])))
-                found[version] = [(f"{child[0]}@{child[1]}", relation) for child, relation in ordered]
-        return found
+        known = set(versions)
+        found: dict[str, list[tuple[Key, str]]] = {}
+        for version, child, relation in self._children_by_model().get(name, []):
+            if version in known:
+                found.setdefault(version, []).append((child, relation))
+        return {
+            version: [
+                (f"{c[0]}@{c[1]}", rel)
+                for c, rel in sorted(kids, key=lambda k: (k[0][0], semver.sort_key(k[0][1])))
+            ]
+            for version, kids in found.items()
+        }
+
+    def _children_by_model(self) -> dict[str, list[tuple[str, Key, str]]]:
+        """parent model -> (parent version, child, relation), from every version's cached facts
+        in one pass (no manifest built, nothing sorted that is not asked for)."""
+        if self._kids is None:
+            self._kids = {}
+            for key, facts in self.catalog.snapshot.all_version_facts().items():
+                for ref, relation in facts.parents:
+                    parent = parent_key(ref)
+                    if parent is not None and parent != key:
+                        self._kids.setdefault(parent[0], []).append((parent[1], key, relation))
+        return self._kids
