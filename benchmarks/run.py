@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,8 @@ class Case:
     needs: tuple[str, str] | None = None  # (command, text its --help must show)
     floor: floors.Floor | None = None
     gto: list[str] | None = None
+    prepare: Callable[[], None] | None = None  # run before each (untimed): the state a run starts from
+    site: Path | None = None  # the site a `modelreg site` case writes (its largest page is reported)
     results: dict[str, Any] = field(default_factory=dict)
 
 
@@ -406,7 +409,68 @@ def cases(repo: Path, meta: dict[str, Any], changes: dict[str, Path]) -> list[Ca
             needs=("compare", "--over-time"),
             floor=floors.history(f"models/{name}/stages.yaml"),
         ),
+        *site_cases(repo),
     ]
+
+
+# -- the static site ----------------------------------------------------------------------------
+
+
+def site_cases(repo: Path) -> list[Case]:
+    """`modelreg site`: a full build into an empty folder (modelreg's caches warm), and the
+    build after one new commit (bench/add, a new version of one model) into the folder built
+    for main, with the history cache at main, as CI on a push to main would find them. The
+    incremental build runs in a linked work tree without files (the site reads commits) whose
+    HEAD moves from main to bench/add before each run."""
+    full_out = repo.parent / "site-full"
+    inc_out = repo.parent / "site-incremental"
+    where = repo.parent / "site-head"
+    kept = repo.parent / "site-incremental.manifest.json"
+    tool = modelreg_argv()
+
+    def fresh() -> None:
+        shutil.rmtree(full_out, ignore_errors=True)
+
+    def one_commit_later() -> None:
+        if not where.exists():
+            git(repo, "worktree", "add", "--quiet", "--detach", "--no-checkout", str(where), "main")
+        main, added = git(repo, "rev-parse", "main", "bench/add").split()
+        git(where, "update-ref", "--no-deref", "HEAD", main)
+        if not kept.exists():
+            shutil.rmtree(inc_out, ignore_errors=True)
+            run_process([*tool, "site", "-o", str(inc_out)], where)
+            shutil.copyfile(inc_out / ".modelreg-site.json", kept)
+        else:  # the history cache back at main (a run moved it to bench/add), the site as built for main
+            run_process([*tool, "history", "--since", "2100-01-01"], where)
+            shutil.copyfile(kept, inc_out / ".modelreg-site.json")
+        git(where, "update-ref", "--no-deref", "HEAD", added)
+
+    return [
+        Case(
+            "site-full",
+            "site -o DIR (full build)",
+            ["site", "-o", str(full_out)],
+            repo,
+            needs=("site", "--base-url"),
+            prepare=fresh,
+            site=full_out,
+        ),
+        Case(
+            "site-incremental",
+            "site -o DIR (after one new commit)",
+            ["site", "-o", str(inc_out)],
+            where,
+            needs=("site", "--base-url"),
+            prepare=one_commit_later,
+            site=inc_out,
+        ),
+    ]
+
+
+def largest_page(site: Path) -> dict[str, Any]:
+    """The largest file of a built site: the issue's bound is 2 MB a page."""
+    biggest = max(((p.stat().st_size, p) for p in site.rglob("*.html")), default=(0, site))
+    return {"path": biggest[1].relative_to(site).as_posix() if biggest[0] else None, "bytes": biggest[0]}
 
 
 def modelreg_argv() -> list[str]:
@@ -424,7 +488,8 @@ def available(case: Case, tool: list[str]) -> bool:
     if case.needs is None:
         return True
     command, text = case.needs
-    sample, out = run_process([*tool, command, "--help"], case.cwd, capture=True)
+    cwd = case.cwd if case.cwd.exists() else case.cwd.parent
+    sample, out = run_process([*tool, command, "--help"], cwd, capture=True)
     return sample.code == 0 and text.encode() in out
 
 
@@ -440,6 +505,8 @@ def time_modelreg(case: Case, tool: list[str], runs: int) -> dict[str, Any]:
     for i in range(runs + 1):  # the first is the warm-up
         if case.cold:
             clear_cache(case.cwd)
+        if case.prepare:
+            case.prepare()
         sample, _ = run_process([*tool, *case.argv], case.cwd)
         if i:
             samples.append(sample)
@@ -554,7 +621,13 @@ def notes(rows: list[Case]) -> str:
         floor = case.results["floor"]
         if floor.get("status") == "ok" and floor["what"] not in seen:
             seen.append(floor["what"])
-    return "floors: " + "; ".join(seen)
+    pages = [
+        f"{case.key}: largest page {case.results['largest_page']['path']} "
+        f"{case.results['largest_page']['bytes'] / 1e6:.2f} MB"
+        for case in rows
+        if case.results.get("largest_page", {}).get("path")
+    ]
+    return "floors: " + "; ".join(seen) + ("\n" + "; ".join(pages) if pages else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -584,6 +657,8 @@ def main(argv: list[str] | None = None) -> int:
     for case in rows:
         print(f"  {case.label} ...", file=sys.stderr, flush=True)
         case.results["modelreg"] = time_modelreg(case, tool, args.runs)
+        if case.site is not None and case.results["modelreg"].get("status") == "ok":
+            case.results["largest_page"] = largest_page(case.site)
         case.results["floor"] = time_floor(case, args.runs)
         same = tuple(case.gto or ())
         if same not in gto_done:

@@ -87,3 +87,8 @@ step modelreg deployments
 step modelreg deployments fraud-detector --at "$canary_merge"
 step modelreg history fraud-detector@1.1.0
 step git log --oneline --graph
+
+# The registry as a static web site (kept after the demo: open it through any web server).
+site_dir="${MODELREG_DEMO_SITE:-${TMPDIR:-/tmp}/modelreg-demo-site}"
+step modelreg site -o "$site_dir" --full
+echo "the site: $site_dir/index.html (serve it: python3 -m http.server -d $site_dir 8000, open http://127.0.0.1:8000/)"

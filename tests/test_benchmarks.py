@@ -27,6 +27,8 @@ CASE_KEYS = [
     "show-at",
     "lineage",
     "compare-over-time",
+    "site-full",
+    "site-incremental",
 ]
 
 
@@ -103,6 +105,9 @@ def test_run_smoke(tmp_path: Path) -> None:
         if case["modelreg"]["status"] == "ok":
             assert case["modelreg"]["exit"] == [0], case["key"]
         assert case["gto"]["status"] in {"ok", "none", "over budget", "not installed"}
+    for key in ("site-full", "site-incremental"):
+        assert by_key[key]["modelreg"]["status"] == "ok", key
+        assert 0 < by_key[key]["largest_page"]["bytes"] < 2_000_000
     table = result.stdout.splitlines()
     assert table[1].split()[:2] == ["case", "modelreg"]
     assert (

@@ -34,6 +34,9 @@ def test_demo_runs(tmp_path: Path) -> None:
     assert "└── retrain: fraud-detector@1.0.0  [archived]" in result.stdout
     assert "0.934 (+0.022, better)  fraud-detector@1.1.0" in result.stdout
     assert "roll back fraud-detector production from 1.1.0 (PR #4) to 1.0.0" in result.stdout
+    site = tmp_path / "modelreg-demo-site"
+    assert f"the site: {site}/index.html" in result.stdout
+    assert (site / "models/fraud-detector/1.1.0/index.html").is_file()
 
 
 def test_example_artifacts_are_deterministic_and_match_the_manifests(tmp_path: Path) -> None:

@@ -678,3 +678,15 @@ def trailer_values(top: Path, key: str) -> set[str]:
         return set()
     text = _git_text(top, "log", f"--format=%(trailers:key={key},valueonly)", "HEAD")
     return {line.strip() for line in text.splitlines() if line.strip()}
+
+
+def subtree_ids(top: Path, rev: str, folder: str) -> dict[str, str]:
+    """The object id of each folder directly under ``folder`` at commit ``rev``, by name: a
+    folder's id changes exactly when a file under it does."""
+    out = _git(top, "ls-tree", "-z", "--full-tree", rev, "--", folder.rstrip("/") + "/")
+    found: dict[str, str] = {}
+    for record in out.split("\0"):
+        meta, _, path = record.partition("\t")
+        if meta and meta.split(" ")[1] == "tree":
+            found[path.rsplit("/", 1)[-1]] = meta.split(" ")[2]
+    return found

@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deploy": ("deploy", "Run a version in an environment, by pull request (deployments.yaml)."),
     "deployments": ("deployments", "Where each version runs, and since when (any date: --at)."),
     "events": ("events", "What a merged change did (registered, staged, evaluated, deployed), for CD."),
+    "site": ("site", "Write a static web site of the registry (charts, lineage, history)."),
 }
 
 

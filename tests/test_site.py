@@ -1,0 +1,234 @@
+"""``modelreg site``: the pages, their links and marks, escaping, and the incremental build.
+(The same site in a real browser: test_site_browser.py.)"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import Reg, Templates, git
+from site_corpus import EVIL_DATASET, HOSTILE, build_hostile, injected, markup
+
+from modelreg.operations.site import MANIFEST, build_site
+from modelreg.render.site.html import CSP, dataset_path
+
+
+@pytest.fixture
+def hostile(templates: Templates, tmp_path: Path) -> Reg:
+    return templates.copy("site-hostile", build_hostile, tmp_path)
+
+
+def _build(reg: Reg, out: Path, *args: str) -> dict[str, object]:
+    result = reg.cli("site", "-o", str(out), "--format", "json", *args)
+    assert result.code == 0, result.err
+    data: dict[str, object] = json.loads(result.out)
+    return data
+
+
+def _pages(out: Path) -> list[Path]:
+    return sorted(out.rglob("index.html"))
+
+
+def test_the_site_has_a_page_for_every_model_version_and_dataset(populated: Reg, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    result = _build(populated, out)
+    assert result["full"] is True and sorted(result["rendered"]) == ["churn", "fraud"]  # type: ignore[arg-type]
+    expected = {
+        "index.html",
+        "models/fraud/index.html",
+        "models/churn/index.html",
+        *(f"models/fraud/{v}/index.html" for v in ("1.0.0", "1.1.0", "1.2.0")),
+        "models/churn/0.1.0/index.html",
+    }
+    found = {p.relative_to(out).as_posix() for p in _pages(out)}
+    assert expected <= found
+    assert (out / "assets/site.js").is_file() and (out / "assets/site.css").is_file()
+    for page in _pages(out):
+        text = page.read_text()
+        assert f'<meta http-equiv="Content-Security-Policy" content="{CSP}">' in text
+        assert "script-src 'self'" in CSP and "unsafe-inline" not in CSP
+        assert injected(page) == [], page
+
+
+def test_the_model_page_charts_one_point_per_version_with_the_requirement_and_tenure(
+    populated: Reg, tmp_path: Path
+) -> None:
+    out = tmp_path / "public"
+    _build(populated, out)
+    text = (out / "models/fraud/index.html").read_text()
+    chart = re.search(r'<svg class="chart"[^>]*data-metric="auc".*?</svg>', text, re.S)
+    assert chart is not None
+    assert len(re.findall(r'<circle class="point', chart.group())) == 3
+    assert len(re.findall(r'<circle class="point holder"', chart.group())) == 1  # 1.1.0 in production
+    assert re.search(r'<rect class="tenure current"[^>]*><title>1\.1\.0 in production from', chart.group())
+    lineage = re.search(r'<svg class="lineage".*?</svg>', text, re.S)
+    assert lineage is not None
+    assert len(re.findall(r'<g class="node stage-', lineage.group())) == 3
+    assert len(re.findall(r'<path class="edge"', lineage.group())) == 2
+    assert 'id="timeline"' in text and "production" in text
+
+
+def test_the_requirement_line_is_the_stage_policy(templates: Templates, tmp_path: Path) -> None:
+    from registries import build_strict
+
+    strict = templates.copy("strict", build_strict, tmp_path)
+    out = tmp_path / "public"
+    _build(strict, out)
+    text = (out / "models/fraud/index.html").read_text()
+    auc = re.search(r'data-metric="auc".*?</svg>', text, re.S)
+    latency = re.search(r'data-metric="latency_ms".*?</svg>', text, re.S)
+    assert auc is not None and latency is not None
+    assert "production requires auc ≥ 0.91" in auc.group()
+    assert "production requires latency_ms ≤ 50" in latency.group()
+    assert len(re.findall(r'<circle class="point', auc.group())) == 7  # 1.5.0 records no auc
+
+
+def test_the_version_page_is_a_model_card(populated: Reg, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    _build(populated, out, "--repo-url", "https://github.com/acme/models")
+    text = (out / "models/fraud/1.1.0/index.html").read_text()
+    manifest = populated.cli("show", "fraud@1.1.0", "--format", "json")
+    artifact = json.loads(manifest.out)["manifest"]["artifacts"][0]
+    assert artifact["md5"] in text and artifact["path"] in text
+    assert "modelreg pull fraud@1.1.0" in text and "dvc get https://github.com/acme/models" in text
+    assert 'href="/models/fraud/1.0.0/"' in text  # parent
+    assert 'href="/models/fraud/1.2.0/"' in text  # child
+    assert "staging → production" in text  # its history
+
+
+def test_base_url_prefixes_every_link(populated: Reg, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    _build(populated, out, "--base-url", "/registry")
+    for page in _pages(out):
+        for tag, attrs in markup(page).elements:
+            for name in ("href", "src"):
+                url = attrs.get(name)
+                if url is not None and not url.startswith("https://"):
+                    assert url.startswith("/registry/"), (page, tag, url)
+
+
+def test_hostile_text_is_escaped_everywhere(hostile: Reg, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    _build(hostile, out, "--repo-url", "https://github.com/acme/models")
+    pages = _pages(out)
+    assert len(pages) >= 6
+    for page in pages:
+        assert injected(page) == [], page
+    text = (out / "models/shady/1.0.0/index.html").read_text()
+    assert "&lt;script&gt;alert(&#x27;desc&#x27;)&lt;/script&gt;" in text
+    assert (out / dataset_path(EVIL_DATASET) / "index.html").is_file()
+    assert (out / dataset_path(HOSTILE[3]) / "index.html").is_file()
+
+
+def test_a_second_build_renders_only_the_changed_models(populated: Reg, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    _build(populated, out)
+    assert _build(populated, out)["rendered"] == []
+    populated.register("churn", "0.2.0", description="churn again", metrics={"f1": 0.75})
+    second = _build(populated, out)
+    assert second["full"] is False and second["rendered"] == ["churn"]
+    assert (out / "models/churn/0.2.0/index.html").is_file()
+    assert "0.2.0" in (out / "index.html").read_text()
+    before = (out / "models/fraud/1.2.0/index.html").read_text()
+    populated.register(
+        "churn", "0.3.0", description="from fraud", parents=[{"ref": "fraud@1.2.0", "relation": "distill"}]
+    )
+    third = _build(populated, out)
+    assert third["rendered"] == ["churn", "fraud"]  # fraud@1.2.0's page lists its new child
+    after = (out / "models/fraud/1.2.0/index.html").read_text()
+    assert "churn@0.3.0" not in before and 'href="/models/churn/0.3.0/"' in after
+
+
+def test_a_build_of_an_older_commit_removes_the_models_it_lacks(populated: Reg, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    _build(populated, out)
+    added = git("log", "--format=%H", "--", "models/churn", cwd=populated.path).split()[-1]
+    result = _build(populated, out, "--rev", f"{added}~1")
+    assert result["removed"] == ["churn"] and not (out / "models/churn").exists()
+    assert "churn" not in (out / "index.html").read_text()
+    assert _build(populated, out, "--full")["full"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--base-url", "javascript:alert(1)"], "invalid --base-url 'javascript:alert(1)'"),
+        (["--base-url", '/a"b/'], "invalid --base-url"),
+        (["--repo-url", "javascript:alert(1)//github.com/a/b"], "invalid --repo-url"),
+        (["--rev", "no-such-rev"], "unknown revision 'no-such-rev'"),
+    ],
+)
+def test_bad_options_are_one_line_and_write_nothing(
+    populated: Reg, tmp_path: Path, args: list[str], message: str
+) -> None:
+    out = tmp_path / "public"
+    result = populated.cli("site", "-o", str(out), *args)
+    assert result.code == 1
+    assert len(result.err.splitlines()) == 1 and message in result.err
+    assert not out.exists()
+
+
+def test_a_folder_with_other_files_is_refused(populated: Reg, tmp_path: Path) -> None:
+    out = tmp_path / "docs"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    result = populated.cli("site", "-o", str(out))
+    assert result.code == 1 and "is not empty and holds no site modelreg wrote" in result.err
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_the_manifest_keys_models_by_their_tree_ids(populated: Reg, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    build_site(populated.path, out)
+    kept = json.loads((out / MANIFEST).read_text())
+    tree = git("rev-parse", "HEAD:models/fraud", cwd=populated.path).strip()
+    assert kept["models"]["fraud"]["tree"] == tree
+
+
+def test_the_injection_check_sees_unescaped_text(tmp_path: Path) -> None:
+    """The check above is not blind: the hostile strings, unescaped, are caught."""
+    page = tmp_path / "raw.html"
+    page.write_text("<html><body><p>" + "".join(HOSTILE) + "</p></body></html>")
+    found = injected(page)
+    assert any("<img onerror>" in f for f in found) and any("<iframe>" in f for f in found)
+    assert any("inline script" in f for f in found) and any("<svg onload>" in f for f in found)
+
+
+def test_the_readme_pages_job_is_a_valid_workflow_job(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import yaml
+
+    from modelreg.operations.scaffold import WORKFLOW
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    job = re.search(r"```yaml\n(  site:\n.*?)```", readme, re.S)
+    assert job is not None
+    workflow = tmp_path / "modelreg.yml"
+    workflow.write_text(WORKFLOW + job.group(1))
+    steps = yaml.safe_load(workflow.read_text())["jobs"]["site"]["steps"]
+    assert [s.get("uses", "").split("@")[0] for s in steps][-2:] == [
+        "actions/upload-pages-artifact",
+        "actions/deploy-pages",
+    ]
+    assert any("modelreg site -o public" in s.get("run", "") for s in steps)
+    argv = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows"]
+    result = subprocess.run([*argv, str(workflow)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_change_and_its_revert_render_the_model_again(populated: Reg, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    _build(populated, out)
+    facts = populated.path / "models/churn/model.yaml"
+    before = facts.read_text()
+    populated.write("models/churn/model.yaml", before.replace("description: churn", "description: churn v2"))
+    populated.commit("churn: describe")
+    populated.write("models/churn/model.yaml", before)
+    populated.commit("churn: undo")
+    result = _build(populated, out)
+    assert result["rendered"] == ["churn"]  # same folder id as built, two more events
+    assert "model updated" in (out / "index.html").read_text()  # churn's last change now
