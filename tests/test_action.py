@@ -280,10 +280,16 @@ def _uncommented(text: str, block: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_the_example_deploy_job_init_writes_passes_actionlint_once_uncommented(reg: Reg) -> None:
+@pytest.mark.parametrize(
+    ("block", "job", "command"),
+    [("delivery", "deploy", "modelreg events --base"), ("pages", "site", "modelreg site -o public")],
+)
+def test_each_example_job_init_writes_passes_actionlint_once_uncommented(
+    reg: Reg, block: str, job: str, command: str
+) -> None:
     path = reg.path / WORKFLOW_FILE
-    live = _uncommented(path.read_text(), "delivery")
-    assert "\n  deploy:\n" in live and "modelreg events --base" in live and "pip install " in live
+    live = _uncommented(path.read_text(), block)
+    assert f"\n  {job}:\n" in live and command in live and "pip install " in live
     path.write_text(live)
     result = _actionlint(path, cwd=reg.path)
     assert (result.returncode, result.stdout + result.stderr) == (0, "")

@@ -117,6 +117,38 @@ WORKFLOW_TAIL = """\
   #         ./deploy.sh "$DEPLOY_ENV" model.bin
   # ==== end of delivery ====
   # ==== pages: a commented example job publishing the catalog to GitHub Pages ====
+  # `modelreg site` writes a static site of the registry (models, versions, charts, lineage,
+  # stage timelines); this job publishes it on every push. Uncomment, and set the repository's
+  # Pages source to "GitHub Actions".
+  # site:
+  #   needs: check
+  #   if: github.event_name == 'push'
+  #   runs-on: ubuntu-latest
+  #   permissions:
+  #     contents: read
+  #     pages: write
+  #     id-token: write
+  #   environment:
+  #     name: github-pages
+  #     url: ${{ steps.deployment.outputs.page_url }}
+  #   steps:
+  #     - uses: actions/checkout@v5
+  #       with:
+  #         fetch-depth: 0
+  #     - uses: actions/setup-python@v6
+  #       with:
+  #         python-version: "3.11"
+  #     - run: pip install INSTALL
+  #     - name: modelreg site
+  #       env:
+  #         BASE_URL: /${{ github.event.repository.name }}/
+  #         REPO_URL: ${{ github.server_url }}/${{ github.repository }}
+  #       run: modelreg site -o public --base-url "$BASE_URL" --repo-url "$REPO_URL"
+  #     - uses: actions/upload-pages-artifact@v4
+  #       with:
+  #         path: public
+  #     - id: deployment
+  #       uses: actions/deploy-pages@v5
   # ==== end of pages ====
 """
 
