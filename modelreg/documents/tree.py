@@ -237,10 +237,13 @@ class GitTree:
     version folders below them); every file only when something asks for it.
     """
 
-    def __init__(self, top: Path, rev: str) -> None:
+    def __init__(self, top: Path, rev: str, *, scope: list[str] | None = None) -> None:
+        """``scope``: the paths read instead of REGISTRY_PATHS (``registry.yaml`` and one
+        model's folder, say), when a question needs no other file."""
         self.top = top
         self.commit = git.resolve(top, rev)
         self.label = rev
+        self.scope = scope or REGISTRY_PATHS
         self._shallow: tuple[dict[str, str], list[str]] | None = None
         self._deep: tuple[dict[str, str], list[str]] | None = None
         self._state_id: str | None = None
@@ -249,10 +252,10 @@ class GitTree:
         # A symlink's blob is its target's name: never read it as a registry file.
         if deep or self._deep is not None:
             if self._deep is None:
-                self._deep = git.ls_tree_blobs(self.top, self.commit, REGISTRY_PATHS)
+                self._deep = git.ls_tree_blobs(self.top, self.commit, self.scope)
             return self._deep
         if self._shallow is None:
-            self._shallow = git.ls_tree_shallow(self.top, self.commit, REGISTRY_PATHS, depth=DOCUMENT_DEPTH)
+            self._shallow = git.ls_tree_shallow(self.top, self.commit, self.scope, depth=DOCUMENT_DEPTH)
         return self._shallow
 
     def _blobs_for(self, paths: list[str]) -> dict[str, str]:
@@ -278,7 +281,7 @@ class GitTree:
     def state_id(self) -> str:
         """The ids of the registry's folders and files in this commit: equal ids, equal content."""
         if self._state_id is None:
-            self._state_id = " ".join(git.tree_ids(self.top, self.commit, REGISTRY_PATHS))
+            self._state_id = " ".join(git.tree_ids(self.top, self.commit, self.scope))
         return self._state_id
 
     def read(self, path: str) -> bytes | None:
