@@ -61,7 +61,7 @@ def command(
         from modelreg.cli.progress import TerminalProgress
 
         progress = TerminalProgress(sys.stderr)
-    remote = read_remote(repo, at)
+    remote = read_remote(repo, at, ref)
     if remote is not None:
         result = remote.pull(ref, output=output, file=file, progress=progress)
     else:

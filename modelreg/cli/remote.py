@@ -29,10 +29,12 @@ def remote_repo_option(func: F) -> F:
     return decorator(func)
 
 
-def read_remote(repo: str, at: str | None) -> RemoteCopy | None:
-    """The registry at ``repo`` as of revision ``at`` when ``repo`` is a Git URL, else None."""
+def read_remote(repo: str, at: str | None, ref: str) -> RemoteCopy | None:
+    """The registry at ``repo`` as of revision ``at`` when ``repo`` is a Git URL (the model
+    ``ref`` names fetched with it), else None."""
     if not is_url(repo):
         return None
+    from modelreg.domain import refs
     from modelreg.operations.remoteread import open_remote
 
-    return open_remote(repo, at)
+    return open_remote(repo, at, models=(refs.parse(ref).name,))

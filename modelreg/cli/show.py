@@ -32,7 +32,7 @@ def command(ref: str, at: str | None, repo: str, fmt: str) -> None:
     With --repo URL nothing is cloned (see `modelreg pull --help`); --at names a branch,
     tag or commit there.
     """
-    remote = read_remote(repo, at)
+    remote = read_remote(repo, at, ref)
     if remote is not None:
         found = remote.catalog(refs.parse(ref).name).get(ref)
     else:

@@ -97,9 +97,12 @@ class RemoteCopy:
         return artifacts.open_artifact(catalog, ref, file)
 
 
-def open_remote(url: str, rev: str | None = None, cache_dir: str | Path | None = None) -> RemoteCopy:
+def open_remote(
+    url: str, rev: str | None = None, cache_dir: str | Path | None = None, *, models: tuple[str, ...] = ()
+) -> RemoteCopy:
     """The registry at Git URL ``url`` as of ``rev`` (a branch, tag or commit id; the server's
-    HEAD by default), in a partial copy under ``cache_dir`` brought up to date."""
+    HEAD by default), in a partial copy under ``cache_dir`` brought up to date. ``models``:
+    the models about to be read, fetched in the same request as ``.dvc/``."""
     gitremote.check_url(url)
     top = cache_root(cache_dir) / hashlib.sha256(url.encode()).hexdigest()[:24]
     with gitremote.locked(top):
@@ -111,7 +114,8 @@ def open_remote(url: str, rev: str | None = None, cache_dir: str | Path | None =
             raise NotARegistryError(
                 f"no {REGISTRY_FILE} at {rev or 'HEAD'} of {shown}: not a modelreg registry"
             )
-        gitremote.fetch_paths(top, url, commit, [REGISTRY_FILE, DVC_DIR])
+        folders = [f"{MODELS_DIR}/{refs.check_name(name)}" for name in models]
+        gitremote.fetch_paths(top, url, commit, [REGISTRY_FILE, DVC_DIR, *folders])
         problem = _install_dvc_config(top, url, commit)
     return RemoteCopy(url, top, commit, problem)
 
