@@ -36,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import cold  # noqa: E402
 import floors  # noqa: E402
 import make_registry  # noqa: E402
 
@@ -73,6 +74,11 @@ class Case:
     prepare: Callable[[], None] | None = None  # run before each (untimed): the state a run starts from
     site: Path | None = None  # the site a `modelreg site` case writes (its largest page is reported)
     results: dict[str, Any] = field(default_factory=dict)
+    section: str = "warm"
+    fresh: Callable[[], contextlib.AbstractContextManager[Path]] | None = None  # a new folder per run
+    env: dict[str, str] | None = None
+    skip: str | None = None  # why the case cannot run on this registry
+    kind: str | None = None  # the cold paths: which clone the case runs in ("remote": none)
 
 
 # -- processes --------------------------------------------------------------------------------
@@ -85,13 +91,14 @@ def run_process(
     stdin: bytes | None = None,
     capture: bool = False,
     timeout: float | None = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[Sample, bytes]:
     """Run ``argv`` and measure it: wall time, CPU time and peak memory from wait4 (no shell)."""
     with tempfile.TemporaryFile() as fin, tempfile.TemporaryFile() as fout, tempfile.TemporaryFile() as ferr:
         if stdin is not None:
             fin.write(stdin)
             fin.seek(0)
-        env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+        env = {**os.environ, "DVC_NO_ANALYTICS": "1", **(env or {})}
         started = time.perf_counter()
         proc = subprocess.Popen(
             argv,
@@ -467,10 +474,133 @@ def site_cases(repo: Path) -> list[Case]:
     ]
 
 
+def cold_cases(repo: Path, meta: dict[str, Any], fresh: cold.Fresh) -> list[Case]:
+    """The paths a deployment job or a CI run takes: a fresh clone, a shallow one, or none."""
+    name, prod = meta["bench"]["model"], meta["bench"]["production"]
+    manifests = [f"HEAD:models/{name}/{prod}.yaml", f"HEAD:models/{name}/stages.yaml"]
+    one_model = floors.read_objects(manifests, "cat-file --batch: stages.yaml + the manifest")
+    tags = git(repo, "tag", "--list", f"{name}#production#*").split()
+    check_ref = ["check-ref", tags[-1]] if tags else None
+    no_remote = (
+        None if fresh.remote_dir else "no DVC remote holds the artifacts (make_registry.py writes none)"
+    )
+    remote_cache = {"XDG_CACHE_HOME": str(fresh.scratch / "run-remote" / "cache")}
+    kept_cache = {"XDG_CACHE_HOME": str(fresh.scratch / "remote-cache")}
+    show_remote = ["show", "--repo", "{url}", f"{name}@production"]
+
+    def case(key: str, label: str, argv: list[str], kind: str, **kw: Any) -> Case:
+        made = Case(f"cold-{key}", label, argv, fresh.scratch, section="cold", kind=kind, **kw)
+        if kind != "remote":
+            made.fresh = lambda: fresh.copy(kind)
+        return made
+
+    return [
+        case(
+            "show",
+            f"show {name}@production",
+            ["show", f"{name}@production"],
+            "full",
+            floor=one_model,
+            gto=["show", f"{name}#production", "--ref"],
+        ),
+        case(
+            "list-model",
+            f"list --model {name}",
+            ["list", "--model", name],
+            "full",
+            floor=floors.read_tree(paths=["registry.yaml", f"models/{name}"]),
+            gto=["show", name],
+        ),
+        case(
+            "pull",
+            f"pull {name}@production -o model.bin",
+            ["pull", f"{name}@production", "-o", "model.bin"],
+            "full",
+            floor=one_model,
+            skip=no_remote,
+        ),
+        case(
+            "check-add",
+            "check --base main (adds a version)",
+            ["check", "--base", "main"],
+            "add",
+            floor=cold.changed_blobs("main"),
+            gto=check_ref,
+        ),
+        case(
+            "check-promote",
+            "check --base main (a promotion)",
+            ["check", "--base", "main"],
+            "promote",
+            floor=cold.changed_blobs("main"),
+            gto=check_ref,
+        ),
+        case(
+            "show-depth1",
+            f"show {name}@production, --depth 1 clone",
+            ["show", f"{name}@production"],
+            "depth1",
+            floor=one_model,
+            gto=["show", f"{name}#production", "--ref"],
+        ),
+        case(
+            "history-depth1",
+            f"history {name}, --depth 1 clone",
+            ["history", name],
+            "depth1",
+            floor=floors.history(f"models/{name}"),
+            gto=["history", name],
+        ),
+        case(
+            "history-json",
+            "history --format json (every event; records kept)",
+            ["history", "--format", "json"],
+            "history",
+            floor=floors.history("models"),
+        ),
+        case(
+            "remote",
+            f"show --repo git://... {name}@production (empty cache)",
+            show_remote,
+            "remote",
+            floor=cold.partial_fetch(fresh, fresh.scratch, name),
+            env=remote_cache,
+            gto=["show", "-r", "{url}", f"{name}#production", "--ref"],
+        ),
+        case(
+            "remote-again",
+            f"show --repo git://... {name}@production (cache kept)",
+            show_remote,
+            "remote",
+            floor=cold.partial_fetch(fresh, fresh.scratch, name),
+            env=kept_cache,
+        ),
+    ]
+
+
 def largest_page(site: Path) -> dict[str, Any]:
     """The largest file of a built site: the issue's bound is 2 MB a page."""
     biggest = max(((p.stat().st_size, p) for p in site.rglob("*.html")), default=(0, site))
     return {"path": biggest[1].relative_to(site).as_posix() if biggest[0] else None, "bytes": biggest[0]}
+
+
+def ready(case: Case, fresh: cold.Fresh) -> None:
+    """Make what a cold case runs in: its pristine clone, or the server a remote read asks."""
+    assert case.kind is not None
+    if case.kind == "remote":
+        url = fresh.serve()
+        case.argv = [a.replace("{url}", url) for a in case.argv or []]
+        case.gto = [a.replace("{url}", url) for a in case.gto] if case.gto else None
+        if case.key == "cold-remote":
+            case.fresh = fresh.empty_cache
+        case.cwd = fresh.scratch
+        return
+    if case.kind == "history" and not (fresh.scratch / "template-history").exists():
+        template = fresh.template("full")  # the records kept by one `history` run, then copied
+        subprocess.run([*modelreg_argv(), "history"], cwd=template, capture_output=True, check=True)
+        subprocess.run(["cp", "-a", "--", str(template), str(fresh.scratch / "template-history")], check=True)
+        shutil.rmtree(template / ".git" / "modelreg", ignore_errors=True)
+    case.cwd = fresh.template(case.kind)
 
 
 def modelreg_argv() -> list[str]:
@@ -499,6 +629,8 @@ def clear_cache(cwd: Path) -> None:
 
 
 def time_modelreg(case: Case, tool: list[str], runs: int) -> dict[str, Any]:
+    if case.skip is not None:
+        return {"status": "skipped", "note": case.skip}
     if case.argv is None or not available(case, tool):
         return {"status": "not available"}
     samples = []
@@ -507,21 +639,22 @@ def time_modelreg(case: Case, tool: list[str], runs: int) -> dict[str, Any]:
             clear_cache(case.cwd)
         if case.prepare:
             case.prepare()
-        sample, _ = run_process([*tool, *case.argv], case.cwd)
+        with case.fresh() if case.fresh else contextlib.nullcontext(case.cwd) as cwd:
+            sample, _ = run_process([*tool, *case.argv], cwd, env=case.env)
         if i:
             samples.append(sample)
     return {"status": "ok", **summarize(samples)}
 
 
 def time_floor(case: Case, runs: int) -> dict[str, Any]:
-    if case.floor is None:
+    if case.floor is None or case.skip is not None:
         return {"status": "none"}
     samples = [run_floor(case.floor, case.cwd) for _ in range(runs + 1)][1:]
     return {"status": "ok", "what": case.floor.label, **summarize(samples)}
 
 
 def time_gto(case: Case, gto: list[str] | None, runs: int, budget: float) -> dict[str, Any]:
-    if case.gto is None:
+    if case.gto is None or case.skip is not None:
         return {"status": "none"}
     argv = ["gto", *case.gto]
     if gto is None:
@@ -532,7 +665,7 @@ def time_gto(case: Case, gto: list[str] | None, runs: int, budget: float) -> dic
     spent = 0.0
     while len(samples) < runs:
         left = budget - spent
-        sample, _ = run_process([*gto, *case.gto], case.cwd, timeout=left)
+        sample, _ = run_process([*gto, *case.gto], case.cwd, timeout=left, env=case.env)
         spent += sample.wall
         if sample.wall >= left:
             if not samples:
@@ -586,9 +719,12 @@ def seconds(result: dict[str, Any]) -> str:
         value = result["median_s"]
         text = f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
         return text + ("" if result.get("exit", [0]) == [0] else f" (exit {result['exit']})")
-    return {"not available": "n/a", "none": "-", "over budget": f">{result.get('budget_s', 0):.0f} s"}.get(
-        status or "", status or "-"
-    )
+    return {
+        "not available": "n/a",
+        "none": "-",
+        "skipped": "skipped",
+        "over budget": f">{result.get('budget_s', 0):.0f} s",
+    }.get(status or "", status or "-")
 
 
 def ratio(top: dict[str, Any], bottom: dict[str, Any]) -> str:
@@ -627,7 +763,13 @@ def notes(rows: list[Case]) -> str:
         for case in rows
         if case.results.get("largest_page", {}).get("path")
     ]
-    return "floors: " + "; ".join(seen) + ("\n" + "; ".join(pages) if pages else "")
+    skipped = [f"{c.label}: {c.skip}" for c in rows if c.skip]
+    return (
+        "floors: "
+        + "; ".join(seen)
+        + ("\n" + "; ".join(pages) if pages else "")
+        + ("\nskipped: " + "; ".join(skipped) if skipped else "")
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -644,26 +786,38 @@ def main(argv: list[str] | None = None) -> int:
         help="where built registries are kept between runs",
     )
     parser.add_argument("--only", help="comma-separated case keys to run (default: all)")
+    parser.add_argument(
+        "--scratch-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "modelreg-bench-cold",
+        help="where the cold paths keep their clones (the registry itself is only read)",
+    )
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
     repo, meta = build(args.size, args.seed, args.cache_dir.resolve())
     changes = prepare_changes(repo, meta)
-    rows = cases(repo, meta, changes)
+    fresh = cold.Fresh(repo, args.scratch_dir.resolve())
+    rows = cases(repo, meta, changes) + cold_cases(repo, meta, fresh)
     if args.only:
         wanted = set(args.only.split(","))
         rows = [c for c in rows if c.key in wanted]
     tool, gto = modelreg_argv(), gto_argv()
     gto_done: dict[tuple[str, ...], dict[str, Any]] = {}  # GTO has no cache: cold and warm rows share
-    for case in rows:
-        print(f"  {case.label} ...", file=sys.stderr, flush=True)
-        case.results["modelreg"] = time_modelreg(case, tool, args.runs)
-        if case.site is not None and case.results["modelreg"].get("status") == "ok":
-            case.results["largest_page"] = largest_page(case.site)
-        case.results["floor"] = time_floor(case, args.runs)
-        same = tuple(case.gto or ())
-        if same not in gto_done:
-            gto_done[same] = time_gto(case, gto, args.runs, args.gto_budget)
-        case.results["gto"] = gto_done[same]
+    try:
+        for case in rows:
+            print(f"  {case.label} ...", file=sys.stderr, flush=True)
+            if case.section == "cold" and case.skip is None:
+                ready(case, fresh)
+            case.results["modelreg"] = time_modelreg(case, tool, args.runs)
+            if case.site is not None and case.results["modelreg"].get("status") == "ok":
+                case.results["largest_page"] = largest_page(case.site)
+            case.results["floor"] = time_floor(case, args.runs)
+            same = (case.section, str(case.cwd), *(case.gto or ()))
+            if same not in gto_done:
+                gto_done[same] = time_gto(case, gto, args.runs, args.gto_budget)
+            case.results["gto"] = gto_done[same]
+    finally:
+        fresh.close()
     models, versions = SIZES[args.size]
     title = (
         f"modelreg benchmark, size {args.size}: {models} models x {versions} versions = {models * versions} "
@@ -673,8 +827,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     info = machine()
     print(title)
-    print(table(rows))
-    print(notes(rows))
+    warm = [c for c in rows if c.section == "warm"]
+    cold_rows = [c for c in rows if c.section == "cold"]
+    if warm:
+        print(table(warm))
+        print(notes(warm))
+    if cold_rows:
+        print("cold paths: each run in a fresh copy of a fresh clone (no .git/modelreg), or none at all")
+        print(table(cold_rows))
+        print(notes(cold_rows))
     print(
         f"machine: {info['nproc']} cores, {info['cpu']}, {info['memory']}; Python {info['python']}, "
         f"git {info['git']}, GTO {info['gto']}; load average {load_before[0]:.2f} before, "
@@ -691,7 +852,10 @@ def main(argv: list[str] | None = None) -> int:
                 k: meta[k] for k in ("commits", "tags", "pull_requests", "seconds", "bench", "reused")
             },
             "machine": {**info, "load_before": load_before[0], "load_after": os.getloadavg()[0]},
-            "cases": [{"key": c.key, "case": c.label, "argv": c.argv, **c.results} for c in rows],
+            "cases": [
+                {"key": c.key, "case": c.label, "section": c.section, "argv": c.argv, **c.results}
+                for c in rows
+            ],
         }
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0

@@ -19,13 +19,23 @@ from modelreg.domain.errors import InvalidInputError
 from modelreg.queries.catalog import Catalog, ListedVersion, ValidationReport
 
 if TYPE_CHECKING:
-    from modelreg.domain.models import Code, Dataset, EvaluationKind, ModelVersion, Parent, Signature
+    from modelreg.domain.models import (
+        Code,
+        Dataset,
+        EvaluationKind,
+        ModelSummary,
+        ModelVersion,
+        Parent,
+        Signature,
+    )
     from modelreg.history.audit import AuditTrail
     from modelreg.history.timetravel import Moment, VersionAsOf
+    from modelreg.operations.artifacts import PullResult
     from modelreg.operations.evaluate import EvaluateResult
     from modelreg.operations.promote import PromoteResult
     from modelreg.operations.proposal import ProposalOptions
     from modelreg.operations.register import RegisterResult
+    from modelreg.operations.remoteread import RemoteCopy
     from modelreg.queries.card import ModelCard
     from modelreg.queries.compare import Comparison
     from modelreg.queries.lineage import Direction, LineageGraph
@@ -33,7 +43,15 @@ if TYPE_CHECKING:
 # Each method imports the service it calls when called (start-up speed: `modelreg show`
 # reads a catalog and needs none of them); every import still points down the layers.
 
-__all__ = ["ListedVersion", "Registry", "RegistryAsOf", "ValidationReport", "registry_at", "version_as_of"]
+__all__ = [
+    "ListedVersion",
+    "Registry",
+    "RegistryAsOf",
+    "RemoteRegistry",
+    "ValidationReport",
+    "registry_at",
+    "version_as_of",
+]
 
 
 class Registry(Catalog):
@@ -135,6 +153,15 @@ class Registry(Catalog):
             pull_request=pull_request,
         )
         return promote(self.root, request)
+
+    @staticmethod
+    def remote(url: str, rev: str | None = None, cache_dir: str | Path | None = None) -> RemoteRegistry:
+        """The registry at Git URL ``url`` as of ``rev`` (branch, tag or commit id; the
+        server's HEAD by default), read without a clone: a partial copy in ``cache_dir``
+        (``~/.cache/modelreg/repos`` by default) fetches only the files a question reads."""
+        from modelreg.operations.remoteread import open_remote
+
+        return RemoteRegistry(open_remote(url, rev, cache_dir))
 
     def open_artifact(self, ref: str, file: str | None = None) -> BinaryIO:
         """A binary stream of one artifact file of ``ref`` (``file`` names it when the version
@@ -286,3 +313,54 @@ def version_as_of(registry: Registry, found: ModelVersion) -> VersionAsOf:
         events, found.name, found.version, found.stage, initial=registry.config.initial_stage
     )
     return VersionAsOf(version=found, as_of=moment, held=held)
+
+
+class RemoteRegistry:
+    """A registry read from a Git URL (``Registry.remote``): one commit, one model at a time.
+
+    Each question about model NAME fetches that model's folder once; ``model_registry(name)``
+    is a ``Registry`` over it (and registry.yaml) for everything a commit can answer."""
+
+    def __init__(self, copy: RemoteCopy) -> None:
+        self._copy = copy
+
+    @property
+    def url(self) -> str:
+        return self._copy.url
+
+    @property
+    def commit(self) -> str:
+        """The commit read."""
+        return self._copy.commit
+
+    def model_names(self) -> list[str]:
+        """The names of every model (the ``models/`` folder's entries; no file is fetched)."""
+        return self._copy.model_names()
+
+    def model_registry(self, name: str) -> Registry:
+        """A ``Registry`` at the commit read whose only model is ``name``."""
+        return Registry(self._copy.top, rev=self._copy.commit, tree=self._copy.tree(name))
+
+    def model(self, name: str) -> ModelSummary:
+        return self._copy.catalog(name).model(name)
+
+    def versions(self, name: str) -> list[ModelVersion]:
+        return self._copy.catalog(name).versions(name)
+
+    def listing(self, name: str) -> list[ListedVersion]:
+        return self._copy.catalog(name).listing(name)
+
+    def get(self, ref: str) -> ModelVersion:
+        """The version ``ref`` names (``NAME@1.2.0``, ``NAME@production``, ``NAME@latest``)."""
+        from modelreg.domain import refs
+
+        return self._copy.catalog(refs.parse(ref).name).get(ref)
+
+    def open_artifact(self, ref: str, file: str | None = None) -> BinaryIO:
+        """As ``Registry.open_artifact``: streamed from the DVC remote the registry names."""
+        return self._copy.open_artifact(ref, file)
+
+    def pull(self, ref: str, output: str | Path | None = None, *, file: str | None = None) -> PullResult:
+        """Fetch and verify the artifacts of ``ref`` into ``output`` (a file for one artifact,
+        else a folder; the current folder by default)."""
+        return self._copy.pull(ref, output=output, file=file)

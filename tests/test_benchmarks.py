@@ -29,6 +29,16 @@ CASE_KEYS = [
     "compare-over-time",
     "site-full",
     "site-incremental",
+    "cold-show",
+    "cold-list-model",
+    "cold-pull",
+    "cold-check-add",
+    "cold-check-promote",
+    "cold-show-depth1",
+    "cold-history-depth1",
+    "cold-history-json",
+    "cold-remote",
+    "cold-remote-again",
 ]
 
 
@@ -84,13 +94,15 @@ def test_run_smoke(tmp_path: Path) -> None:
             "20",
             "--cache-dir",
             str(tmp_path / "cache"),
+            "--scratch-dir",
+            str(tmp_path / "scratch"),
             "--json",
             str(out),
         ],
         capture_output=True,
         text=True,
         env={**os.environ, "DVC_NO_ANALYTICS": "1"},
-        timeout=300,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(out.read_text())
@@ -100,8 +112,14 @@ def test_run_smoke(tmp_path: Path) -> None:
         assert by_key[key]["modelreg"]["status"] == "ok"
         assert by_key[key]["modelreg"]["exit"] == [0], key
         assert by_key[key]["floor"]["status"] == "ok"
+    cold = [c for c in data["cases"] if c["section"] == "cold"]
+    assert [c["key"] for c in cold] == [k for k in CASE_KEYS if k.startswith("cold-")]
+    for case in cold:  # every cold path runs (a pull needs a DVC remote the generator does not write)
+        assert case["modelreg"]["status"] == ("skipped" if case["key"] == "cold-pull" else "ok"), case
+        assert case["floor"]["status"] in {"ok", "none"}
+    assert "cold paths:" in result.stdout
     for case in data["cases"]:
-        assert case["modelreg"]["status"] in {"ok", "not available"}
+        assert case["modelreg"]["status"] in {"ok", "not available", "skipped"}
         if case["modelreg"]["status"] == "ok":
             assert case["modelreg"]["exit"] == [0], case["key"]
         assert case["gto"]["status"] in {"ok", "none", "over budget", "not installed"}

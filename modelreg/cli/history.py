@@ -79,8 +79,4 @@ def command(
     if fmt == "table":  # from the rows kept for HEAD: no event built
         sys.stdout.write(history_report.kept_table(top, query))
         return
-    from modelreg.history import audit
-
-    result = audit.trail(top, **query._asdict())
-    render = history_report.render_json if fmt == "json" else history_report.render_csv
-    render(result, sys.stdout)
+    history_report.write_trail(top, query, fmt, sys.stdout)  # event by event: flat memory

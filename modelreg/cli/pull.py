@@ -7,7 +7,8 @@ import sys
 import click
 
 from modelreg.cli.asof import at_option, registry_for
-from modelreg.cli.options import format_option, repo_option
+from modelreg.cli.options import format_option
+from modelreg.cli.remote import read_remote, remote_repo_option
 
 
 @click.command("pull")
@@ -28,7 +29,7 @@ from modelreg.cli.options import format_option, repo_option
     "(e.g. weights/part-0.bin); paths are relative to the version folder.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors: no progress, no summary.")
-@repo_option
+@remote_repo_option
 @format_option("text", "json")
 def command(
     ref: str, output: str | None, at: str | None, file: str | None, quiet: bool, repo: str, fmt: str
@@ -41,11 +42,17 @@ def command(
     shows on a terminal.
 
     \b
+    With --repo URL (a Git URL), nothing is cloned: a partial copy in ~/.cache/modelreg
+    fetches registry.yaml, .dvc/ and the model's folder only, --at names a branch, tag or
+    commit, and the artifacts are written to the current folder unless -o says where.
+
+    \b
     Examples:
       modelreg pull fraud-detector@production -o model.onnx
       modelreg pull fraud-detector@1.3.0
       modelreg pull fraud-detector@production --at 2026-03-01 -o old/
       modelreg pull fraud-detector@latest --file weights/part-0.bin -o part-0.bin
+      modelreg pull --repo https://github.com/acme/models.git fraud-detector@production -o model.onnx
     """
     from modelreg.operations.artifacts import pull
 
@@ -54,8 +61,13 @@ def command(
         from modelreg.cli.progress import TerminalProgress
 
         progress = TerminalProgress(sys.stderr)
-    registry = registry_for(repo, at, announce=not quiet)
-    result = pull(registry, ref, output=output, file=file, progress=progress)
+    remote = read_remote(repo, at, ref)
+    if remote is not None:
+        result = remote.pull(ref, output=output, file=file, progress=progress)
+    else:
+        result = pull(
+            registry_for(repo, at, announce=not quiet), ref, output=output, file=file, progress=progress
+        )
     if quiet:
         return
     if fmt == "json":

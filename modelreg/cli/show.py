@@ -7,14 +7,16 @@ import sys
 import click
 
 from modelreg.cli.asof import at_option, registry_for
-from modelreg.cli.options import format_option, repo_option
+from modelreg.cli.options import format_option
+from modelreg.cli.remote import read_remote, remote_repo_option
+from modelreg.domain import refs
 from modelreg.domain.models import ModelVersion
 
 
 @click.command("show")
 @click.argument("ref")
 @at_option
-@repo_option
+@remote_repo_option
 @format_option("text", "json", "yaml")
 def command(ref: str, at: str | None, repo: str, fmt: str) -> None:
     """Show the version REF names: NAME@VERSION, NAME@STAGE or NAME@latest.
@@ -25,11 +27,19 @@ def command(ref: str, at: str | None, repo: str, fmt: str) -> None:
       modelreg show fraud-detector@1.3.0 --format json
       modelreg show fraud-detector@latest --format yaml
       modelreg show fraud-detector@production --at 2026-03-01
+      modelreg show fraud-detector@production --repo https://github.com/acme/models.git
+
+    With --repo URL nothing is cloned (see `modelreg pull --help`); --at names a branch,
+    tag or commit there.
     """
-    registry = registry_for(repo, at)
-    found = registry.get(ref)
+    remote = read_remote(repo, at, ref)
+    if remote is not None:
+        found = remote.catalog(refs.parse(ref).name).get(ref)
+    else:
+        registry = registry_for(repo, at)
+        found = registry.get(ref)
     out = sys.stdout
-    if at is not None:
+    if at is not None and remote is None:
         from modelreg.registry import version_as_of
         from modelreg.render.history_report import render_version_as_of
 

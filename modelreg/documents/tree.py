@@ -263,14 +263,22 @@ class GitTree:
     """
 
     def __init__(
-        self, top: Path, rev: str, *, models: list[str] | None = None, commit: str | None = None
+        self,
+        top: Path,
+        rev: str,
+        *,
+        models: list[str] | None = None,
+        commit: str | None = None,
+        scope: list[str] | None = None,
     ) -> None:
-        """``commit``: ``rev`` resolved already."""
+        """``commit``: ``rev`` resolved already; ``models``: only registry.yaml and these models'
+        folders; ``scope``: the paths read instead (registry.yaml, one model's folder and
+        CODEOWNERS, say), when a question needs no other file."""
         self.top = top
         self.commit = commit or git.resolve(top, rev)
         self.label = rev
         self.models = tuple(sorted(set(models))) if models is not None else None
-        self._roots = scoped_paths(self.models)
+        self._roots = list(scope) if scope is not None else scoped_paths(self.models)
         self._shallow: tuple[dict[str, str], list[str]] | None = None
         self._deep: tuple[dict[str, str], list[str]] | None = None
         self._state_id: str | None = None

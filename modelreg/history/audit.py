@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -67,6 +68,40 @@ def trail(
     return AuditTrail(
         model=model, version=version, stage=stage, since=since, until=until, events=newest_first
     )
+
+
+def trail_stream(
+    top: Path,
+    *,
+    model: str | None = None,
+    version: str | None = None,
+    stage: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    warn: Warn = history_cache.stderr_warning,
+    fresh: bool = False,
+) -> tuple[AuditTrail, Iterator[Event]]:
+    """``trail(top, ...)`` of HEAD as its header (an AuditTrail without events) and its events,
+    newest first, built one commit at a time: a registry's whole history (tens of thousands of
+    events) is never held at once. A model's (its records are few) is checked first, as
+    ``trail`` does: an unknown model or version raises before any event is yielded.
+    ValidationError from a kept line that does not read back: call again with ``fresh``."""
+    header = AuditTrail(model=model, version=version, stage=stage, since=since, until=until, events=[])
+    if model is not None:
+        return header, iter(
+            trail(top, model=model, version=version, stage=stage, since=since, until=until, warn=warn).events
+        )
+    query = Query(model, version, stage, since, until)
+
+    def kept() -> Iterator[Event]:
+        for record in history_cache.records_newest_first(top, warn=warn, fresh=fresh):
+            for e in record.events():
+                if query.keeps(
+                    e.model, e.version, (e.from_stage, e.to_stage), e.commit.commit_date.timestamp()
+                ):
+                    yield e
+
+    return header, kept()
 
 
 def _newest_first(found: list[Event]) -> list[Event]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +70,17 @@ def records(
         return _records(top, head, tip, warn, model)
     except ValidationError:  # a line that does not read back: rebuild, quietly
         return _records(top, head, tip, warn, model, fresh=True)
+
+
+def records_newest_first(
+    top: Path, *, warn: Warn = stderr_warning, fresh: bool = False
+) -> Iterator[CommitRecord]:
+    """HEAD's records, newest first, each parsed when reached: what is held at once is the
+    kept lines (their text), never every record. ValidationError from a line that does not
+    read back: ask again with ``fresh`` (the records read afresh)."""
+    lines = _head_kept(top, git.head_commit(top), warn, fresh=fresh).lines
+    for line in reversed(lines):
+        yield _parse(line)
 
 
 def records_since(top: Path, since: str, *, warn: Warn = stderr_warning) -> list[CommitRecord] | None:

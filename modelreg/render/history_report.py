@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -136,14 +136,74 @@ def render_rows(rows: list[list[str]], stream: TextIO) -> None:
 
 
 def render_json(result: AuditTrail, stream: TextIO) -> None:
-    # pydantic's own serializer: a year of history is thousands of events
-    stream.write(result.model_dump_json(by_alias=True, exclude_none=True, indent=2) + "\n")
+    write_json(result.model_copy(update={"events": []}), result.events, stream)
+
+
+def write_json(header: AuditTrail, events: Iterable[Event], stream: TextIO) -> None:
+    """The trail as ``AuditTrail.model_dump_json(indent=2)`` writes it, a batch of events at
+    a time: the header (whose last field, ``events``, is empty) is split where the list
+    opens; each batch is dumped by pydantic as a list, unwrapped and indented to its place."""
+    from itertools import islice
+
+    from pydantic import TypeAdapter
+
+    from modelreg.history.engine import Event
+
+    head = header.model_dump_json(by_alias=True, exclude_none=True, indent=2)
+    stream.write(head.removesuffix(_EMPTY_END))
+    dump = TypeAdapter(list[Event]).dump_json
+    source = iter(events)
+    written = False
+    while batch := list(islice(source, _BATCH)):
+        text = dump(batch, by_alias=True, exclude_none=True, indent=2).decode()
+        items = text[2:-2]  # "[\n  {...},\n  {...}\n]" without its brackets
+        stream.write(",\n" if written else "[\n")
+        stream.write("  " + items.replace("\n", "\n  "))
+        written = True
+    stream.write("\n  ]\n}\n" if written else _EMPTY_END + "\n")
+
+
+_EMPTY_END = "[]\n}"  # how pydantic ends a dump whose last field is an empty list
+_BATCH = 2000  # events dumped at once: few calls into pydantic, a few MB of text
 
 
 def render_csv(result: AuditTrail, stream: TextIO) -> None:
+    write_csv(result.events, stream)
+
+
+def write_trail(top: Path, query: Query, fmt: str, stream: TextIO) -> None:
+    """``history --format json|csv``: written one event at a time into a temporary file, then
+    copied to ``stream`` (so memory holds one event, and a kept line that does not read back,
+    found half-way, rebuilds the records and starts again with nothing printed)."""
+    import shutil
+    import tempfile
+
+    from pydantic import ValidationError
+
+    from modelreg.history import audit
+
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        for fresh in (False, True):
+            spool.seek(0)
+            spool.truncate()
+            try:
+                header, events = audit.trail_stream(top, fresh=fresh, **query._asdict())
+                if fmt == "json":
+                    write_json(header, events, spool)
+                else:
+                    write_csv(events, spool)
+                break
+            except ValidationError:
+                if fresh:
+                    raise
+        spool.seek(0)
+        shutil.copyfileobj(spool, stream, 1 << 20)
+
+
+def write_csv(events: Iterable[Event], stream: TextIO) -> None:
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for e in result.events:
+    for e in events:
         c = e.commit
         cells = [
             c.commit_date.isoformat(),

@@ -123,3 +123,30 @@ def _dvc_config(tree: Tree) -> tuple[bytes | None, bool]:
         config = target.read_bytes() if target.is_file() else None
         return config, git.is_tracked(tree.top, DVC_LOCAL_CONFIG)
     return tree.read(DVC_CONFIG), tree.read(DVC_LOCAL_CONFIG) is not None
+
+
+def committed_default_remote(text: bytes | str) -> tuple[str, str] | None:
+    """(name, url) of the default remote as ``.dvc/config``'s text writes it (a local path
+    stays as written: relative to ``.dvc/``), or None when it names none."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    section = ""
+    default = None
+    urls: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.lstrip().startswith(("#", ";")):
+            continue
+        if m := _SECTION.match(line):
+            section = m["name"].strip()
+            continue
+        m = _SETTING.match(line)
+        if m is None:
+            continue
+        key, value = m["key"].lower(), m["value"].strip()
+        if section == "core" and key == "remote":
+            default = value
+        elif key == "url" and section.startswith("remote") and section.count('"') >= 2:
+            urls[section.split('"')[1]] = value
+    if not default:
+        return None
+    return default, urls.get(default, "")
