@@ -99,15 +99,32 @@ def test_the_readme_pre_commit_rev_names_a_commit_of_this_repository_with_the_ho
 
 def test_pre_commit_try_repo_runs_the_hook_from_this_repository(populated: Reg, tmp_path: Path) -> None:
     """`pre-commit try-repo` against this repository at the README's `rev:`. pre-commit builds
-    the hook's environment (pip installs that commit of modelreg and its dependencies from the
-    package index, a minute or two; once, so on a registry with a problem, which only the
-    hook's `modelreg validate` can report: the passing run is the test above)."""
+    the hook's environment (pip installs that commit of modelreg and its dependencies; once, so
+    on a registry with a problem, which only the hook's `modelreg validate` can report: the
+    passing run is the test above). Offline: pip sees no index, only the wheels .ci/setup put
+    in .wheelhouse/ (.ci/wheelhouse.py), and any HTTP goes to a closed port on loopback."""
+    wheelhouse = ROOT / ".wheelhouse"
+    assert (wheelhouse / "pins.txt").is_file(), "no .wheelhouse/: run .ci/setup (it runs .ci/wheelhouse.py)"
     argv = [str(Path(sys.executable).parent / "pre-commit"), "try-repo", str(ROOT), "modelreg-validate"]
     argv += ["--ref", _readme_rev(), "--all-files"]
+    nowhere = "http://127.0.0.1:9/"  # the discard port: nothing listens
     env = {
-        **os.environ,
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("PIP_") and not k.lower().endswith("_proxy")
+        },
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit"),
+        "PIP_CONFIG_FILE": os.devnull,  # no pip.conf: no index or find-links of this machine
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PIP_NO_INDEX": "1",
+        "PIP_INDEX_URL": nowhere,
+        "PIP_FIND_LINKS": str(wheelhouse),
+        "VIRTUALENV_NO_PERIODIC_UPDATE": "1",  # virtualenv seeds pip from its own wheels
+        "http_proxy": nowhere,
+        "https_proxy": nowhere,
+        "HTTP_PROXY": nowhere,
+        "HTTPS_PROXY": nowhere,
     }
     populated.write("models/fraud/stages.yaml", "production: 7.0.0\n")
     populated.commit("a stage holder that is not registered")
