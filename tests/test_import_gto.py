@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -48,6 +49,9 @@ class GtoRepo:
         subprocess.run(["git", "commit", "-q", "-m", message], cwd=self.path, env=self.env, check=True)
 
     def gto(self, *args: str) -> None:
+        # A tag's date has a second's resolution: each GTO step starts in a second of its own, so
+        # the order the importer reads from the dates is the order they happened in.
+        time.sleep(1.02 - time.time() % 1)
         done = subprocess.run([str(GTO), *args], cwd=self.path, capture_output=True, text=True, env=self.env)
         assert done.returncode == 0, done.stdout + done.stderr
 
@@ -208,3 +212,27 @@ def test_import_gto_unmapped_and_failures(reg: Reg, gto_repo: GtoRepo) -> None:
         1,
         ["modelreg: error: --stage-map 'qa': write FROM=STAGE, e.g. --stage-map champion=production"],
     )
+
+
+def test_tags_of_one_second_keep_gtos_counter_and_the_commit_order() -> None:
+    """Within one second (a tag date's resolution): an artifact's stage tags in the order of
+    their counter, even when the later one tags an older commit; registrations of different
+    artifacts in the order of the commits they tag."""
+    from modelreg.operations.importing.from_gto import GtoTag, in_gto_order
+    from modelreg.operations.importing.plan import Author
+
+    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def tag(name: str, action: str, artifact: str, commit: str, counter: int = 0) -> GtoTag:
+        return GtoTag(
+            name, action, artifact, commit, Author(name="A", email="a@b"), when, "", counter=counter
+        )
+
+    tags = [
+        tag("fraud#prod#3", "assign", "fraud", "old", 3),
+        tag("fraud#staging#2", "assign", "fraud", "new", 2),
+        tag("fraud@v0.1.0", "register", "fraud", "new"),
+        tag("ranker@v0.0.1", "register", "ranker", "old"),
+    ]
+    ordered = [t.tag for t in in_gto_order(tags, {"old": 0, "new": 1})]
+    assert ordered == ["ranker@v0.0.1", "fraud@v0.1.0", "fraud#staging#2", "fraud#prod#3"]

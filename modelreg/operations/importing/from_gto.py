@@ -109,9 +109,30 @@ def read_tags(source: Path) -> tuple[list[GtoTag], list[str]]:
                 counter=int(groups.get("n") or 0),
             )
         )
+    return in_gto_order(tags, _topological(source)), odd
+
+
+def in_gto_order(tags: list[GtoTag], position: dict[str, int]) -> list[GtoTag]:
+    """``tags`` in the order they happened: by tagger date (a second's resolution), and within
+    one second by the order of the commits they tag (``position``: a commit's index in topological
+    order; a later commit was tagged later), but one artifact's stage tags (``#N``) always in the
+    order of their counter, which GTO increments with each one."""
     order = {"register": 0, "assign": 1, "unassign": 1, "deregister": 2, "deprecate": 3}
-    tags.sort(key=lambda t: (t.when, order[t.action], t.counter, t.tag))
-    return tags, odd
+    tags = sorted(tags, key=lambda t: (t.when, order[t.action], position.get(t.commit, 0), t.counter, t.tag))
+    slots: dict[str, list[int]] = {}
+    for i, tag in enumerate(tags):
+        if tag.counter:
+            slots.setdefault(tag.artifact, []).append(i)
+    for indexes in slots.values():
+        for i, tag in zip(indexes, sorted((tags[i] for i in indexes), key=lambda t: t.counter), strict=True):
+            tags[i] = tag
+    return tags
+
+
+def _topological(source: Path) -> dict[str, int]:
+    """Each commit's index in the repository's topological order, oldest first."""
+    out = proc.output(["git", "rev-list", "--topo-order", "--reverse", "--all"], cwd=source)
+    return {commit: i for i, commit in enumerate(out.split())}
 
 
 def _parse(tag: str) -> tuple[str, dict[str, Any]] | None:

@@ -79,8 +79,9 @@ class ImportPlan:
     already: int = 0  # events a previous import wrote
 
     def ordered(self) -> list[ImportEvent]:
-        """Events by time; at one instant registrations first (a move needs its version)."""
-        return sorted(self.events, key=lambda e: (e.when, e.registration is None, e.key))
+        """Events by time; at one instant registrations first (a move needs its version), then
+        in the order the source gave them (its own order within a second: a stable sort)."""
+        return sorted(self.events, key=lambda e: (e.when, e.registration is None))
 
 
 class PlannedEvent(BaseModel):
