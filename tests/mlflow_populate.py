@@ -94,7 +94,9 @@ def main(uri: str, what: str) -> None:
                 description=f"{weights} by {user}",
             )
             made[name][mv.version] = {"user": user, "run_id": run.info.run_id}
-            time.sleep(0.01)  # distinct creation timestamps keep the time order unambiguous
+            # each version in a second of its own: Git's dates (so the imported commits' and
+            # `--at`'s) have a second's resolution
+            time.sleep(1.02 - time.time() % 1)
     client.transition_model_version_stage("fraud-detector", "1", "Production")
     client.transition_model_version_stage("fraud-detector", "1", "Archived")
     client.transition_model_version_stage("fraud-detector", "2", "Production")

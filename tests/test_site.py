@@ -98,6 +98,30 @@ def test_the_version_page_is_a_model_card(populated: Reg, tmp_path: Path) -> Non
     assert "staging → production" in text  # its history
 
 
+def test_the_version_page_shows_signature_dependencies_provenance_and_use(
+    populated: Reg, tmp_path: Path
+) -> None:
+    from modelreg.domain.models import Code, Signature
+
+    populated.register(
+        "fraud",
+        "2.0.0",
+        signature=Signature.model_validate(
+            {"inputs": [{"name": "amount", "type": "float32", "shape": [-1]}]}
+        ),
+        dependencies=["numpy==2.1.0"],
+        code=Code(repo="https://github.com/acme/fraud", commit="abc1234", dirty=False),
+        intended_use="score card payments",
+        limitations="not for wire transfers",
+    )
+    out = tmp_path / "public"
+    _build(populated, out)
+    text = (out / "models/fraud/2.0.0/index.html").read_text()
+    for shown in ("Signature", "amount", "float32", "numpy==2.1.0", "abc1234", "score card payments"):
+        assert shown in text, shown
+    assert "not for wire transfers" in text
+
+
 def test_base_url_prefixes_every_link(populated: Reg, tmp_path: Path) -> None:
     out = tmp_path / "public"
     _build(populated, out, "--base-url", "/registry")
@@ -202,21 +226,21 @@ def test_the_readme_pages_job_is_a_valid_workflow_job(tmp_path: Path) -> None:
 
     import yaml
 
-    from modelreg.operations.scaffold import WORKFLOW
+    from modelreg.operations.scaffold import default_action, workflow
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     job = re.search(r"```yaml\n(  site:\n.*?)```", readme, re.S)
     assert job is not None
-    workflow = tmp_path / "modelreg.yml"
-    workflow.write_text(WORKFLOW + job.group(1))
-    steps = yaml.safe_load(workflow.read_text())["jobs"]["site"]["steps"]
+    path = tmp_path / "modelreg.yml"
+    path.write_text(workflow(branch="main", action=default_action()) + job.group(1))
+    steps = yaml.safe_load(path.read_text())["jobs"]["site"]["steps"]
     assert [s.get("uses", "").split("@")[0] for s in steps][-2:] == [
         "actions/upload-pages-artifact",
         "actions/deploy-pages",
     ]
     assert any("modelreg site -o public" in s.get("run", "") for s in steps)
     argv = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows"]
-    result = subprocess.run([*argv, str(workflow)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([*argv, str(path)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

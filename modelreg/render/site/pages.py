@@ -358,11 +358,24 @@ def version_page(view: ModelView, v: ModelVersion, history: list[Event], site: S
         _section("evaluations", "Evaluations", _evaluations(v, site)),
         _section("history", "History", _history(history, site)),
     ]
-    extra = {"signature": m.signature, "custom": m.custom or None}
+    extra = {
+        "intended-use": m.intended_use or None,
+        "limitations": m.limitations or None,
+        "signature": m.signature.model_dump(mode="json", exclude_none=True) if m.signature else None,
+        "dependencies": m.dependencies or None,
+        "code": m.code.model_dump(mode="json", exclude_none=True) if m.code else None,
+        "run": m.run.model_dump(mode="json", exclude_none=True) if m.run else None,
+        "custom": m.custom or None,
+    }
     for key, value in extra.items():
         if value:
-            text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
-            sections.append(_section(key, key.capitalize(), f"<pre>{_pre(text)}</pre>"))
+            text = (
+                value
+                if isinstance(value, str)
+                else json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+            )
+            title = key.replace("-", " ").capitalize()
+            sections.append(_section(key, title, f"<pre>{_pre(text)}</pre>"))
     crumbs = [(site.model_url(v.name), v.name), (site.version_url(v.name, v.version), v.version)]
     return page(site, title=v.ref, crumbs=crumbs, body="\n".join(sections))
 
