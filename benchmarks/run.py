@@ -545,7 +545,7 @@ def cold_cases(repo: Path, meta: dict[str, Any], fresh: cold.Fresh) -> list[Case
         ),
         case(
             "history-depth1",
-            f"history {name}, --depth 1 clone",
+            f"history {name}, --depth 1 clone (says what to fetch: exit 1)",
             ["history", name],
             "depth1",
             floor=floors.history(f"models/{name}"),
