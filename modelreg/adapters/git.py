@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
 
@@ -448,6 +449,32 @@ def author_of(commit_object: bytes) -> str | None:
             m = re.match(r"^author (.*?) <(.*)> \d+ [+-]\d{4}$", line)
             return f"{m.group(1)} <{m.group(2)}>" if m else line[len("author ") :]
     return None
+
+
+def committer_date_of(commit_object: bytes) -> datetime | None:
+    """The committer date (with its time zone) of a raw commit object (None when it has none)."""
+    header, _, _ = commit_object.partition(b"\n\n")
+    for line in header.decode("utf-8", errors="replace").split("\n"):
+        if line.startswith("committer "):
+            m = re.search(r" (\d+) ([+-])(\d{2})(\d{2})$", line)
+            if not m:
+                return None
+            offset = timedelta(hours=int(m.group(3)), minutes=int(m.group(4)))
+            zone = timezone(-offset if m.group(2) == "-" else offset)
+            return datetime.fromtimestamp(int(m.group(1)), zone)
+    return None
+
+
+def first_parent_dates(top: Path, tip: str) -> Iterator[tuple[str, int]]:
+    """(commit, committer epoch) of ``tip``'s first-parent chain, newest first, streamed: each
+    entry's next one is its first parent."""
+    argv = ["git", "log", "--first-parent", "--format=%H %ct", "--end-of-options", tip, "--"]
+    with proc.stream(argv, cwd=top) as child:
+        assert child.stdout is not None
+        for line in child.stdout:
+            sha, _, epoch = line.decode().strip().partition(" ")
+            if sha and epoch:
+                yield sha, int(epoch)
 
 
 def git_dir_path(top: Path, name: str) -> Path:

@@ -66,6 +66,7 @@ class CommitInfo(BaseModel):
     approved_by: str | None = None  # who merged it: a merge's author, a squash's committer
     reviewers: list[str] = []  # Reviewed-by: and Approved-by: trailers
     reason: str = ""  # the body of the change's own commit, without its trailers
+    parent_date: datetime | None = None  # the first parent's commit date (None for a root)
 
     @property
     def short(self) -> str:
@@ -126,6 +127,7 @@ class Reader:
         self._raw: dict[str, bytes] = {}
         self._policy: tuple[str | None, RegistryConfig | None] | None = None
         self.registry_blob = registry_blob
+        self.previous: tuple[str, str] | None = None  # (commit, commit date) the walk read last
 
     @property
     def policy(self) -> RegistryConfig | None:
@@ -150,7 +152,7 @@ class Reader:
                 record.changes.extend(self._policy_changes(change))
                 record.registry_blob = self.registry_blob = change.new_blob
         record.changes.extend(self._model_changes(entry.changes))
-        record.changes.extend(_contradicted_trailers(record))
+        record.changes.extend(untrusted_marks(record))
         return record
 
     def _prefetch(self, entry: git.LogCommit) -> None:
@@ -167,6 +169,8 @@ class Reader:
         wanted = [b for b in wanted if b not in self._parsed]
         if len(entry.parents) > 1:  # the merged branch's tip: trailers, requester, reason
             wanted += entry.parents[1:2]
+        if entry.parents and (self.previous is None or self.previous[0] != entry.parents[0]):
+            wanted += entry.parents[:1]  # its date (a walk narrowed to paths skips commits)
         self._raw = self._blobs.read(wanted)
 
     def _commit_info(self, entry: git.LogCommit) -> CommitInfo:
@@ -182,7 +186,14 @@ class Reader:
             found = {**{k: v for k, v in merged.items() if k.startswith(TRAILER_PREFIX)}, **found}
         elif pr_number(subject) is not None and entry.committer_email != entry.author_email:
             approver = f"{entry.committer_name} <{entry.committer_email}>"  # a squash merge
+        parent_date = None
+        if entry.parents:
+            if self.previous is not None and self.previous[0] == entry.parents[0]:
+                parent_date = datetime.fromisoformat(self.previous[1])
+            elif entry.parents[0] in self._raw:
+                parent_date = git.committer_date_of(self._raw[entry.parents[0]])
         return CommitInfo(
+            parent_date=parent_date,
             requested_by=requester,
             approved_by=approver,
             reviewers=_reviewers(entry.message, own_message),
@@ -373,41 +384,123 @@ def _manifests(changes: list[git.FileChange], status: str) -> set[tuple[str, str
     return found
 
 
-def _contradicted_trailers(record: CommitRecord) -> list[EventChange]:
-    """A mark where the ``Modelreg-*`` trailers claim a move or a deployment the commit's diff
-    does not make: the trailers are the author's to write, the diff is what happened (the
-    history always follows the diff; the mark says which commit's words not to trust)."""
-    t = record.commit.trailers
+def untrusted_marks(record: CommitRecord) -> list[EventChange]:
+    """Marks where the commit's own words can't be trusted (issue 14): Git's metadata is the
+    author's to write, the diff is what happened. The history always follows the diff; a mark
+    (a ``violation`` without a version, so no tenure is withheld for it) says which commit's
+    words not to trust:
+
+    - ``trailer``: its ``Modelreg-*`` trailers claim a move or a deployment its diff doesn't make;
+    - ``subject``: a pull request's subject (``... (#N)`` or ``Merge pull request #N from
+      .../promote/NAME-VERSION-STAGE``) names a move or a deployment its diff doesn't make;
+    - ``date``: it is dated before its first parent, so `--at` a date may answer wrongly.
+    """
+    c = record.commit
+    found = [
+        _mark(model, "trailer", f"the commit's Modelreg trailers claim {text}, which its diff does not do")
+        for model, text in _trailer_claims(c.trailers)
+        if not _diff_does(record, model, text)
+    ]
+    found += [
+        _mark(
+            model or _model_named(record, text),
+            "subject",
+            f"the pull request's subject claims {text}, which its diff does not do",
+        )
+        for model, text in _subject_claims(c)
+        if not _diff_does(record, model, text)
+    ]
+    backdated = backdating(c.sha, c.commit_date, c.parent_date)
+    if backdated:
+        models: list[str | None] = list(dict.fromkeys(ch.model for ch in record.changes if ch.model))
+        found += [_mark(model, "date", backdated) for model in models or [None]]
+    return found
+
+
+def backdating(sha: str, date: datetime, parent_date: datetime | None) -> str | None:
+    """What a commit dated before its first parent puts in doubt, or None when it is not: a
+    date between the two finds this commit (or a later one), whose tree holds its parent's
+    changes although the parent is dated after that date. One rule for `history`'s mark and
+    `--at`'s note."""
+    if parent_date is None or date >= parent_date:
+        return None
+    return (
+        f"commit {sha[:8]} is dated {date.isoformat()}, before its parent ({parent_date.isoformat()}): "
+        f"answers `--at` a date between the two may be wrong"
+    )
+
+
+def _mark(model: str | None, rule: str, detail: str) -> EventChange:
+    return EventChange(kind="violation", model=model, rule=rule, detail=detail)
+
+
+def _trailer_claims(t: dict[str, str]) -> list[tuple[str, str]]:
+    """(model, claim) for the move and the deployment ``Modelreg-*`` trailers name."""
     model, version = t.get("Modelreg-Model"), t.get("Modelreg-Version")
     if not model or not version:
         return []
     found = []
     source, target = t.get("Modelreg-From"), t.get("Modelreg-To")
-    claimed = (model, version, source, target)
-    if (
-        source
-        and target
-        and not any(
-            c.kind == "stage_changed" and (c.model, c.version, c.from_stage, c.to_stage) == claimed
-            for c in record.changes
-        )
-    ):
-        found.append(f"{model}@{version}: {source} -> {target}")
+    if source and target:
+        found.append((model, f"{model}@{version}: {source} -> {target}"))
     env = t.get("Modelreg-Environment")
-    if env and not any(
-        c.kind == "deployed" and (c.model, c.version, c.environment) == (model, version, env)
-        for c in record.changes
-    ):
-        found.append(f"{model}@{version} -> {env}")
-    return [
-        EventChange(
-            kind="violation",
-            model=model,
-            rule="trailer",
-            detail=f"the commit's Modelreg trailers claim {claim}, which its diff does not do",
-        )
-        for claim in found
-    ]
+    if env:
+        found.append((model, f"{model}@{version} -> {env}"))
+    return found
+
+
+# what promote, rollback and deploy write as a subject, and the branches they push
+_MOVE_SUBJECT = re.compile(r"^(?:promote|rollback) (\S+?)@(\S+): (\S+) -> (\S+?)(?:\s+\(#\d+\))?\s*$")
+_DEPLOY_SUBJECT = re.compile(r"^deploy (\S+?)@(\S+) to (\S+?)(?: \(was \S+\))?(?:\s+\(#\d+\))?\s*$")
+_PR_BRANCH = re.compile(r"^Merge pull request #\d+ from (?:[^/\s]+/)?(promote|deploy)/(\S+)\s*$")
+
+
+def _subject_claims(commit: CommitInfo) -> list[tuple[str | None, str]]:
+    """(model, claim) for what a pull request's subject says it did: a squash's ``promote
+    NAME@VERSION: A -> B (#N)`` or ``deploy NAME@VERSION to ENV (#N)``, or a merge of
+    ``promote/NAME-VERSION-STAGE`` or ``deploy/NAME-VERSION-ENV`` (model None: the branch name
+    does not say where the name ends)."""
+    if commit.pr is None:
+        return []
+    subject = commit.subject
+    if m := _MOVE_SUBJECT.match(subject):
+        return [(m.group(1), f"{m.group(1)}@{m.group(2)}: {m.group(3)} -> {m.group(4)}")]
+    if m := _DEPLOY_SUBJECT.match(subject):
+        return [(m.group(1), f"{m.group(1)}@{m.group(2)} -> {m.group(3)}")]
+    if m := _PR_BRANCH.match(subject):
+        return [(None, _branch(f"{m.group(1)}/{m.group(2)}"))]
+    return []
+
+
+def _diff_does(record: CommitRecord, model: str | None, claim: str) -> bool:
+    """Whether one of the record's events is what ``claim`` (as the claims above word it) says."""
+    for c in record.changes:
+        ref = f"{c.model}@{c.version}"
+        if c.kind == "stage_changed" and claim in (
+            f"{ref}: {c.from_stage} -> {c.to_stage}",
+            _branch(f"promote/{c.model}-{c.version}-{c.to_stage}"),
+        ):
+            return True
+        if c.kind == "deployed" and claim in (
+            f"{ref} -> {c.environment}",
+            _branch(f"deploy/{c.model}-{c.version}-{c.environment}"),
+        ):
+            return True
+    return False
+
+
+def _model_named(record: CommitRecord, branch: str) -> str | None:
+    """The model of the record's events a branch ``promote/NAME-...`` names, else the first
+    model the diff touches (so that the model's own history shows the mark)."""
+    tail = branch.partition("/")[2]
+    models = [c.model for c in record.changes if c.model]
+    named = [m for m in models if tail.startswith(f"{m}-")]
+    return max(named, key=len) if named else next(iter(models), None)
+
+
+def _branch(text: str) -> str:
+    """A branch name as deploy writes one: characters a branch should not hold become ``-``."""
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_./") else "-" for ch in text)
 
 
 _REVIEW_TRAILER = re.compile(r"^(?:Reviewed-by|Approved-by):\s*(.+?)\s*$", re.IGNORECASE)
@@ -519,6 +612,7 @@ def iter_records(
         reader = Reader(blobs, registry_blob)
         for entry in git.first_parent_log(top, tip, paths or HISTORY_PATHS, exclude=exclude):
             record = known.get(entry.sha) or reader.record(entry)
+            reader.previous = (entry.sha, entry.commit_date)
             if record.registry_blob:
                 reader.registry_blob = record.registry_blob
             yield record

@@ -12,6 +12,7 @@ from modelreg.domain.dates import DATE_FORMS, checked_date, parse_date
 from modelreg.domain.errors import InvalidInputError
 from modelreg.domain.models import ModelVersion
 from modelreg.history.depth import require_history
+from modelreg.history.engine import backdating
 from modelreg.history.tenures import Tenure
 
 __all__ = ["Moment", "UnknownMomentError", "VersionAsOf", "checked_date", "parse_date", "resolve"]
@@ -55,7 +56,32 @@ def resolve(top: Path, at: str) -> Moment:
     if found is None:
         first = git.root_commit_date(top, head)
         raise InvalidInputError(f"no commit at or before {at}: the history begins {first}; pick a later date")
-    return Moment(requested=at, commit=found, commit_date=_date_of(top, found), date=moment, note=note)
+    notes = [note] if note else []
+    notes += _backdated_around(top, head, moment)
+    return Moment(
+        requested=at,
+        commit=found,
+        commit_date=_date_of(top, found),
+        date=moment,
+        note="; ".join(notes) or None,
+    )
+
+
+def _backdated_around(top: Path, head: str, moment: datetime) -> list[str]:
+    """What each first-parent commit dated before its parent, with ``moment`` between the two
+    dates, puts in doubt: `git` finds the newest commit dated at or before a date, and such a
+    commit (or one after it) holds its parent's changes although the parent is dated later."""
+    found = []
+    at = moment.timestamp()
+    child: tuple[str, int] | None = None
+    for sha, epoch in git.first_parent_dates(top, head):  # newest first: the next is the parent
+        if child is not None and child[1] <= at < epoch:
+            when = datetime.fromtimestamp(child[1], timezone.utc)
+            text = backdating(child[0], when, datetime.fromtimestamp(epoch, timezone.utc))
+            if text:
+                found.append(text)
+        child = (sha, epoch)
+    return found
 
 
 def _date_of(top: Path, sha: str) -> datetime:
