@@ -472,9 +472,9 @@ def first_parent_dates(top: Path, tip: str) -> Iterator[tuple[str, int]]:
     with proc.stream(argv, cwd=top) as child:
         assert child.stdout is not None
         for line in child.stdout:
-            sha, _, epoch = line.decode().strip().partition(" ")
-            if sha and epoch:
-                yield sha, int(epoch)
+            sha, _, epoch = line.partition(b" ")
+            if epoch.strip():
+                yield sha.decode(), int(epoch)
 
 
 def git_dir_path(top: Path, name: str) -> Path:

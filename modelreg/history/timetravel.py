@@ -57,7 +57,7 @@ def resolve(top: Path, at: str) -> Moment:
         first = git.root_commit_date(top, head)
         raise InvalidInputError(f"no commit at or before {at}: the history begins {first}; pick a later date")
     notes = [note] if note else []
-    notes += _backdated_around(top, head, moment)
+    notes += _backdated_around(top, found, moment)
     return Moment(
         requested=at,
         commit=found,
@@ -67,21 +67,23 @@ def resolve(top: Path, at: str) -> Moment:
     )
 
 
-def _backdated_around(top: Path, head: str, moment: datetime) -> list[str]:
+def _backdated_around(top: Path, found: str, moment: datetime) -> list[str]:
     """What each first-parent commit dated before its parent, with ``moment`` between the two
     dates, puts in doubt: `git` finds the newest commit dated at or before a date, and such a
-    commit (or one after it) holds its parent's changes although the parent is dated later."""
-    found = []
+    commit (or one after it) holds its parent's changes although the parent is dated later.
+    ``found`` is that newest commit: no commit after it is dated at or before ``moment``, so
+    only it and its first-parent ancestors can be such a commit."""
+    doubts = []
     at = moment.timestamp()
     child: tuple[str, int] | None = None
-    for sha, epoch in git.first_parent_dates(top, head):  # newest first: the next is the parent
+    for sha, epoch in git.first_parent_dates(top, found):  # newest first: the next is the parent
         if child is not None and child[1] <= at < epoch:
             when = datetime.fromtimestamp(child[1], timezone.utc)
             text = backdating(child[0], when, datetime.fromtimestamp(epoch, timezone.utc))
             if text:
-                found.append(text)
+                doubts.append(text)
         child = (sha, epoch)
-    return found
+    return doubts
 
 
 def _date_of(top: Path, sha: str) -> datetime:
