@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Reg, Templates, git
-from site_corpus import EVIL_DATASET, HOSTILE, build_hostile, injected, markup
+from site_corpus import EVIL_DATASET, EVIL_ENDPOINTS, HOSTILE, build_hostile, injected, markup
 
 from modelreg.operations.site import MANIFEST, build_site
 from modelreg.render.site.html import CSP, dataset_path
@@ -144,6 +144,14 @@ def test_hostile_text_is_escaped_everywhere(hostile: Reg, tmp_path: Path) -> Non
     assert "&lt;script&gt;alert(&#x27;desc&#x27;)&lt;/script&gt;" in text
     assert (out / dataset_path(EVIL_DATASET) / "index.html").is_file()
     assert (out / dataset_path(HOSTILE[3]) / "index.html").is_file()
+    evil = (out / "models/evil/index.html").read_text()
+    deployments = re.search(r'<section aria-labelledby="h-deployments">.*?</section>', evil, re.S)
+    assert deployments is not None
+    assert deployments.group().count("<tr><td>") == len(EVIL_ENDPOINTS)
+    assert "<code>https://evil.example/&quot;&gt;&lt;script&gt;alert(8)&lt;/script&gt;</code>" in evil
+    assert 'href="https://evil' not in evil and "<code>javascript:alert(3)</code>" in evil  # text, no link
+    card = (out / "models/evil/1.1.0/index.html").read_text()
+    assert "&lt;svg onload=alert(5)&gt;" in card  # the evaluation's note
 
 
 def test_a_second_build_renders_only_the_changed_models(populated: Reg, tmp_path: Path) -> None:
@@ -300,8 +308,7 @@ def test_the_model_page_shows_where_each_version_runs(populated: Reg, tmp_path: 
     answer = json.loads(populated.cli("deployments", "fraud", "--format", "json").out)["deployments"]
     section = _section_of((out / "models/fraud/index.html").read_text(), "deployments")
     rows = {
-        re.sub(r"<[^>]+>", " ", row).split()[0]: row
-        for row in re.findall(r"<tr><td>.*?</tr>", section, re.S)
+        re.sub(r"<[^>]+>", " ", row).split()[0]: row for row in re.findall(r"<tr><td>.*?</tr>", section, re.S)
     }
     assert sorted(rows) == ["canary", "dev", "prod-eu"]
     prod, canary = rows["prod-eu"], rows["canary"]
@@ -374,4 +381,6 @@ def test_a_change_of_deployments_rebuilds_only_that_model(populated: Reg, tmp_pa
     assert json.loads((out / MANIFEST).read_text())["models"]["fraud"]["tree"] != tree
     assert "canary" in _section_of((out / "models/fraud/1.1.0/index.html").read_text(), "runs-in")
     assert "canary" not in _section_of((out / "models/fraud/1.2.0/index.html").read_text(), "runs-in")
-    assert '<span class="env">canary</span> <a href="/models/fraud/1.1.0/">' in (out / "index.html").read_text()
+    assert (
+        '<span class="env">canary</span> <a href="/models/fraud/1.1.0/">' in (out / "index.html").read_text()
+    )
