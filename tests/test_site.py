@@ -293,6 +293,12 @@ def _deploy(reg: Reg) -> None:
         "canary: {version: 1.2.0, endpoint: 'grpc://canary:9000', traffic: 10}\n",
     )
     reg.commit("deploy fraud@1.2.0 to canary")
+    reg.write(
+        "models/fraud/deployments.yaml",
+        "prod-eu: {version: 1.1.0, endpoint: 'https://eu.example.com/fraud', traffic: 90}\n"
+        "canary: {version: 1.2.0, endpoint: 'grpc://canary:9000', traffic: 10}\n",
+    )
+    reg.commit("prod-eu: 90% of the traffic")  # the same version: still since pull request #12
 
 
 def _section_of(text: str, anchor: str) -> str:
@@ -313,7 +319,7 @@ def test_the_model_page_shows_where_each_version_runs(populated: Reg, tmp_path: 
     assert sorted(rows) == ["canary", "dev", "prod-eu"]
     prod, canary = rows["prod-eu"], rows["canary"]
     assert 'href="/models/fraud/1.1.0/"' in prod and "Frankfurt" in prod
-    assert '<a href="https://eu.example.com/fraud" rel="nofollow noopener">' in prod and "100%" in prod
+    assert '<a href="https://eu.example.com/fraud" rel="nofollow noopener">' in prod and "90%" in prod
     assert 'href="https://github.com/acme/models/pull/12">#12</a>' in prod
     assert 'stage-production">production</span>' in prod.rsplit("<td>", 1)[1]  # the required stage
     assert 'href="/models/fraud/1.2.0/"' in canary and "10%" in canary

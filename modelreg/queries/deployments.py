@@ -3,6 +3,7 @@ the moment it took its present version, read from the history (the one engine)."
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -42,9 +43,18 @@ class DeploymentsView(BaseModel):
     deployments: list[Running]
 
 
-def deployments(registry: Catalog, name: str | None = None) -> DeploymentsView:
+History = Callable[[str], Iterable[Event]]
+
+
+def deployments(
+    registry: Catalog, name: str | None = None, *, history: History | None = None
+) -> DeploymentsView:
     """Where each version of ``name`` (default: every model) runs in ``registry`` (the work tree
-    or a commit), with the commit that put it there. Uncommitted entries have no ``since``."""
+    or a commit), with the commit that put it there. Uncommitted entries have no ``since``.
+
+    ``history`` gives a model's events on the first-parent chain of the registry's commit when
+    the caller has read them already (the site reads the whole audit trail once); else only the
+    commits that touched the model's deployments.yaml are read."""
     snap = registry.snapshot
     if name is not None:
         refs.check_name(name)
@@ -56,7 +66,7 @@ def deployments(registry: Catalog, name: str | None = None) -> DeploymentsView:
         current = snap.deployments.get(model, {})
         if not current:
             continue
-        started = _started(registry, model)
+        started = started_events(history(model)) if history else _started(registry, model)
         for env in sorted(current):
             entry = current[env]
             event = started.get(env)
@@ -84,12 +94,17 @@ def _started(registry: Catalog, model: str) -> dict[str, Event]:
     or traffic to the same version keeps it), on the first-parent chain of the registry's commit.
     Only the commits that touched the model's deployments.yaml are read: a fresh clone of a
     large registry answers without building the whole history."""
-    found: dict[str, Event] = {}
     tip = registry.rev or "HEAD"
     if git.head(registry.root) is None:
-        return found
+        return {}
     records = iter_records(registry.root, tip, paths=[deployments_path(model)])
-    for event in events_of(records):
+    return started_events(events_of(records))
+
+
+def started_events(events: Iterable[Event]) -> dict[str, Event]:
+    """environment -> the event (of one model's, oldest first) that deployed its present version."""
+    found: dict[str, Event] = {}
+    for event in events:
         if event.environment is None:
             continue
         if event.kind == "undeployed":

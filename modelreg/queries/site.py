@@ -105,7 +105,7 @@ class SiteSource:
             events=events,
             tenures={stage: stays for stage, stays in held.items() if stays},
             children=self._children(name, [v.version for v in versions]),
-            deployments=deployments(self.catalog, name).deployments,
+            deployments=deployments(self.catalog, name, history=lambda _: events).deployments,
         )
 
     def _children(self, name: str, versions: list[str]) -> dict[str, list[tuple[str, str]]]:
