@@ -127,11 +127,7 @@ def index_page(rows: list[dict[str, Any]], site: SiteContext) -> str:
             )
             change = sort_value(change, last["when"])
         latest = row["latest"]
-        deployed = " ".join(
-            f'<span class="holder"><span class="env">{e(env)}</span> '
-            f'<a href="{e(site.version_url(row["name"], v))}">{e(v)}</a></span>'
-            for env, v in row.get("deployed", {}).items()
-        )
+        deployed = _runs_in_cell(row["name"], row.get("deployed", {}), site)
         table_rows.append(
             [
                 f'<a href="{e(site.model_url(row["name"]))}">{e(row["name"])}</a>'
@@ -154,6 +150,18 @@ def index_page(rows: list[dict[str, Any]], site: SiteContext) -> str:
         )
     )
     return page(site, title="Models", crumbs=[], body="\n".join(body))
+
+
+def _runs_in_cell(name: str, deployed: dict[str, str], site: SiteContext) -> str:
+    """Environments by the version they run, one link per version (the index stays small)."""
+    by_version: dict[str, list[str]] = {}
+    for env, version in deployed.items():
+        by_version.setdefault(version, []).append(env)
+    return " ".join(
+        f'<span class="holder"><span class="env">{e(" ".join(envs))}</span> '
+        f'<a href="{e(site.version_url(name, v))}">{e(v)}</a></span>'
+        for v, envs in by_version.items()
+    )
 
 
 # --- a model ---------------------------------------------------------------------------------
