@@ -60,13 +60,12 @@ def deployments(
         refs.check_name(name)
         if not snap.has_model(name):
             raise NotFoundError(f"no model {name!r}; `modelreg list` shows the models")
-    names = [name] if name is not None else sorted(snap.deployments)
+    names = [n for n in ([name] if name is not None else sorted(snap.deployments)) if snap.deployments.get(n)]
+    read = {} if history else _started(registry, names)
     found: list[Running] = []
     for model in names:
-        current = snap.deployments.get(model, {})
-        if not current:
-            continue
-        started = started_events(history(model)) if history else _started(registry, model)
+        current = snap.deployments[model]
+        started = started_events(history(model)) if history else read.get(model, {})
         for env in sorted(current):
             entry = current[env]
             event = started.get(env)
@@ -89,16 +88,20 @@ def deployments(
     return DeploymentsView(model=name, at=registry.rev, deployments=found)
 
 
-def _started(registry: Catalog, model: str) -> dict[str, Event]:
-    """environment -> the event that deployed its present version (a later change of endpoint
-    or traffic to the same version keeps it), on the first-parent chain of the registry's commit.
-    Only the commits that touched the model's deployments.yaml are read: a fresh clone of a
-    large registry answers without building the whole history."""
+def _started(registry: Catalog, models: list[str]) -> dict[str, dict[str, Event]]:
+    """model -> environment -> the event that deployed its present version (a later change of
+    endpoint or traffic to the same version keeps it), on the first-parent chain of the
+    registry's commit. Only the commits that touched these models' deployments.yaml are read,
+    in one walk: a fresh clone of a large registry answers without building the whole history."""
     tip = registry.rev or "HEAD"
-    if git.head(registry.root) is None:
+    if not models or git.head(registry.root) is None:
         return {}
-    records = iter_records(registry.root, tip, paths=[deployments_path(model)])
-    return started_events(events_of(records))
+    records = iter_records(registry.root, tip, paths=[deployments_path(m) for m in models])
+    by_model: dict[str, list[Event]] = {}
+    for event in events_of(records):
+        if event.model is not None:
+            by_model.setdefault(event.model, []).append(event)
+    return {model: started_events(events) for model, events in by_model.items()}
 
 
 def started_events(events: Iterable[Event]) -> dict[str, Event]:
