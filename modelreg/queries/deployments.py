@@ -91,12 +91,14 @@ def deployments(
 def _started(registry: Catalog, models: list[str]) -> dict[str, dict[str, Event]]:
     """model -> environment -> the event that deployed its present version (a later change of
     endpoint or traffic to the same version keeps it), on the first-parent chain of the
-    registry's commit. Only the commits that touched these models' deployments.yaml are read,
-    in one walk: a fresh clone of a large registry answers without building the whole history."""
+    registry's commit. Only the commits that touched a deployments.yaml are read, in one walk:
+    a fresh clone of a large registry answers without building the whole history."""
     tip = registry.rev or "HEAD"
     if not models or git.head(registry.root) is None:
         return {}
-    records = iter_records(registry.root, tip, paths=[deployments_path(m) for m in models])
+    # several models: one glob (git matches a list of 1,000 paths ~50 times slower than one glob)
+    path = deployments_path(models[0]) if len(models) == 1 else deployments_path("*")
+    records = iter_records(registry.root, tip, paths=[path])
     by_model: dict[str, list[Event]] = {}
     for event in events_of(records):
         if event.model is not None:
