@@ -23,10 +23,17 @@ HOSTILE = [
 ]
 EVIL_DATASET = "<b>bad</b>javascript:alert('data')"
 EVIL_DESCRIPTION = "\n".join(HOSTILE)
+# endpoints of evil's deployments: none is a plain http(s) URL, so none may become a link
+EVIL_ENDPOINTS = {
+    "prod-eu": HOSTILE[3],
+    "canary": 'https://evil.example/"><script>alert(8)</script>',
+    "shadow": HOSTILE[1],
+}
 
 
 def build_hostile(reg: Reg) -> None:
-    """Model ``evil`` (two versions, one in staging) and ``shady`` 1.0.0, every text hostile."""
+    """Model ``evil`` (two versions, one in staging, deployed to three environments) and
+    ``shady`` 1.0.0, every text hostile (environment names cannot be: the schema's pattern)."""
     reg.register(
         "shady",
         "1.0.0",
@@ -65,6 +72,8 @@ def build_hostile(reg: Reg) -> None:
             "metrics": {"auc": 0.84},
             "created_at": "2026-11-01T10:00:00Z",
             "created_by": HOSTILE[2],
+            "kind": "shadow",
+            "note": HOSTILE[5],
         }
     ]
     manifest.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -76,6 +85,23 @@ def build_hostile(reg: Reg) -> None:
     git("add", "-A", cwd=reg.path)
     subprocess.run(
         ["git", "commit", "-q", "-m", f"Merge pull request #7 from {HOSTILE[1]}"],
+        cwd=reg.path,
+        check=True,
+        env=env,
+    )
+    config = yaml.safe_load((reg.path / "registry.yaml").read_text())
+    config["environments"] = {
+        env_name: {"stage": "staging", "description": HOSTILE[i]} for i, env_name in enumerate(EVIL_ENDPOINTS)
+    }
+    reg.write("registry.yaml", yaml.safe_dump(config, sort_keys=False))
+    deployed = {
+        env_name: {"version": "1.1.0", "endpoint": url, "traffic": 50}
+        for env_name, url in EVIL_ENDPOINTS.items()
+    }
+    reg.write("models/evil/deployments.yaml", yaml.safe_dump(deployed, sort_keys=False))
+    git("add", "-A", cwd=reg.path)
+    subprocess.run(
+        ["git", "commit", "-q", "-m", f"Merge pull request #8 from {HOSTILE[6]}"],
         cwd=reg.path,
         check=True,
         env=env,

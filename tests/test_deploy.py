@@ -253,3 +253,30 @@ def _parse_outputs(text: str) -> dict[str, str]:
             value.append(inner)
         found[name] = "\n".join(value)
     return found
+
+
+def test_every_models_deployments_in_one_walk_answer_as_each_models(populated: Reg) -> None:
+    """`deployments` of all models reads the history once for all; each entry is the one
+    `deployments NAME` gives (since, commit, pull request)."""
+    reg = populated
+    _environments(reg)
+    reg.write("models/fraud/deployments.yaml", "prod-eu: {version: 1.1.0}\n")
+    reg.commit("Merge pull request #21 from acme/deploy/fraud")
+    reg.write("models/churn/deployments.yaml", "canary: {version: 0.1.0, traffic: 5}\n")
+    reg.commit("Merge pull request #22 from acme/deploy/churn")
+    reg.write(
+        "models/fraud/deployments.yaml", "prod-eu: {version: 1.1.0, traffic: 50}\ncanary: {version: 1.2.0}\n"
+    )
+    reg.commit("fraud: canary")
+    every = json.loads(reg.cli("deployments", "--format", "json").out)["deployments"]
+    each = [
+        d
+        for name in ("churn", "fraud")
+        for d in json.loads(reg.cli("deployments", name, "--format", "json").out)["deployments"]
+    ]
+    assert every == each and len(every) == 3
+    assert [(d["environment"], d.get("pr")) for d in every] == [
+        ("canary", 22),
+        ("canary", None),
+        ("prod-eu", 21),
+    ]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Reg, Templates, git
-from site_corpus import EVIL_DATASET, HOSTILE, build_hostile, injected, markup
+from site_corpus import EVIL_DATASET, EVIL_ENDPOINTS, HOSTILE, build_hostile, injected, markup
 
 from modelreg.operations.site import MANIFEST, build_site
 from modelreg.render.site.html import CSP, dataset_path
@@ -144,6 +144,14 @@ def test_hostile_text_is_escaped_everywhere(hostile: Reg, tmp_path: Path) -> Non
     assert "&lt;script&gt;alert(&#x27;desc&#x27;)&lt;/script&gt;" in text
     assert (out / dataset_path(EVIL_DATASET) / "index.html").is_file()
     assert (out / dataset_path(HOSTILE[3]) / "index.html").is_file()
+    evil = (out / "models/evil/index.html").read_text()
+    deployments = re.search(r'<section aria-labelledby="h-deployments">.*?</section>', evil, re.S)
+    assert deployments is not None
+    assert deployments.group().count("<tr><td>") == len(EVIL_ENDPOINTS)
+    assert "<code>https://evil.example/&quot;&gt;&lt;script&gt;alert(8)&lt;/script&gt;</code>" in evil
+    assert 'href="https://evil' not in evil and "<code>javascript:alert(3)</code>" in evil  # text, no link
+    card = (out / "models/evil/1.1.0/index.html").read_text()
+    assert "&lt;svg onload=alert(5)&gt;" in card  # the evaluation's note
 
 
 def test_a_second_build_renders_only_the_changed_models(populated: Reg, tmp_path: Path) -> None:
@@ -256,3 +264,128 @@ def test_a_change_and_its_revert_render_the_model_again(populated: Reg, tmp_path
     result = _build(populated, out)
     assert result["rendered"] == ["churn"]  # same folder id as built, two more events
     assert "model updated" in (out / "index.html").read_text()  # churn's last change now
+
+
+# --- deployments (issue 14) --------------------------------------------------------------------
+
+
+def _deploy(reg: Reg) -> None:
+    """fraud 1.1.0 in prod-eu (by pull request #12), 1.2.0 in canary; dev runs nothing."""
+    import yaml
+
+    config = yaml.safe_load((reg.path / "registry.yaml").read_text())
+    config["environments"] = {
+        "prod-eu": {"stage": "production", "description": "Frankfurt"},
+        "canary": {"stage": ["staging", "production"]},
+        "dev": {"stage": "development"},
+    }
+    reg.write("registry.yaml", yaml.safe_dump(config, sort_keys=False))
+    reg.write("models/fraud/stages.yaml", "production: 1.1.0\nstaging: [1.2.0]\narchived: [1.0.0]\n")
+    reg.commit("declare environments")
+    reg.write(
+        "models/fraud/deployments.yaml",
+        "prod-eu: {version: 1.1.0, endpoint: 'https://eu.example.com/fraud', traffic: 100}\n",
+    )
+    reg.commit("Merge pull request #12 from acme/deploy/fraud-1.1.0-prod-eu")
+    reg.write(
+        "models/fraud/deployments.yaml",
+        "prod-eu: {version: 1.1.0, endpoint: 'https://eu.example.com/fraud', traffic: 100}\n"
+        "canary: {version: 1.2.0, endpoint: 'grpc://canary:9000', traffic: 10}\n",
+    )
+    reg.commit("deploy fraud@1.2.0 to canary")
+    reg.write(
+        "models/fraud/deployments.yaml",
+        "prod-eu: {version: 1.1.0, endpoint: 'https://eu.example.com/fraud', traffic: 90}\n"
+        "canary: {version: 1.2.0, endpoint: 'grpc://canary:9000', traffic: 10}\n",
+    )
+    reg.commit("prod-eu: 90% of the traffic")  # the same version: still since pull request #12
+
+
+def _section_of(text: str, anchor: str) -> str:
+    found = re.search(rf'<section aria-labelledby="h-{anchor}">.*?</section>', text, re.S)
+    assert found is not None, anchor
+    return found.group()
+
+
+def test_the_model_page_shows_where_each_version_runs(populated: Reg, tmp_path: Path) -> None:
+    _deploy(populated)
+    out = tmp_path / "public"
+    _build(populated, out, "--repo-url", "https://github.com/acme/models")
+    answer = json.loads(populated.cli("deployments", "fraud", "--format", "json").out)["deployments"]
+    section = _section_of((out / "models/fraud/index.html").read_text(), "deployments")
+    rows = {
+        re.sub(r"<[^>]+>", " ", row).split()[0]: row for row in re.findall(r"<tr><td>.*?</tr>", section, re.S)
+    }
+    assert sorted(rows) == ["canary", "dev", "prod-eu"]
+    prod, canary = rows["prod-eu"], rows["canary"]
+    assert 'href="/models/fraud/1.1.0/"' in prod and "Frankfurt" in prod
+    assert '<a href="https://eu.example.com/fraud" rel="nofollow noopener">' in prod and "90%" in prod
+    assert 'href="https://github.com/acme/models/pull/12">#12</a>' in prod
+    assert 'stage-production">production</span>' in prod.rsplit("<td>", 1)[1]  # the required stage
+    assert 'href="/models/fraud/1.2.0/"' in canary and "10%" in canary
+    assert "<code>grpc://canary:9000</code>" in canary and 'href="grpc:' not in canary  # not a link
+    by_env = {d["environment"]: d for d in answer}
+    for env, row in (("prod-eu", prod), ("canary", canary)):
+        since = by_env[env]["since"].replace("+00:00", "Z")
+        assert f'<time datetime="{since}">' in row  # the same history as `modelreg deployments`
+        assert by_env[env]["commit"][:8] in row or by_env[env]["pr"] == 12
+    assert "nothing" in rows["dev"] and "development" in rows["dev"]
+    assert "/models/fraud/" not in rows["dev"]
+
+
+def test_the_index_and_version_pages_show_where_versions_run(populated: Reg, tmp_path: Path) -> None:
+    _deploy(populated)
+    out = tmp_path / "public"
+    _build(populated, out)
+    index = (out / "index.html").read_text()
+    fraud = re.search(r'<tr><td><a href="/models/fraud/">.*?</tr>', index, re.S)
+    assert fraud is not None
+    cell = fraud.group()
+    assert '<span class="env">prod-eu</span> <a href="/models/fraud/1.1.0/">1.1.0</a>' in cell
+    assert '<span class="env">canary</span> <a href="/models/fraud/1.2.0/">1.2.0</a>' in cell
+    assert "eu.example.com" not in index  # the index stays small: environment -> version only
+    runs = _section_of((out / "models/fraud/1.1.0/index.html").read_text(), "runs-in")
+    assert "prod-eu" in runs and "canary" not in runs and "<time datetime=" in runs
+    assert "No environment runs this version" in _section_of(
+        (out / "models/fraud/1.0.0/index.html").read_text(), "runs-in"
+    )
+
+
+def test_the_version_page_shows_each_evaluations_kind_and_note(populated: Reg, tmp_path: Path) -> None:
+    import yaml
+
+    manifest = populated.path / "models/fraud/1.1.0.yaml"
+    data = yaml.safe_load(manifest.read_text())
+    data["evaluations"] = [
+        {
+            "dataset": {"name": "live-traffic", "version": "2026-11"},
+            "metrics": {"auc": 0.91},
+            "kind": "shadow",
+            "note": "shadowed prod for a week",
+            "created_at": "2026-11-20T10:00:00Z",
+            "created_by": "dana",
+        }
+    ]
+    manifest.write_text(yaml.safe_dump(data, sort_keys=False))
+    populated.commit("evaluate fraud@1.1.0 in shadow")
+    out = tmp_path / "public"
+    _build(populated, out)
+    section = _section_of((out / "models/fraud/1.1.0/index.html").read_text(), "evaluations")
+    assert "<td>shadow</td>" in section and "shadowed prod for a week" in section
+    assert "live-traffic" in section and "auc = 0.91" in section
+
+
+def test_a_change_of_deployments_rebuilds_only_that_model(populated: Reg, tmp_path: Path) -> None:
+    _deploy(populated)
+    out = tmp_path / "public"
+    _build(populated, out)
+    tree = json.loads((out / MANIFEST).read_text())["models"]["fraud"]["tree"]
+    populated.write("models/fraud/deployments.yaml", "prod-eu: {version: 1.1.0}\ncanary: {version: 1.1.0}\n")
+    populated.commit("canary back to 1.1.0")
+    result = _build(populated, out)
+    assert result["full"] is False and result["rendered"] == ["fraud"]
+    assert json.loads((out / MANIFEST).read_text())["models"]["fraud"]["tree"] != tree
+    assert "canary" in _section_of((out / "models/fraud/1.1.0/index.html").read_text(), "runs-in")
+    assert "canary" not in _section_of((out / "models/fraud/1.2.0/index.html").read_text(), "runs-in")
+    index = (out / "index.html").read_text()
+    assert '<span class="env">canary prod-eu</span> <a href="/models/fraud/1.1.0/">' in index  # one link

@@ -245,7 +245,7 @@ def test_screenshots_of_the_index_and_a_model_page(browser: Any, site: Served) -
         assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize("path", ["/", "/models/fraud/", "/models/fraud/1.1.0/"])
+@pytest.mark.parametrize("path", ["/", "/models/fraud/", "/models/fraud/1.1.0/", "/models/evil/"])
 def test_axe_finds_no_serious_accessibility_problem(browser: Any, site: Served, path: str) -> None:
     if not AXE.is_file():
         if os.environ.get("CI"):

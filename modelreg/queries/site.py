@@ -1,5 +1,6 @@
 """What the static site shows of a registry: each model with its versions, its audit trail,
-who held each stage when, and the lineage links that cross into it from other models.
+who held each stage when, where its versions run (the ``modelreg deployments`` answer) and the
+lineage links that cross into it from other models.
 
 ``SiteSource`` reads a registry at one commit once; ``model_view`` then gathers one model's
 page data from it, so a build that renders only the models that changed reads only theirs
@@ -17,6 +18,7 @@ from modelreg.history import audit, tenures
 from modelreg.history.engine import Event
 from modelreg.history.tenures import Tenure
 from modelreg.queries.catalog import Catalog
+from modelreg.queries.deployments import Running, deployments
 from modelreg.rules.validation import parent_key
 
 Key = tuple[str, str]
@@ -34,10 +36,15 @@ class ModelView:
     children: dict[str, list[tuple[str, str]]] = field(
         default_factory=dict
     )  # version -> (child ref, relation)
+    deployments: list[Running] = field(default_factory=list)  # by environment, as `deployments NAME`
 
     @property
     def name(self) -> str:
         return self.summary.name
+
+    def running(self, version: str) -> list[Running]:
+        """The environments that run ``version``."""
+        return [d for d in self.deployments if d.version == version]
 
     def parent_models(self) -> set[str]:
         """Other models a version of this one derives from: their pages list it as a child."""
@@ -98,6 +105,7 @@ class SiteSource:
             events=events,
             tenures={stage: stays for stage, stays in held.items() if stays},
             children=self._children(name, [v.version for v in versions]),
+            deployments=deployments(self.catalog, name, history=lambda _: events).deployments,
         )
 
     def _children(self, name: str, versions: list[str]) -> dict[str, list[tuple[str, str]]]:

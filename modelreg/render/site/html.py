@@ -26,6 +26,9 @@ CSP = (
     "base-uri 'none'; form-action 'none'"
 )
 _SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")
+# a URL from the registry (a deployment's endpoint) made a link: http(s), a host, nothing that
+# would need escaping or could end the attribute (it is escaped all the same)
+_LINKABLE = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%+/=?&#:@!$,;*()-]*)?$")
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,13 @@ def page(site: SiteContext, *, title: str, crumbs: list[tuple[str, str]], body: 
         f"<footer><p>Built by modelreg from {built}.</p></footer>\n"
         "</body>\n</html>\n"
     )
+
+
+def outside_link(url: str) -> str:
+    """A URL given in the registry: a link when it is a plain http(s) URL, else text."""
+    if _LINKABLE.match(url):
+        return f'<a href="{e(url)}" rel="nofollow noopener">{e(url)}</a>'
+    return f"<code>{e(url)}</code>"
 
 
 def paragraphs(text: str) -> str:

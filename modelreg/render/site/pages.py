@@ -13,6 +13,7 @@ from typing import Any
 from modelreg.domain import semver
 from modelreg.domain.models import Dataset, ModelVersion
 from modelreg.history.engine import Event
+from modelreg.queries.deployments import Running
 from modelreg.queries.site import ModelView
 from modelreg.render.site import svg
 from modelreg.render.site.html import (
@@ -23,6 +24,7 @@ from modelreg.render.site.html import (
     fmt_utc,
     model_path,
     number,
+    outside_link,
     page,
     paragraphs,
     size,
@@ -60,6 +62,7 @@ def index_row(view: ModelView) -> dict[str, Any]:
         "latest": summary.latest or "",
         "versions": len(summary.versions),
         "last": _change(last) if last else None,
+        "deployed": {d.environment: d.version for d in view.deployments},
     }
 
 
@@ -124,11 +127,13 @@ def index_page(rows: list[dict[str, Any]], site: SiteContext) -> str:
             )
             change = sort_value(change, last["when"])
         latest = row["latest"]
+        deployed = _runs_in_cell(row["name"], row.get("deployed", {}), site)
         table_rows.append(
             [
                 f'<a href="{e(site.model_url(row["name"]))}">{e(row["name"])}</a>'
                 + (f'<div class="muted">{e(row["description"])}</div>' if row["description"] else ""),
                 stage_badges(row["stages"], row["name"], site),
+                deployed,
                 e(row["owner"]),
                 f'<a href="{e(site.version_url(row["name"], latest))}">{e(latest)}</a>' if latest else "",
                 sort_value(str(row["versions"]), row["versions"]),
@@ -137,14 +142,26 @@ def index_page(rows: list[dict[str, Any]], site: SiteContext) -> str:
         )
     body.append(
         table(
-            ["Model", "Stage holders", "Owner", "Latest", "Versions", "Last change"],
+            ["Model", "Stage holders", "Runs in", "Owner", "Latest", "Versions", "Last change"],
             table_rows,
             caption="Models (click a column to sort)",
             table_id="models",
-            numeric=[4],
+            numeric=[5],
         )
     )
     return page(site, title="Models", crumbs=[], body="\n".join(body))
+
+
+def _runs_in_cell(name: str, deployed: dict[str, str], site: SiteContext) -> str:
+    """Environments by the version they run, one link per version (the index stays small)."""
+    by_version: dict[str, list[str]] = {}
+    for env, version in deployed.items():
+        by_version.setdefault(version, []).append(env)
+    return " ".join(
+        f'<span class="holder"><span class="env">{e(" ".join(envs))}</span> '
+        f'<a href="{e(site.version_url(name, v))}">{e(v)}</a></span>'
+        for v, envs in by_version.items()
+    )
 
 
 # --- a model ---------------------------------------------------------------------------------
@@ -184,6 +201,7 @@ def model_page(view: ModelView, site: SiteContext) -> str:
     sections = [
         "\n".join(facts),
         _section("versions", "Versions", _versions_table(view, site)),
+        _section("deployments", "Deployments", _deployments(view, site)),
         _section("charts", "Metrics over versions", _charts(view, site)),
         _section("timeline", "Stage timeline", _timeline(view, site)),
         _section("lineage", "Lineage", _lineage(view, site)),
@@ -232,6 +250,53 @@ def _versions_table(view: ModelView, site: SiteContext) -> str:
         caption=f"{len(view.versions)} versions, newest first",
         table_id="versions",
         numeric=range(4, 4 + len(metrics)),
+    )
+
+
+def _since(d: Running, site: SiteContext) -> tuple[str, str]:
+    """When and through which pull request (else commit) ``d`` took its version."""
+    if d.since is None or d.commit is None:
+        return "(not committed)", ""
+    return when(d.since), site.pr_link(d.pr, d.commit)
+
+
+def _deployments(view: ModelView, site: SiteContext) -> str:
+    """Each environment: what it runs, where, how much traffic, since when, and the stage it
+    requires (registry.yaml); an environment running nothing of this model says so."""
+    environments = view.config.environments
+    running = {d.environment: d for d in view.deployments}
+    if not environments and not running:
+        return "<p>No environment is declared (registry.yaml <code>environments:</code>).</p>"
+    rows = []
+    for env in sorted(set(environments) | set(running)):
+        policy = environments.get(env)
+        required = " ".join(badge(stage) for stage in policy.stages) if policy else "(not declared)"
+        name = e(env) + (
+            f'<div class="muted">{e(policy.description)}</div>' if policy and policy.description else ""
+        )
+        d = running.get(env)
+        if d is None:
+            rows.append([name, '<span class="muted">nothing</span>', "", "", "", "", "", required])
+            continue
+        since, via = _since(d, site)
+        rows.append(
+            [
+                name,
+                f'<a href="{e(site.version_url(view.name, d.version))}">{e(d.version)}</a> {badge(d.stage)}',
+                outside_link(d.endpoint) if d.endpoint else "",
+                sort_value(e(f"{d.traffic:g}%"), d.traffic) if d.traffic is not None else "",
+                since,
+                e(d.requested_by or ""),
+                via,
+                required,
+            ]
+        )
+    return table(
+        ["Environment", "Version", "Endpoint", "Traffic", "Since", "By", "Via", "Requires stage"],
+        rows,
+        caption="Where this model's versions run (the answer of modelreg deployments)",
+        table_id="deployments",
+        numeric=[3],
     )
 
 
@@ -355,6 +420,7 @@ def version_page(view: ModelView, v: ModelVersion, history: list[Event], site: S
         _section("metrics", "Metrics and parameters", _metrics(v)),
         _section("data", "Data", _data(v, site)),
         _section("lineage", "Parents and children", _relatives(view, v, site)),
+        _section("runs-in", "Runs in", _runs_in(view, v, site)),
         _section("evaluations", "Evaluations", _evaluations(v, site)),
         _section("history", "History", _history(history, site)),
     ]
@@ -472,6 +538,31 @@ def _relatives(view: ModelView, v: ModelVersion, site: SiteContext) -> str:
     return "".join(parts)
 
 
+def _runs_in(view: ModelView, v: ModelVersion, site: SiteContext) -> str:
+    running = view.running(v.version)
+    if not running:
+        return "<p>No environment runs this version.</p>"
+    rows = []
+    for d in running:
+        since, via = _since(d, site)
+        rows.append(
+            [
+                e(d.environment),
+                outside_link(d.endpoint) if d.endpoint else "",
+                e(f"{d.traffic:g}%") if d.traffic is not None else "",
+                since,
+                via,
+            ]
+        )
+    return table(
+        ["Environment", "Endpoint", "Traffic", "Since", "Via"],
+        rows,
+        caption="Environments running this version",
+        sortable=False,
+        numeric=[2],
+    )
+
+
 def _evaluations(v: ModelVersion, site: SiteContext) -> str:
     if not v.manifest.evaluations:
         return "<p>No later evaluation recorded.</p>"
@@ -479,13 +570,17 @@ def _evaluations(v: ModelVersion, site: SiteContext) -> str:
         [
             f'<a href="{e(site.dataset_url(ev.dataset.name))}">{e(ev.dataset.name)}</a> '
             + e(ev.dataset.version or ""),
+            e(ev.kind),
             ", ".join(f"{e(k)} = {number(val)}" for k, val in ev.metrics.items()),
+            paragraphs(ev.note) if ev.note else "",
             when(ev.created_at),
             e(ev.created_by or ""),
         ]
         for ev in v.manifest.evaluations
     ]
-    return table(["Dataset", "Metrics", "When", "By"], rows, caption="Evaluations", sortable=False)
+    return table(
+        ["Dataset", "Kind", "Metrics", "Note", "When", "By"], rows, caption="Evaluations", sortable=False
+    )
 
 
 def _history(events: list[Event], site: SiteContext) -> str:
