@@ -17,7 +17,9 @@ def main(name: str, version: str, integrity: str, out: str) -> int:
         data = response.read()
     got = base64.b64encode(hashlib.new(algorithm, data).digest()).decode()
     if got != expected:
-        print(f"fetch_npm: {name}@{version} from {url} does not match its pinned {algorithm}", file=sys.stderr)
+        print(
+            f"fetch_npm: {name}@{version} from {url} does not match its pinned {algorithm}", file=sys.stderr
+        )
         return 1
     with open(out, "wb") as f:
         f.write(data)
