@@ -17,7 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "register": ("register", "Register a new model version from artifact files."),
     "validate": ("validate", "Validate every registry file and cross-file rule."),
     "list": ("list", "List models, their versions and stages."),
-    "show": ("show", "Show one model version by NAME@VERSION, NAME@STAGE or NAME@latest."),
+    "show": ("show", "Show one model version by NAME@VERSION, NAME@STAGE, NAME@env:ENV or NAME@latest."),
     "history": ("history", "The audit trail from Git: registrations, stage changes, violations."),
     "lineage": ("lineage", "Ancestors and descendants of a version, or who used a dataset."),
     "compare": ("compare", "Versions side by side, or who held a stage over time."),

@@ -19,13 +19,19 @@ from modelreg.domain.models import ModelVersion
 @remote_repo_option
 @format_option("text", "json", "yaml")
 def command(ref: str, at: str | None, repo: str, fmt: str) -> None:
-    """Show the version REF names: NAME@VERSION, NAME@STAGE or NAME@latest.
+    """Show the version REF names: NAME@VERSION, NAME@STAGE, NAME@env:ENV or NAME@latest.
+
+    NAME@STAGE names the version the stage holds; a stage holding several (staging often
+    does) names none and the error lists them: name one, or write NAME@STAGE:latest for
+    the highest. NAME@env:ENV is the version deployments.yaml says ENV runs.
 
     \b
     Examples:
       modelreg show fraud-detector@production
       modelreg show fraud-detector@1.3.0 --format json
       modelreg show fraud-detector@latest --format yaml
+      modelreg show fraud-detector@staging:latest
+      modelreg show fraud-detector@env:prod-us
       modelreg show fraud-detector@production --at 2026-03-01
       modelreg show fraud-detector@production --repo https://github.com/acme/models.git
 

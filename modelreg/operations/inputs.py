@@ -137,11 +137,16 @@ def params(pairs: tuple[str, ...], files: tuple[Path, ...]) -> dict[str, Any]:
 
 
 def parent(text: str) -> Parent:
-    """``REF[:RELATION]``, e.g. ``fraud-detector@1.2.0:retrain``."""
-    ref, _, relation = text.partition(":")
+    """``REF[:RELATION]``, e.g. ``fraud-detector@1.2.0:retrain`` (a reference may hold a colon
+    itself, as ``NAME@staging:latest`` and ``NAME@env:prod`` do: the whole text is tried first)."""
     from modelreg.domain import refs
 
-    refs.parse(ref)
+    ref, relation = text, ""
+    try:
+        refs.parse(text)
+    except InvalidInputError:
+        ref, _, relation = text.rpartition(":") if ":" in text.partition("@")[2] else (text, "", "")
+        refs.parse(ref)
     relation = relation.lower() or "derived"
     if not re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", relation, re.ASCII):
         raise InvalidInputError(f"--parent {text!r}: relation must be a word like retrain or fine-tune")
