@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, TextIO
 
 from modelreg.domain.escape import step_output, terminal
+from modelreg.history.approval import name_of
 from modelreg.render.common import table, to_json
 
 if TYPE_CHECKING:  # `events` need not import the catalog that `deployments` reads
@@ -28,7 +29,8 @@ def _line(e: DeliveryEvent) -> str:
         what = f"{where} removed from {e.environment}"
     else:
         what = f"{where}" + (f": {e.detail}" if e.detail else "")
-    return f"{e.kind:<17} {what}  {e.commit[:8]}{pr} {e.author}"
+    approved = f", approved by {name_of(e.approved_by)}" if e.approved_by else ""
+    return f"{e.kind:<17} {what}  {e.commit[:8]}{pr} {name_of(e.requested_by)}{approved}"
 
 
 def events_text(report: EventsReport, stream: TextIO) -> None:
