@@ -80,6 +80,7 @@ class Registry(Catalog):
         run_url: str | None = None,
         intended_use: str = "",
         limitations: str = "",
+        custom: Mapping[str, Any] | None = None,
         provenance: bool = True,
         push: bool = True,
     ) -> RegisterResult:
@@ -89,7 +90,9 @@ class Registry(Catalog):
         ``metrics``/``params`` may be nested (keys flatten with '.'); ``parents`` are
         ``REF[:RELATION]``; ``data`` maps a role to ``DATASET@VERSION``; ``framework`` is
         ``NAME[==VERSION]``; ``signature`` is modelreg's form or MLflow's; ``requirements`` the
-        pins (``pkg==1.2``) or a requirements file. ``code`` defaults to the Git work tree the
+        pins (``pkg==1.2``) or a requirements file; ``custom`` the team's own metadata (text,
+        numbers, booleans, lists, mappings; a dotted key nests), searchable as ``custom.KEY``
+        and requirable in registry.yaml. ``code`` defaults to the Git work tree the
         files come from (``provenance=False``: none). Raises a ``ModelregError`` on bad input
         or a refused change, leaving the repository as it was."""
         from modelreg.domain.models import Code
@@ -119,6 +122,7 @@ class Registry(Catalog):
             run=inputs.run(run_id, run_url),
             intended_use=intended_use,
             limitations=limitations,
+            custom=inputs.custom_mapping(custom or {}, "custom"),
             provenance=provenance,
             push=push,
         )

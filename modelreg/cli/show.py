@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -89,6 +90,13 @@ def render_text(found: ModelVersion) -> str:
     for a in m.artifacts:
         lines.append(f"  artifact:     {a.path}  md5 {a.md5}  {a.size} bytes")
     lines += _provenance_lines(found)
+    if m.custom:
+        from modelreg.documents.summary import custom_leaves
+
+        shown = "  ".join(
+            f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in custom_leaves(m.custom).items()
+        )
+        lines.append(f"  custom:       {shown}")
     for e in m.evaluations:
         on = f"{e.dataset.name}@{e.dataset.version or e.dataset.md5 or '?'}"
         scores = "  ".join(f"{k}={number(v)}" for k, v in e.metrics.items())

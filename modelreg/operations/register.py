@@ -57,6 +57,7 @@ class RegisterRequest(BaseModel):
     dependencies: list[str] = []
     intended_use: str = ""
     limitations: str = ""
+    custom: dict[str, Any] = {}  # checked by ``inputs.custom_mapping``
     provenance: bool = True  # capture ``code`` from the files' Git work tree when not given
     nested_metrics: list[str] = []  # the metric names nesting made (metrics.auc from {"metrics": {...}})
     flatten: bool = False  # store nested metrics under their dotted names even so
@@ -179,6 +180,7 @@ def _manifest(
         dependencies=request.dependencies,
         intended_use=request.intended_use,
         limitations=request.limitations,
+        custom=request.custom,
     )
 
 
@@ -200,6 +202,7 @@ _OPTIONS = {
     "dependencies": "--requirements",
     "intended_use": "--intended-use",
     "limitations": "--limitations",
+    "custom": "--custom/--custom-file",
 }
 
 _T = TypeVar("_T")
