@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from modelreg.history.audit import AuditTrail
     from modelreg.history.timetravel import Moment, VersionAsOf
     from modelreg.operations.artifacts import PullResult
+    from modelreg.operations.describe import DescribeResult
     from modelreg.operations.evaluate import EvaluateResult
     from modelreg.operations.promote import PromoteResult
     from modelreg.operations.proposal import ProposalOptions
@@ -283,6 +284,41 @@ class Registry(Catalog):
             options=options or ProposalOptions(),
         )
         return evaluate(self.root, request)
+
+    def describe(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        owner: str | None = None,
+        tags: Iterable[str] = (),
+        remove_tags: Iterable[str] = (),
+        reason: str = "",
+        commit: bool = False,
+        options: ProposalOptions | None = None,
+    ) -> DescribeResult:
+        """Change model ``name``'s facts in its model.yaml (None: keep; ``owner=""`` removes
+        it; ``tags`` are added, ``remove_tags`` removed): proposed on a branch with a pull
+        request (``options``), or committed on the current branch with ``commit=True``. A new
+        owner regenerates .github/CODEOWNERS in the same change. The same as ``modelreg describe``."""
+        from modelreg.operations.describe import DescribeRequest, describe
+        from modelreg.operations.proposal import ProposalOptions
+
+        if self.rev is not None:
+            raise InvalidInputError(f"this registry reads commit {self.rev}; describe in its work tree")
+        request = DescribeRequest(
+            name=name,
+            description=description,
+            owner=owner,
+            add_tags=list(tags),
+            remove_tags=list(remove_tags),
+            reason=reason,
+            commit=commit,
+            options=options or ProposalOptions(),
+        )
+        result = describe(self.root, request)
+        Catalog.__init__(self, self.root)  # read the new facts
+        return result
 
 
 class RegistryAsOf(Registry):

@@ -550,14 +550,6 @@ def has_local_changes(top: Path, paths: list[str]) -> bool:
     return bool(out.strip("\0"))
 
 
-def commit_file(top: Path, *, parent: str, path: str, content: bytes, message: str) -> str:
-    """A new commit whose parent is ``parent`` and whose only change is ``path`` := ``content``.
-
-    The commit is not on any branch yet; returns its id.
-    """
-    return commit_files(top, parent=parent, files={path: content}, message=message)
-
-
 def commit_files(top: Path, *, parent: str, files: dict[str, bytes], message: str) -> str:
     """A new commit whose parent is ``parent`` and whose only changes are ``files`` (path ->
     content), built on a throwaway index. Not on any branch yet; returns its id."""

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "archive": ("archive", "Archive a version by pull request."),
     "deprecate": ("deprecate", "Deprecate a version by pull request."),
     "rollback": ("rollback", "Put back the previous holder of a stage by pull request."),
+    "describe": ("describe", "Change a model's description, owner or tags (model.yaml) by pull request."),
     "check": ("check", "CI validator: validate the registry and judge a change (base..head)."),
     "codeowners": ("codeowners", "Write .github/CODEOWNERS from the models' owners."),
     "import": ("importing", "Move in: import an MLflow registry or GTO tags, with their history."),
