@@ -281,7 +281,8 @@ def _merge(into: dict[str, Any], data: dict[str, Any], where: str, prefix: str =
         if isinstance(held, dict) and isinstance(value, dict):
             _merge(held, value, where, f"{prefix}{key}.")
         elif key in into and (isinstance(held, dict) or isinstance(value, dict)):
-            raise InvalidInputError(f"{where}: custom {prefix}{key} is given as a value and as a mapping")
+            shown = terminal(f"{prefix}{key}")[:70]
+            raise InvalidInputError(f"{where}: custom {shown} is given as a value and as a mapping")
         else:
             into[key] = value
 
@@ -292,16 +293,7 @@ def custom_mapping(values: Any, where: str) -> dict[str, Any]:
     ``MAX_CUSTOM_DEPTH`` deep, ``MAX_CUSTOM_KEYS`` values and ``MAX_CUSTOM_BYTES`` in all."""
     if not isinstance(values, Mapping):
         raise InvalidInputError(f"{where}: custom metadata must be a mapping of keys to values")
-    nested: dict[str, Any] = {}
-    for key, value in values.items():
-        if not isinstance(key, str):
-            raise InvalidInputError(f"{where}: custom key {key!r} is not text")
-        *parents, leaf = key.split(".")
-        if len(parents) >= MAX_CUSTOM_DEPTH:
-            raise InvalidInputError(
-                f"{where}: custom key {key[:70]!r} nests deeper than {MAX_CUSTOM_DEPTH} levels"
-            )
-        _merge(nested, _nest(parents, leaf, value), where)
+    nested = _nested(values, where, "", 1)
     leaves = _check_custom(nested, where, "", 1)
     if leaves > MAX_CUSTOM_KEYS:
         raise InvalidInputError(f"{where}: {leaves} custom values, more than {MAX_CUSTOM_KEYS}")
@@ -309,6 +301,24 @@ def custom_mapping(values: Any, where: str) -> dict[str, Any]:
     if size > MAX_CUSTOM_BYTES:
         raise InvalidInputError(f"{where}: custom metadata is {size} bytes as JSON, over {MAX_CUSTOM_BYTES}")
     return nested
+
+
+def _nested(values: Mapping[Any, Any], where: str, at: str, depth: int) -> dict[str, Any]:
+    """``values`` with every dotted key nested (``{"a.b": 1}`` -> ``{"a": {"b": 1}}``), at
+    every level; refused past ``MAX_CUSTOM_DEPTH`` before going deeper."""
+    found: dict[str, Any] = {}
+    for key, value in values.items():
+        if not isinstance(key, str):
+            raise InvalidInputError(f"{where}: custom key {terminal(str(key))[:70]!r} is not text")
+        *parents, leaf = key.split(".")
+        inner_depth = depth + len(parents) + 1
+        if inner_depth > MAX_CUSTOM_DEPTH + (0 if isinstance(value, Mapping) else 1):
+            shown = terminal(f"{at}{key}")[:70]
+            raise InvalidInputError(f"{where}: custom {shown} nests deeper than {MAX_CUSTOM_DEPTH} levels")
+        if isinstance(value, Mapping):
+            value = _nested(value, where, f"{at}{key}.", inner_depth)
+        _merge(found, _nest(parents, leaf, value), where, at)
+    return found
 
 
 def _nest(parents: list[str], leaf: str, value: Any) -> dict[str, Any]:
@@ -328,9 +338,9 @@ def _check_custom(value: Any, where: str, at: str, depth: int) -> int:
         count = 0
         for key, inner in value.items():
             if not isinstance(key, str) or not _CUSTOM_KEY.fullmatch(key):
-                shown = terminal(str(key))[:70]
+                shown = terminal(f"{at}{key}")[:70]
                 raise InvalidInputError(
-                    f"{where}: custom key {at}{shown!r}: use letters, digits, '_' and '-', starting "
+                    f"{where}: custom key {shown!r}: use letters, digits, '_' and '-', starting "
                     "with a letter or '_' (at most 64 characters; '.' nests)"
                 )
             count += _check_custom(inner, where, f"{at}{key}.", depth + 1)
