@@ -391,7 +391,8 @@ class RemoteRegistry:
         return self._copy.catalog(name).listing(name)
 
     def get(self, ref: str) -> ModelVersion:
-        """The version ``ref`` names (``NAME@1.2.0``, ``NAME@production``, ``NAME@latest``)."""
+        """The version ``ref`` names, as ``Registry.get`` reads it (a stage holding several
+        versions names none: ``NAME@STAGE:latest`` for its highest)."""
         from modelreg.domain import refs
 
         return self._copy.catalog(refs.parse(ref).name).get(ref)

@@ -138,6 +138,14 @@ def test_history_and_card_refuse_an_ambiguous_stage(two: Reg) -> None:
     _refused(two, "card", "fraud@staging")
 
 
+def test_deploy_and_evaluate_refuse_an_ambiguous_stage(two: Reg) -> None:
+    _refused(two, "deploy", "fraud@staging", "--env", "canary", "--no-push")
+    _refused(two, "evaluate", "fraud@staging", "--dataset", "holdout@1", "--metric", "auc=0.9", "--commit")
+    deployed = two.cli("deploy", "fraud@staging:latest", "--env", "canary", "--no-push")
+    assert deployed.code == 0, deployed.err
+    assert "deploy/fraud-1.3.0-canary" in git("branch", "--list", cwd=two.path)
+
+
 def test_registry_get_refuses_an_ambiguous_stage(two: Reg) -> None:
     registry = Registry(two.path)
     with pytest.raises(AmbiguousRefError) as caught:
