@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import pytest
 import yaml
 from conftest import Reg, git
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from modelreg.domain.errors import InvalidInputError
 from modelreg.registry import Registry
@@ -185,3 +187,43 @@ def test_check_judges_a_hand_made_model_yaml(populated: Reg, add_origin: AddOrig
     reg.commit("bad facts")
     code, said = _check(reg, "bad-facts")
     assert code == 1 and "models/fraud/model.yaml" in said
+
+
+OWNERS = st.sampled_from(
+    ["@acme/risk", "@acme/risk-ml", "ops@example.com", "", "not an owner", "@a\n* @evil"]
+)
+TEXT = st.text(max_size=30)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(owner=OWNERS | TEXT, description=st.none() | TEXT, tag=st.none() | TEXT)
+def test_generated_facts_land_whole_or_not_at_all(
+    populated: Reg, owner: str, description: str | None, tag: str | None
+) -> None:
+    """Whatever describe accepts, model.yaml holds exactly, validate accepts, CODEOWNERS
+    stays generated (every line a comment or a valid owner line) and the commit's subject is
+    one line; whatever it refuses is one line with nothing written."""
+    reg = populated
+    if not (reg.path / ".github/CODEOWNERS").exists():
+        assert reg.cli("codeowners").code == 0
+        reg.commit("CODEOWNERS")
+    before = reg.state()
+    tags = [tag] if tag is not None else []
+    try:
+        result = Registry(reg.path).describe(
+            "fraud", owner=owner, description=description, tags=tags, commit=True
+        )
+    except InvalidInputError as e:
+        assert "\n" not in str(e)
+        assert reg.state() == before
+        return
+    facts = _facts(reg, "HEAD")
+    assert facts.get("owner") == (owner.strip() or None)
+    assert facts["description"] == (description if description is not None else result.before.description)
+    assert set(tags) <= set(facts["tags"])
+    assert reg.cli("validate").code == 0
+    assert reg.cli("codeowners", "--check").code == 0  # regenerated in the same commit
+    subject, _, _ = git("log", "-1", "--format=%B", cwd=reg.path).partition("\n")
+    assert subject.startswith("describe fraud: ")
+    for line in (reg.path / ".github/CODEOWNERS").read_text().splitlines():
+        assert not line or line.startswith(("#", "/"))

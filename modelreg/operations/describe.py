@@ -87,7 +87,15 @@ def _prepared(top: Path, rev: str | None, request: DescribeRequest) -> _Change:
 
 
 def _edited(before: ModelFacts, request: DescribeRequest) -> ModelFacts:
-    """``before`` with the request's changes, checked against model.yaml's schema."""
+    """``before`` with the request's changes, checked against model.yaml's schema. An owner or
+    a tag is one line of text: it lands in CODEOWNERS, commit subjects and table cells."""
+    for option, texts in (("--owner", [request.owner or ""]), ("--tag", request.add_tags)):
+        for text in texts:
+            if escape.terminal(text) != text:  # what a terminal would show escaped
+                shown = escape.terminal(text)[:60]
+                raise InvalidInputError(
+                    f"{option} {shown!r}: one line of text, without control or bidirectional characters"
+                )
     unknown = [t for t in request.remove_tags if t not in before.tags]
     if unknown:
         have = ", ".join(before.tags) or "none"
