@@ -211,11 +211,17 @@ def test_every_view_names_the_same_people(
         else:
             shown = reg.cli("show", "churn@0.1.0", "--at", x.commit, "--format", "json")
             x.of(json.loads(shown.out)["audit"])
+    table = reg.cli("history").out.splitlines()
+    for _, _, x in landed:
+        rows = [line for line in table if f"  {x.commit[:8]}  " in line]
+        assert rows and all(_name(x.requested_by) in r and _approval(x) in r for r in rows), rows
     deploys = [x for _, step, x in landed if step.kind == "deploy"]
     now = json.loads(reg.cli("deployments", "--format", "json").out)["deployments"]
     if deploys:
         (canary,) = [d for d in now if d["environment"] == "canary"]
         deploys[-1].of(canary)
+        (line,) = [r for r in reg.cli("deployments", "fraud").out.splitlines() if "canary" in r]
+        assert _name(deploys[-1].requested_by) in line and _approval(deploys[-1]) in line
     card = json.loads(reg.cli("card", "churn@0.1.0", "--format", "json").out)
     rows = {row["commit"]: row for row in card["history"]}
     names = ("requester", "approver", "reviewers", "pull_request", "reason")
