@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from modelreg.history.audit import AuditTrail
     from modelreg.history.timetravel import Moment, VersionAsOf
     from modelreg.operations.artifacts import PullResult
+    from modelreg.operations.describe import DescribeResult
     from modelreg.operations.evaluate import EvaluateResult
     from modelreg.operations.promote import PromoteResult
     from modelreg.operations.proposal import ProposalOptions
@@ -80,6 +81,7 @@ class Registry(Catalog):
         run_url: str | None = None,
         intended_use: str = "",
         limitations: str = "",
+        custom: Mapping[str, Any] | None = None,
         provenance: bool = True,
         push: bool = True,
     ) -> RegisterResult:
@@ -89,7 +91,9 @@ class Registry(Catalog):
         ``metrics``/``params`` may be nested (keys flatten with '.'); ``parents`` are
         ``REF[:RELATION]``; ``data`` maps a role to ``DATASET@VERSION``; ``framework`` is
         ``NAME[==VERSION]``; ``signature`` is modelreg's form or MLflow's; ``requirements`` the
-        pins (``pkg==1.2``) or a requirements file. ``code`` defaults to the Git work tree the
+        pins (``pkg==1.2``) or a requirements file; ``custom`` the team's own metadata (text,
+        numbers, booleans, lists, mappings; a dotted key nests), searchable as ``custom.KEY``
+        and requirable in registry.yaml. ``code`` defaults to the Git work tree the
         files come from (``provenance=False``: none). Raises a ``ModelregError`` on bad input
         or a refused change, leaving the repository as it was."""
         from modelreg.domain.models import Code
@@ -119,6 +123,7 @@ class Registry(Catalog):
             run=inputs.run(run_id, run_url),
             intended_use=intended_use,
             limitations=limitations,
+            custom=inputs.custom_mapping(custom or {}, "custom"),
             provenance=provenance,
             push=push,
         )
@@ -280,6 +285,41 @@ class Registry(Catalog):
         )
         return evaluate(self.root, request)
 
+    def describe(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        owner: str | None = None,
+        tags: Iterable[str] = (),
+        remove_tags: Iterable[str] = (),
+        reason: str = "",
+        commit: bool = False,
+        options: ProposalOptions | None = None,
+    ) -> DescribeResult:
+        """Change model ``name``'s facts in its model.yaml (None: keep; ``owner=""`` removes
+        it; ``tags`` are added, ``remove_tags`` removed): proposed on a branch with a pull
+        request (``options``), or committed on the current branch with ``commit=True``. A new
+        owner regenerates .github/CODEOWNERS in the same change. The same as ``modelreg describe``."""
+        from modelreg.operations.describe import DescribeRequest, describe
+        from modelreg.operations.proposal import ProposalOptions
+
+        if self.rev is not None:
+            raise InvalidInputError(f"this registry reads commit {self.rev}; describe in its work tree")
+        request = DescribeRequest(
+            name=name,
+            description=description,
+            owner=owner,
+            add_tags=list(tags),
+            remove_tags=list(remove_tags),
+            reason=reason,
+            commit=commit,
+            options=options or ProposalOptions(),
+        )
+        result = describe(self.root, request)
+        Catalog.__init__(self, self.root)  # read the new facts
+        return result
+
 
 class RegistryAsOf(Registry):
     """A read-only registry as it was committed at one moment of its history."""
@@ -351,7 +391,8 @@ class RemoteRegistry:
         return self._copy.catalog(name).listing(name)
 
     def get(self, ref: str) -> ModelVersion:
-        """The version ``ref`` names (``NAME@1.2.0``, ``NAME@production``, ``NAME@latest``)."""
+        """The version ``ref`` names, as ``Registry.get`` reads it (a stage holding several
+        versions names none: ``NAME@STAGE:latest`` for its highest)."""
         from modelreg.domain import refs
 
         return self._copy.catalog(refs.parse(ref).name).get(ref)

@@ -80,11 +80,14 @@ def test_production_over_time(hist: Built) -> None:
     assert r.code == 0, r.err
     assert r.out.splitlines() == [
         "fraud: production over time, oldest first",
-        "VERSION  FROM                     UNTIL                    PR   BY             LEFT TO   auc   "
-        "latency_ms",
-        "1.0.0    2026-02-01 12:00 +00:00  2026-03-02 09:30 +01:00  #13  Dave Example   archived  0.9   12",
-        "1.1.0    2026-03-02 09:30 +01:00  2026-04-02 11:00 +02:00  #14  Carol Example  archived  0.93  10",
-        "2.0.0    2026-04-02 11:00 +02:00  now                      #16  Dave Example   -         0.95  9",
+        "VERSION  FROM                     UNTIL                    PR   REQUESTED BY   APPROVED BY    "
+        "LEFT TO   auc   latency_ms",
+        "1.0.0    2026-02-01 12:00 +00:00  2026-03-02 09:30 +01:00  #13  Dave Example   -              "
+        "archived  0.9   12",
+        "1.1.0    2026-03-02 09:30 +01:00  2026-04-02 11:00 +02:00  #14  Carol Example  Carol Example  "
+        "archived  0.93  10",
+        "2.0.0    2026-04-02 11:00 +02:00  now                      #16  Dave Example   -              "
+        "-         0.95  9",
     ]
 
 

@@ -12,7 +12,8 @@ from history_repo import Built
 
 from modelreg import Registry
 from modelreg.history import audit
-from modelreg.history.engine import Event, pr_number
+from modelreg.history.approval import pr_number
+from modelreg.history.engine import Event
 
 
 def summary(events: list[Event]) -> list[tuple[str, str | None, str | None, str | None, int | None]]:

@@ -89,7 +89,10 @@ def test_show_text_escapes_control_characters(populated: Reg) -> None:
             "unknown stage 'qa'; registry.yaml defines: development, staging, production, deprecated, archived",
         ),
         ("fraud@staging", "no version of fraud is in staging"),
-        ("fraud", "invalid reference 'fraud': expected NAME@VERSION, NAME@STAGE or NAME@latest"),
+        (
+            "fraud",
+            "invalid reference 'fraud': expected NAME@VERSION, NAME@STAGE, NAME@STAGE:latest, NAME@env:ENV or NAME@latest",
+        ),
         ("@", "invalid reference '@'"),
         ("fraud@", "invalid reference 'fraud@'"),
         ("fraud@1.0", "invalid version '1.0' in 'fraud@1.0'"),

@@ -181,7 +181,8 @@ def _source() -> Source:
             dict(facts.get("metrics", {})),  # type: ignore[call-overload]
             facts.get("framework"),  # type: ignore[arg-type]
             None,
-            dict(facts.get("params", {})),  # type: ignore[call-overload]
+            custom=dict(facts.get("custom", {})),  # type: ignore[call-overload]
+            params=dict(facts.get("params", {})),  # type: ignore[call-overload]
         )
         return (version, stage, summary)
 

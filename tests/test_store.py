@@ -63,7 +63,7 @@ EDITS = [
         "\n_edited = change_text\n\n\ndef change_text(event):\n    return 'EDITED: ' + _edited(event)\n",
         "EDITED: ",
     ),
-    ("history/engine.py", "history-json", "\n\ndef pr_number(subject):\n    return 4242\n", '"pr": 4242'),
+    ("history/approval.py", "history-json", "\n\ndef pr_number(subject):\n    return 4242\n", '"pr": 4242'),
 ]
 
 

@@ -45,8 +45,9 @@ def test_show_at_says_since_when_who_and_which_pr(hist: Built) -> None:
     assert r.out.splitlines()[0] == "fraud@1.0.0  (production)"
     assert r.out.splitlines()[-2:] == [
         f"  as of:        2026-03-01 (commit {hist.commits['direct-staging'][:8]}, 2026-02-20 10:00 -08:00)",
-        "  held:         in production since 2026-02-01 12:00 +00:00, by Dave Example <dave@example.com>, "
-        f"PR #13, commit {hist.commits['pr13'][:8]} (promote fraud@1.0.0 to production (#13))",
+        "  held:         in production since 2026-02-01 12:00 +00:00, "
+        f"PR #13, commit {hist.commits['pr13'][:8]} (promote fraud@1.0.0 to production (#13)); "
+        "requested by Dave Example <dave@example.com>",
     ]
     assert r.lines == [
         f"modelreg: as of 2026-03-01: commit {hist.commits['direct-staging'][:8]} (2026-02-20T10:00:00-08:00)"

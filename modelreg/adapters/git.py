@@ -115,20 +115,6 @@ def has_uncommitted_changes(top: Path) -> bool:
     return bool(_git(top, "status", "--porcelain", "-z", "--untracked-files=no", "--").strip("\0\n"))
 
 
-def authors(top: Path, commits: list[str]) -> dict[str, str]:
-    """commit -> ``Name <email>`` of its author, for every commit of ``commits``, in one call."""
-    out = proc.output(
-        ["git", "log", "--no-walk=unsorted", "-z", "--format=%H%x1f%an <%ae>", "--end-of-options", *commits],
-        cwd=top,
-    )
-    found = {}
-    for record in out.split("\0"):
-        sha, sep, who = record.strip("\n").partition("\x1f")
-        if sep:
-            found[sha] = who
-    return found
-
-
 def ident(top: Path) -> str:
     """``Name <email>`` of the author git would record now (git config or GIT_AUTHOR_*)."""
     try:
@@ -562,14 +548,6 @@ def has_local_changes(top: Path, paths: list[str]) -> bool:
     """Whether any of ``paths`` differs between HEAD, the index and the work tree."""
     out = _git(top, "status", "--porcelain", "-z", "--untracked-files=all", "--", *paths)
     return bool(out.strip("\0"))
-
-
-def commit_file(top: Path, *, parent: str, path: str, content: bytes, message: str) -> str:
-    """A new commit whose parent is ``parent`` and whose only change is ``path`` := ``content``.
-
-    The commit is not on any branch yet; returns its id.
-    """
-    return commit_files(top, parent=parent, files={path: content}, message=message)
 
 
 def commit_files(top: Path, *, parent: str, files: dict[str, bytes], message: str) -> str:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     metavar="EXPR",
     help="Only versions this expression selects, e.g. \"auc >= 0.9 and stage in ('staging', 'production')\"; "
     "fields: name, version, stage, owner, tag, framework, algorithm, created, created_by, "
-    "any metric or param.",
+    "any metric or param, custom.KEY (register --custom).",
 )
 @click.option(
     "--sort", metavar="KEYS", help="Sort by these fields, comma-separated, - for descending: -auc,name."
@@ -56,6 +56,7 @@ def command(
       modelreg list --stage production --at 2026-03-01
       modelreg list --where "auc >= 0.9 and framework == 'xgboost'" --sort -auc --limit 10
       modelreg list --model 'fraud-*' --where "created >= '2026-06-01'" --format csv
+      modelreg list --where "custom.risk.tier <= 2 and custom.ticket ~ 'ML-*'"
     """
     if where is not None or sort is not None or limit is not None or fmt == "csv" or _is_glob(model):
         _search(repo, at, fmt, where=where, sort=sort, limit=limit, model=model, stage=stage, tag=tag)
@@ -183,4 +184,5 @@ def _row(v: ListedVersion) -> dict[str, Any]:
         "created_by": s.created_by,
         "tags": s.tags,
         "metrics": s.metrics,
+        "custom": s.custom,  # by dotted key
     }

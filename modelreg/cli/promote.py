@@ -25,6 +25,7 @@ that an environment moves along with the stage), pushes it to origin and, when G
 is set, opens a pull request whose body compares the version with the stage's current
 holder. Without a token it prints the URL where the pull request can be opened.
 Your checkout, index and current branch are never touched; on failure nothing is left.
+REF may name a stage only when it holds one version; NAME@STAGE:latest takes its highest.
 
 \b
 Examples:

@@ -36,7 +36,8 @@ def command(
 ) -> None:
     """Fetch the artifacts of the version REF names and verify their md5.
 
-    REF is NAME@VERSION, NAME@STAGE or NAME@latest. The bytes come from the DVC cache or
+    REF is NAME@VERSION, NAME@STAGE (NAME@STAGE:latest for the highest of several),
+    NAME@env:ENV (what ENV runs) or NAME@latest. The bytes come from the DVC cache or
     the default remote; each file's md5 must match the manifest before it is written
     (under a temporary name, then renamed), so a failure leaves no partial file. Progress
     shows on a terminal.
@@ -50,6 +51,7 @@ def command(
     Examples:
       modelreg pull fraud-detector@production -o model.onnx
       modelreg pull fraud-detector@1.3.0
+      modelreg pull fraud-detector@env:prod-us -o model.onnx
       modelreg pull fraud-detector@production --at 2026-03-01 -o old/
       modelreg pull fraud-detector@latest --file weights/part-0.bin -o part-0.bin
       modelreg pull --repo https://github.com/acme/models.git fraud-detector@production -o model.onnx

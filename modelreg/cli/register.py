@@ -103,6 +103,21 @@ from modelreg.operations.register import RegisterRequest, register
     show_default=True,
     help="Record the Git repository (URL, commit, uncommitted changes) the files come from.",
 )
+@click.option(
+    "--custom",
+    "custom_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Your own metadata, e.g. ticket=ML-42 or team.slack=#fraud (repeatable; a dotted KEY "
+    "nests). VALUE is read as a YAML scalar: 3 is a number, true a boolean, '3' text. "
+    "Search it with list --where custom.KEY; registry.yaml may require it.",
+)
+@click.option(
+    "--custom-file",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A JSON or YAML mapping of custom metadata (--custom pairs given too win).",
+)
 @click.option("--intended-use", default="", help="What the model is for, and for whom.")
 @click.option("--limitations", default="", help="Where the model is known to fail or not to apply.")
 @repo_option
@@ -131,6 +146,8 @@ def command(
     provenance: bool,
     intended_use: str,
     limitations: str,
+    custom_pairs: tuple[str, ...],
+    custom_file: tuple[Path, ...],
     repo: str,
     fmt: str,
     flatten: bool,
@@ -150,6 +167,8 @@ def command(
       modelreg register churn model.pkl --version 2.0.0 --metric auc=0.91 --no-push
       modelreg register fraud-detector model.onnx --bump patch --signature-file signature.json \\
           --requirements requirements.txt --run-id 3f9a1c --run-url https://mlflow.acme/r/3f9a1c
+      modelreg register fraud-detector model.onnx --bump patch --custom ticket=ML-42 \\
+          --custom risk.tier=2 --custom-file model-facts.yaml
     """
     request = RegisterRequest(
         name=name,
@@ -172,6 +191,7 @@ def command(
         provenance=provenance,
         intended_use=intended_use,
         limitations=limitations,
+        custom=inputs.custom(custom_pairs, custom_file),
         nested_metrics=inputs.nested_keys(metrics_file),
         flatten=flatten,
         allow_lower=allow_lower,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -19,13 +20,19 @@ from modelreg.domain.models import ModelVersion
 @remote_repo_option
 @format_option("text", "json", "yaml")
 def command(ref: str, at: str | None, repo: str, fmt: str) -> None:
-    """Show the version REF names: NAME@VERSION, NAME@STAGE or NAME@latest.
+    """Show the version REF names: NAME@VERSION, NAME@STAGE, NAME@env:ENV or NAME@latest.
+
+    NAME@STAGE names the version the stage holds; a stage holding several (staging often
+    does) names none and the error lists them: name one, or write NAME@STAGE:latest for
+    the highest. NAME@env:ENV is the version deployments.yaml says ENV runs.
 
     \b
     Examples:
       modelreg show fraud-detector@production
       modelreg show fraud-detector@1.3.0 --format json
       modelreg show fraud-detector@latest --format yaml
+      modelreg show fraud-detector@staging:latest
+      modelreg show fraud-detector@env:prod-us
       modelreg show fraud-detector@production --at 2026-03-01
       modelreg show fraud-detector@production --repo https://github.com/acme/models.git
 
@@ -83,6 +90,13 @@ def render_text(found: ModelVersion) -> str:
     for a in m.artifacts:
         lines.append(f"  artifact:     {a.path}  md5 {a.md5}  {a.size} bytes")
     lines += _provenance_lines(found)
+    if m.custom:
+        from modelreg.documents.summary import custom_leaves
+
+        shown = "  ".join(
+            f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in custom_leaves(m.custom).items()
+        )
+        lines.append(f"  custom:       {shown}")
     for e in m.evaluations:
         on = f"{e.dataset.name}@{e.dataset.version or e.dataset.md5 or '?'}"
         scores = "  ".join(f"{k}={number(v)}" for k, v in e.metrics.items())

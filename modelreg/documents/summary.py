@@ -3,6 +3,7 @@ import (a warm `list --where` reads them from the store and never loads the regi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ class VersionSummary(NamedTuple):
     metrics: dict[str, float]
     framework: str | None = None
     algorithm: str | None = None
+    custom: dict[str, Any] = {}  # noqa: RUF012 (``custom_leaves``; a NamedTuple's default, never mutated)
     params: dict[str, ParamValue] = {}  # noqa: RUF012 (a NamedTuple's default, never mutated)
 
     @classmethod
@@ -34,6 +36,7 @@ class VersionSummary(NamedTuple):
             dict(m.metrics),
             framework,
             m.algorithm,
+            custom_leaves(m.custom),
             dict(m.params),
         )
 
@@ -43,11 +46,13 @@ class VersionSummary(NamedTuple):
     @classmethod
     def from_data(cls, data: Any) -> VersionSummary:
         """Rebuild from ``to_data``; ValueError when ``data`` is not what it wrote."""
-        at, date, by, tags, metrics, framework, algorithm, params = data
+        at, date, by, tags, metrics, framework, algorithm, custom, params = data
         if type(at) is not str or type(date) is not str or type(by) is not str:
             raise ValueError("summary")
         if type(tags) is not list or type(metrics) is not dict or type(params) is not dict:
             raise ValueError("summary")
+        if type(custom) is not dict:
+            raise ValueError("summary custom")
         for text in (framework, algorithm):
             if not (text is None or type(text) is str):
                 raise ValueError("summary")
@@ -60,7 +65,19 @@ class VersionSummary(NamedTuple):
         for value in params.values():
             if not (value is None or type(value) in (str, int, float, bool)):
                 raise ValueError("summary params")
-        return cls(at, date, by, tags, metrics, framework, algorithm, params)
+        return cls(at, date, by, tags, metrics, framework, algorithm, custom, params)
+
+
+def custom_leaves(custom: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A manifest's ``custom`` by dotted key (``{"team": {"slack": "#ml"}}`` -> ``team.slack``):
+    what ``list --where custom.KEY`` searches and ``show`` prints."""
+    found: dict[str, Any] = {}
+    for key, value in custom.items():
+        if isinstance(value, Mapping):
+            found.update(custom_leaves(value, f"{prefix}{key}."))
+        else:
+            found[f"{prefix}{key}"] = value
+    return found
 
 
 class ListedVersion(NamedTuple):

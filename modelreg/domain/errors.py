@@ -23,6 +23,18 @@ class NotFoundError(ModelregError):
     """A model, version or stage that the user named does not exist."""
 
 
+class AmbiguousRefError(InvalidInputError):
+    """A stage reference that matches several versions: it names them, and how to name one."""
+
+    def __init__(self, ref: str, *, name: str, stage: str, held: list[str]) -> None:
+        self.held = held
+        shown = ", ".join(held[:8]) + (f" and {len(held) - 8} more" if len(held) > 8 else "")
+        super().__init__(
+            f"{ref} is ambiguous: {stage} holds {len(held)} versions of {name} ({shown}); "
+            f"name one ({name}@{held[0]}) or write {name}@{stage}:latest for the highest"
+        )
+
+
 class DocumentError(ModelregError):
     """A registry file cannot be read: bad YAML, wrong types, too large."""
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from modelreg.adapters import git
 from modelreg.domain.errors import DocumentError
 from modelreg.domain.layout import MODELS_DIR, REGISTRY_FILE, classify
+from modelreg.history.approval import AuditRecord, record_of
 from modelreg.rules.writeonce import appended_evaluations
 
 if TYPE_CHECKING:
@@ -40,8 +41,6 @@ EventKind = Literal[
     "policy_changed",
     "violation",
 ]
-_MERGE_PR = re.compile(r"^Merge pull request #(\d+) from ")
-_SQUASH_PR = re.compile(r"\(#(\d+)\)\s*$")
 
 
 class CommitInfo(BaseModel):
@@ -60,8 +59,7 @@ class CommitInfo(BaseModel):
     subject: str
     pr: int | None = None
     trailers: dict[str, str] = {}
-    # who asked, who approved, why (issue 14): the change's own commit is the merged branch's
-    # tip for a merge, else the commit itself
+    # who asked, who approved, why: filled by ``approval.record_of``, read through ``audit``
     requested_by: str | None = None  # the author of the change's own commit
     approved_by: str | None = None  # who merged it: a merge's author, a squash's committer
     reviewers: list[str] = []  # Reviewed-by: and Approved-by: trailers
@@ -71,6 +69,17 @@ class CommitInfo(BaseModel):
     @property
     def short(self) -> str:
         return self.sha[:8]
+
+    @property
+    def audit(self) -> AuditRecord:
+        """Who asked, who approved, which pull request, why: what every view shows of a change."""
+        return AuditRecord(
+            requested_by=self.requested_by or f"{self.author_name} <{self.author_email}>",
+            approved_by=self.approved_by,
+            reviewers=self.reviewers,
+            pr=self.pr,
+            reason=self.reason,
+        )
 
 
 class EventChange(BaseModel):
@@ -110,12 +119,6 @@ class CommitRecord(BaseModel):
 
     def events(self) -> list[Event]:
         return [Event(commit=self.commit, **c.model_dump()) for c in self.changes]
-
-
-def pr_number(subject: str) -> int | None:
-    """The pull request a merge (``Merge pull request #12 from ...``) or squash (``... (#12)``) names."""
-    m = _MERGE_PR.match(subject) or _SQUASH_PR.search(subject)
-    return int(m.group(1)) if m else None
 
 
 class Reader:
@@ -176,16 +179,11 @@ class Reader:
     def _commit_info(self, entry: git.LogCommit) -> CommitInfo:
         subject = entry.message.strip().split("\n", 1)[0]
         found = git.trailers(entry.message)
-        own_message, requester = entry.message, f"{entry.author_name} <{entry.author_email}>"
-        approver = None
-        if len(entry.parents) > 1 and entry.parents[1] in self._raw:
-            tip = self._raw[entry.parents[1]]
-            own_message, requester = git.message_of(tip), git.author_of(tip) or requester
-            approver = f"{entry.author_name} <{entry.author_email}>"
-            merged = git.trailers(own_message)
+        merged_tip = self._raw.get(entry.parents[1]) if len(entry.parents) > 1 else None
+        audit = record_of(entry, merged_tip)
+        if merged_tip is not None:
+            merged = git.trailers(git.message_of(merged_tip))
             found = {**{k: v for k, v in merged.items() if k.startswith(TRAILER_PREFIX)}, **found}
-        elif pr_number(subject) is not None and entry.committer_email != entry.author_email:
-            approver = f"{entry.committer_name} <{entry.committer_email}>"  # a squash merge
         parent_date = None
         if entry.parents:
             if self.previous is not None and self.previous[0] == entry.parents[0]:
@@ -194,10 +192,10 @@ class Reader:
                 parent_date = git.committer_date_of(self._raw[entry.parents[0]])
         return CommitInfo(
             parent_date=parent_date,
-            requested_by=requester,
-            approved_by=approver,
-            reviewers=_reviewers(entry.message, own_message),
-            reason=_reason(own_message),
+            requested_by=audit.requested_by,
+            approved_by=audit.approved_by,
+            reviewers=audit.reviewers,
+            reason=audit.reason,
             sha=entry.sha,
             parents=entry.parents,
             author_name=entry.author_name,
@@ -207,7 +205,7 @@ class Reader:
             committer_email=entry.committer_email,
             commit_date=datetime.fromisoformat(entry.commit_date),
             subject=subject,
-            pr=pr_number(subject),
+            pr=audit.pr,
             trailers=found,
         )
 
@@ -501,36 +499,6 @@ def _model_named(record: CommitRecord, branch: str) -> str | None:
 def _branch(text: str) -> str:
     """A branch name as deploy writes one: characters a branch should not hold become ``-``."""
     return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_./") else "-" for ch in text)
-
-
-_REVIEW_TRAILER = re.compile(r"^(?:Reviewed-by|Approved-by):\s*(.+?)\s*$", re.IGNORECASE)
-
-
-def _reviewers(*messages: str) -> list[str]:
-    """Everyone a ``Reviewed-by:`` or ``Approved-by:`` trailer of the messages names, in order."""
-    found: list[str] = []
-    for message in messages:
-        paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
-        for line in paragraphs[-1].splitlines() if len(paragraphs) > 1 else []:
-            m = _REVIEW_TRAILER.match(line.strip())
-            if m and m.group(1) not in found:
-                found.append(m.group(1))
-    return found
-
-
-# lines a body holds that nobody wrote as a reason: promote's note of displaced versions, and
-# the list of squashed commits' subjects GitHub writes into a squash merge's body
-_GENERATED = ("Moves ", "Deploys ", "* ")
-
-
-def _reason(message: str) -> str:
-    """A commit's body: its paragraphs after the subject, without the trailers and the lines
-    ``promote`` writes about displaced versions."""
-    paragraphs = [p.strip() for p in message.strip().split("\n\n")[1:] if p.strip()]
-    if paragraphs and (git.trailers("x\n\n" + paragraphs[-1]) or _reviewers("x\n\n" + paragraphs[-1])):
-        paragraphs.pop()
-    kept = [p for p in paragraphs if not all(line.startswith(_GENERATED) for line in p.splitlines())]
-    return "\n\n".join(kept)[:2000]
 
 
 def _violation(model: str, version: str, detail: str) -> EventChange:

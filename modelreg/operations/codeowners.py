@@ -7,6 +7,7 @@ promotions need that owner's review while the rest of a model's folder needs its
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -37,13 +38,18 @@ GOVERNING = ["/registry.yaml", "/.github/", "/.dvc/", "/schemas/"]
 
 def render(snap: Snapshot) -> str:
     """The CODEOWNERS text for the registry in ``snap``."""
-    lines = [HEADER]
     stages_owner = snap.config.stages_owner if snap.config else None
+    return render_owners(stages_owner, {name: facts.owner for name, facts in snap.facts.items()})
+
+
+def render_owners(stages_owner: str | None, owners: Mapping[str, str | None]) -> str:
+    """The CODEOWNERS text for models' ``owners`` (model -> owner) and registry.yaml's
+    ``stages_owner``."""
+    lines = [HEADER]
     if stages_owner:
         lines += [_line(pattern, stages_owner) for pattern in GOVERNING]
-    for name in sorted(snap.facts):
-        owner = snap.facts[name].owner
-        lines.append(_line(f"/{MODELS_DIR}/{name}/", owner))
+    for name in sorted(owners):
+        lines.append(_line(f"/{MODELS_DIR}/{name}/", owners[name]))
     if stages_owner:
         lines.append(_line(f"/{MODELS_DIR}/*/stages.yaml", stages_owner))
     return "\n".join(line for line in lines if line) + "\n"

@@ -19,6 +19,13 @@ from modelreg.domain.models import PIN_PATTERN, Dataset, Framework, Parent, Run,
 
 MAX_KEYS = 1000
 MAX_TEXT = 200  # ShortText in the manifest
+# custom: metadata a team adds (a ticket, a risk class, a contact), small and plain
+MAX_CUSTOM_KEYS = 100  # values (leaves), all levels together
+MAX_CUSTOM_DEPTH = 4  # levels of mappings: custom.a.b.c.d
+MAX_CUSTOM_TEXT = 1000  # characters of one text value
+MAX_CUSTOM_BYTES = 16 * 1024  # the whole of it, as JSON
+_CUSTOM_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}", re.ASCII)
+_NULLS = {"", "~", "null", "Null", "NULL"}
 
 
 def key_value(text: str, option: str) -> tuple[str, str]:
@@ -74,12 +81,15 @@ def flatten(data: Any, where: str, prefix: str = "") -> dict[str, Any]:
 
 def read_mapping_file(path: Path) -> dict[str, Any]:
     """A JSON or YAML file of (possibly nested) values, flattened."""
-    raw = read_small_file(path)
+    return flatten(read_data_file(path), str(path))
+
+
+def read_data_file(path: Path) -> Any:
+    """A JSON or YAML file's data, read by the registry's strict loader."""
     try:
-        data = yamlio.load(raw, str(path))  # YAML is a superset of JSON
+        return yamlio.load(read_small_file(path), str(path))  # YAML is a superset of JSON
     except DocumentError as e:
         raise InvalidInputError(str(e)) from e
-    return flatten(data, str(path))
 
 
 def read_small_file(path: Path, limit: int = yamlio.MAX_DOCUMENT_BYTES) -> bytes:
@@ -137,11 +147,16 @@ def params(pairs: tuple[str, ...], files: tuple[Path, ...]) -> dict[str, Any]:
 
 
 def parent(text: str) -> Parent:
-    """``REF[:RELATION]``, e.g. ``fraud-detector@1.2.0:retrain``."""
-    ref, _, relation = text.partition(":")
+    """``REF[:RELATION]``, e.g. ``fraud-detector@1.2.0:retrain`` (a reference may hold a colon
+    itself, as ``NAME@staging:latest`` and ``NAME@env:prod`` do: the whole text is tried first)."""
     from modelreg.domain import refs
 
-    refs.parse(ref)
+    ref, relation = text, ""
+    try:
+        refs.parse(text)
+    except InvalidInputError:
+        ref, _, relation = text.rpartition(":") if ":" in text.partition("@")[2] else (text, "", "")
+        refs.parse(ref)
     relation = relation.lower() or "derived"
     if not re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", relation, re.ASCII):
         raise InvalidInputError(f"--parent {text!r}: relation must be a word like retrain or fine-tune")
@@ -228,6 +243,124 @@ def run(run_id: str | None, run_url: str | None) -> Run | None:
         raise InvalidInputError("--run-url: the URL holds credentials (user:password@); give it without them")
     _short("--run-id", id=run_id or "")
     return Run(id=run_id or None, url=run_url or None)
+
+
+def custom_value(text: str) -> Any:
+    """A ``--custom`` value read as a YAML scalar: ``3`` a number, ``true`` a boolean, ``null``
+    (or nothing) null, ``'3'`` text. What YAML would read as a list or a mapping, or not at all
+    (``see: https://...``, ``#ml-team``), stays the text given: structured values go in a file."""
+    try:
+        value = yamlio.load(text.encode("utf-8"), "--custom")
+    except DocumentError:
+        return text
+    if value is None:
+        return None if text.strip() in _NULLS else text
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInputError(
+            f"--custom value {text[:40]!r} is not a finite number; quote it to keep it as text"
+        )
+    return value if isinstance(value, str | int | float | bool) else text
+
+
+def custom(pairs: tuple[str, ...], files: tuple[Path, ...]) -> dict[str, Any]:
+    """``--custom-file`` mappings (JSON or YAML), then ``--custom KEY=VALUE`` pairs (a dotted
+    KEY nests: ``team.slack=#ml``), merged and checked (``custom_mapping``)."""
+    found: dict[str, Any] = {}
+    for file in files:
+        data = read_data_file(file)
+        _merge(found, custom_mapping(data, str(file)), str(file))
+    for pair in pairs:
+        key, value = key_value(pair, "--custom")
+        _merge(found, custom_mapping({key: custom_value(value)}, "--custom"), "--custom")
+    return custom_mapping(found, "--custom")
+
+
+def _merge(into: dict[str, Any], data: dict[str, Any], where: str, prefix: str = "") -> None:
+    for key, value in data.items():
+        held = into.get(key)
+        if isinstance(held, dict) and isinstance(value, dict):
+            _merge(held, value, where, f"{prefix}{key}.")
+        elif key in into and (isinstance(held, dict) or isinstance(value, dict)):
+            shown = terminal(f"{prefix}{key}")[:70]
+            raise InvalidInputError(f"{where}: custom {shown} is given as a value and as a mapping")
+        else:
+            into[key] = value
+
+
+def custom_mapping(values: Any, where: str) -> dict[str, Any]:
+    """Custom metadata, checked: a mapping of keys (letters, digits, '_', '-'; a dotted key
+    nests) to text, numbers, true/false, null, lists of them, or mappings, at most
+    ``MAX_CUSTOM_DEPTH`` deep, ``MAX_CUSTOM_KEYS`` values and ``MAX_CUSTOM_BYTES`` in all."""
+    if not isinstance(values, Mapping):
+        raise InvalidInputError(f"{where}: custom metadata must be a mapping of keys to values")
+    nested = _nested(values, where, "", 1)
+    leaves = _check_custom(nested, where, "", 1)
+    if leaves > MAX_CUSTOM_KEYS:
+        raise InvalidInputError(f"{where}: {leaves} custom values, more than {MAX_CUSTOM_KEYS}")
+    size = len(json.dumps(nested, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_CUSTOM_BYTES:
+        raise InvalidInputError(f"{where}: custom metadata is {size} bytes as JSON, over {MAX_CUSTOM_BYTES}")
+    return nested
+
+
+def _nested(values: Mapping[Any, Any], where: str, at: str, depth: int) -> dict[str, Any]:
+    """``values`` with every dotted key nested (``{"a.b": 1}`` -> ``{"a": {"b": 1}}``), at
+    every level; refused past ``MAX_CUSTOM_DEPTH`` before going deeper."""
+    found: dict[str, Any] = {}
+    for key, value in values.items():
+        if not isinstance(key, str):
+            raise InvalidInputError(f"{where}: custom key {terminal(str(key))[:70]!r} is not text")
+        *parents, leaf = key.split(".")
+        inner_depth = depth + len(parents) + 1
+        if inner_depth > MAX_CUSTOM_DEPTH + (0 if isinstance(value, Mapping) else 1):
+            shown = terminal(f"{at}{key}")[:70]
+            raise InvalidInputError(f"{where}: custom {shown} nests deeper than {MAX_CUSTOM_DEPTH} levels")
+        if isinstance(value, Mapping):
+            value = _nested(value, where, f"{at}{key}.", inner_depth)
+        _merge(found, _nest(parents, leaf, value), where, at)
+    return found
+
+
+def _nest(parents: list[str], leaf: str, value: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {leaf: value}
+    for parent in reversed(parents):
+        found = {parent: found}
+    return found
+
+
+def _check_custom(value: Any, where: str, at: str, depth: int) -> int:
+    """The number of values (leaves) under ``value``; InvalidInputError naming the first bad one."""
+    if isinstance(value, Mapping):
+        if depth > MAX_CUSTOM_DEPTH:
+            raise InvalidInputError(
+                f"{where}: custom {at.rstrip('.')} nests deeper than {MAX_CUSTOM_DEPTH} levels"
+            )
+        count = 0
+        for key, inner in value.items():
+            if not isinstance(key, str) or not _CUSTOM_KEY.fullmatch(key):
+                shown = terminal(f"{at}{key}")[:70]
+                raise InvalidInputError(
+                    f"{where}: custom key {shown!r}: use letters, digits, '_' and '-', starting "
+                    "with a letter or '_' (at most 64 characters; '.' nests)"
+                )
+            count += _check_custom(inner, where, f"{at}{key}.", depth + 1)
+        return count
+    name = at.rstrip(".")
+    if isinstance(value, list):
+        if any(isinstance(item, Mapping | list) for item in value):
+            raise InvalidInputError(
+                f"{where}: custom {name} is a list of lists or mappings; give plain values"
+            )
+        return sum(_check_custom(item, where, at, depth) for item in value) or 1
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInputError(f"{where}: custom {name} must be a finite number, not {value}")
+    if isinstance(value, str) and len(value) > MAX_CUSTOM_TEXT:
+        raise InvalidInputError(
+            f"{where}: custom {name} is {len(value)} characters, more than {MAX_CUSTOM_TEXT}"
+        )
+    if not (value is None or isinstance(value, str | int | float | bool)):
+        raise InvalidInputError(f"{where}: custom {name} must be text, a number, true/false or null")
+    return 1
 
 
 # --- the same inputs given as Python values (Registry.register) ---------------------------------

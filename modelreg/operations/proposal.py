@@ -6,7 +6,7 @@ never touched), and if a later step fails the branch goes again, here and on ori
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,17 +70,19 @@ def propose(
     where: Target,
     options: ProposalOptions,
     *,
-    path: str,
-    content: bytes,
+    path: str | None = None,
+    content: bytes = b"",
+    files: Mapping[str, bytes] | None = None,
     message: str,
     title: str,
     body: str,
     command: str,
     say: Callable[[str], None] = lambda _: None,
 ) -> ProposalResult:
-    """Commit ``path := content`` on a new branch from the base, push it and open the pull request:
-    all of it, or nothing."""
-    commit = git.commit_file(where.top, parent=where.base_commit, path=path, content=content, message=message)
+    """Commit ``path := content`` (and each of ``files``: path -> content) on a new branch
+    from the base, push it and open the pull request: all of it, or nothing."""
+    changes = {**({path: content} if path is not None else {}), **(files or {})}
+    commit = git.commit_files(where.top, parent=where.base_commit, files=changes, message=message)
     token = options.token.get_secret_value() if options.token else None
 
     def open_pr() -> PullRequest:

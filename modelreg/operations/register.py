@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from modelreg.adapters import dvc, git
-from modelreg.documents import dvcfile, schemas, yamlio
+from modelreg.documents import dvcfile, factsfile, schemas, yamlio
 from modelreg.domain import faults, layout, naming, refs, semver
 from modelreg.domain.errors import InvalidInputError, ModelregError
 from modelreg.domain.layout import artifacts_dir, facts_path, manifest_path
@@ -31,7 +31,6 @@ from modelreg.operations import provenance, transaction
 from modelreg.queries.catalog import Catalog
 
 MANIFEST_HEADER = "# yaml-language-server: $schema=../../schemas/model-version.schema.json"
-FACTS_HEADER = "# yaml-language-server: $schema=../../schemas/model.schema.json"
 
 
 class RegisterRequest(BaseModel):
@@ -57,6 +56,7 @@ class RegisterRequest(BaseModel):
     dependencies: list[str] = []
     intended_use: str = ""
     limitations: str = ""
+    custom: dict[str, Any] = {}  # checked by ``inputs.custom_mapping``
     provenance: bool = True  # capture ``code`` from the files' Git work tree when not given
     nested_metrics: list[str] = []  # the metric names nesting made (metrics.auc from {"metrics": {...}})
     flatten: bool = False  # store nested metrics under their dotted names even so
@@ -92,7 +92,8 @@ def register(
         owner = registry.model(name).owner
         if owner != request.owner:
             raise InvalidInputError(
-                f"model {name} is owned by {owner!r}; change the owner in {facts_path(name)} by pull request"
+                f"model {name} is owned by {owner!r}; change the owner by pull request with "
+                f"`modelreg describe {name} --owner {request.owner}`"
             )
     folder = artifacts_dir(name, version)
     manifest_file = manifest_path(name, version)
@@ -117,7 +118,7 @@ def register(
         manifest = _manifest(request, name, version, created_by, parents, artifacts)
         _write(top / manifest_file, manifest_data(manifest), MANIFEST_HEADER)
         if new_model:
-            _write(top / facts_path(name), schemas.model_to_data(facts), FACTS_HEADER)
+            (top / facts_path(name)).write_text(factsfile.render(facts), encoding="utf-8")
         faults.point("register:written")
         commit = git.commit(top, f"register {name}@{version}", touched)
         faults.point("register:committed")
@@ -179,6 +180,7 @@ def _manifest(
         dependencies=request.dependencies,
         intended_use=request.intended_use,
         limitations=request.limitations,
+        custom=request.custom,
     )
 
 
@@ -200,6 +202,7 @@ _OPTIONS = {
     "dependencies": "--requirements",
     "intended_use": "--intended-use",
     "limitations": "--limitations",
+    "custom": "--custom/--custom-file",
 }
 
 _T = TypeVar("_T")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from modelreg.adapters import git
 from modelreg.domain.errors import NotFoundError
 from modelreg.domain.models import ModelSummary, ModelVersion, RegistryConfig, Requirements
 from modelreg.domain.numbers import number
@@ -39,9 +38,12 @@ class StageHistoryRow(BaseModel):
     kind: str
     from_stage: str | None = None
     to_stage: str | None = None
-    requester: str | None = None  # the author of the change
-    approver: str | None = None  # who merged it (a merge commit's author), when history says
+    # the change's audit record (``CommitInfo.audit``)
+    requester: str | None = None
+    approver: str | None = None
+    reviewers: list[str] = []
     pull_request: int | None = None
+    reason: str = ""
     commit: str
     subject: str
 
@@ -142,36 +144,27 @@ def _metric_rows(
 
 
 def _history(registry: Catalog, found: ModelVersion) -> list[StageHistoryRow]:
-    """The version's events, oldest first. A merge commit's author merged it (the approver);
-    the merged branch's author asked for it (the requester), read in one git call."""
+    """The version's events, oldest first, each with its change's audit record."""
     try:
         trail = audit.trail(registry.root, model=found.name, version=found.version, tip=registry.rev)
     except NotFoundError:  # not committed yet: no history to show
         return []
-    events = list(reversed(trail.events))
-    merged = [e.commit.parents[1] for e in events if len(e.commit.parents) > 1]
-    authors = git.authors(registry.root, merged) if merged else {}
-    return [_history_row(e, authors) for e in events]
+    return [_history_row(e) for e in reversed(trail.events)]
 
 
-def _history_row(event: Event, authors: dict[str, str]) -> StageHistoryRow:
+def _history_row(event: Event) -> StageHistoryRow:
     c = event.commit
-    author = f"{c.author_name} <{c.author_email}>"
-    requester: str | None
-    approver: str | None
-    if len(c.parents) > 1:
-        requester, approver = authors.get(c.parents[1]), author
-    else:
-        committer = f"{c.committer_name} <{c.committer_email}>"
-        requester, approver = author, (committer if committer != author else None)
+    record = c.audit
     return StageHistoryRow(
         date=c.commit_date.isoformat(),
         kind=event.kind,
         from_stage=event.from_stage,
         to_stage=event.to_stage,
-        requester=requester,
-        approver=approver,
-        pull_request=c.pr,
+        requester=record.requested_by,
+        approver=record.approved_by,
+        reviewers=record.reviewers,
+        pull_request=record.pr,
+        reason=record.reason,
         commit=c.sha,
         subject=c.subject,
     )

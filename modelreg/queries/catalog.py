@@ -155,16 +155,24 @@ class Catalog:
         ]
 
     def get(self, ref: str) -> ModelVersion:
-        """The version ``ref`` names (``NAME@1.2.0``, ``NAME@production``, ``NAME@latest``)."""
+        """The version ``ref`` names (``NAME@1.2.0``, ``NAME@production``, ``NAME@staging:latest``,
+        ``NAME@env:prod``, ``NAME@latest``). A stage holding several versions names none of
+        them: AmbiguousRefError lists them (``refs.pick``)."""
         parsed = refs.parse(ref)
+        return self._version(parsed.name, self.resolve(parsed))
+
+    def resolve(self, parsed: refs.Ref) -> str:
+        """The version ``parsed`` names: the one rule every command's reference goes through."""
         summary = self.model(parsed.name)
         if parsed.kind == "latest":
             if not summary.latest:
                 raise NotFoundError(f"model {parsed.name!r} has no versions yet")
-            return self._version(parsed.name, summary.latest)
+            return summary.latest
         if parsed.kind == "version":
-            return self._version(parsed.name, self._find_version(parsed.name, parsed.selector))
-        return self._version(parsed.name, self._stage_holder(parsed.name, parsed.selector))
+            return self._find_version(parsed.name, parsed.selector)
+        if parsed.kind == "env":
+            return self._find_version(parsed.name, self._environment_runs(parsed))
+        return self._stage_holder(parsed)
 
     @property
     def tip(self) -> str | None:
@@ -192,15 +200,29 @@ class Catalog:
         hint = f"known: {', '.join(known[-5:])}" if known else "it has no versions yet"
         raise NotFoundError(f"{name}@{version} does not exist; {hint}")
 
-    def _stage_holder(self, name: str, stage: str) -> str:
+    def _stage_holder(self, ref: refs.Ref) -> str:
+        stage = ref.selector
         if stage not in self.config.stages:
             raise NotFoundError(
                 f"unknown stage {stage!r}; registry.yaml defines: {', '.join(self.config.stages)}"
             )
-        held = self.holders(name, stage)
-        if not held:
-            raise NotFoundError(f"no version of {name} is in {stage}")
-        return held[0]
+        found = refs.pick(ref, self.holders(ref.name, stage))
+        if found is None:
+            raise NotFoundError(f"no version of {ref.name} is in {stage}")
+        return found
+
+    def _environment_runs(self, ref: refs.Ref) -> str:
+        """The version deployments.yaml says environment ``ref.selector`` runs."""
+        name, env = ref.name, ref.selector
+        running = self._of_model(name).deployments.get(name, {})
+        if env in running:
+            return running[env].version
+        declared = set(self.config.environments)
+        if env not in declared | set(running):
+            known = ", ".join(sorted(declared)) or "none are declared"
+            raise NotFoundError(f"unknown environment {env!r}; registry.yaml declares: {known}")
+        where = ", ".join(f"{e} ({d.version})" for e, d in sorted(running.items())) or "nowhere yet"
+        raise NotFoundError(f"{name} is not deployed to {env}; it runs in: {where}")
 
     def _version(self, name: str, version: str) -> ModelVersion:
         snap = self._of_model(name)

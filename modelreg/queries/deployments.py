@@ -4,7 +4,9 @@ the moment it took its present version, read from the history (the one engine)."
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -28,7 +30,11 @@ class Running(BaseModel):
     since: datetime | None = None  # when the change that deployed this version reached the branch
     commit: str | None = None
     pr: int | None = None
-    requested_by: str | None = None  # the author of the deploying commit
+    # the deploying change's audit record (``CommitInfo.audit``): who asked, who approved, why
+    requested_by: str | None = None
+    approved_by: str | None = None
+    reviewers: list[str] = []
+    reason: str = ""
 
     @property
     def ref(self) -> str:
@@ -79,13 +85,17 @@ def deployments(
                     stage=snap.stage_of(model, entry.version),
                     endpoint=entry.endpoint,
                     traffic=entry.traffic,
-                    since=event.commit.commit_date if event else None,
-                    commit=event.commit.sha if event else None,
-                    pr=event.commit.pr if event else None,
-                    requested_by=event.commit.author_name if event else None,
+                    **_started_by(event),
                 )
             )
     return DeploymentsView(model=name, at=registry.rev, deployments=found)
+
+
+def _started_by(event: Event | None) -> dict[str, Any]:
+    """When, through which commit, and the audit record of the change that deployed it."""
+    if event is None:
+        return {}
+    return {"since": event.commit.commit_date, "commit": event.commit.sha, **asdict(event.commit.audit)}
 
 
 def _started(registry: Catalog, models: list[str]) -> dict[str, dict[str, Event]]:

@@ -3,6 +3,7 @@ between two revisions (``base..head`` on head's first-parent chain), read by the
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -28,7 +29,12 @@ class DeliveryEvent(BaseModel):
     detail: str = ""
     commit: str
     pr: int | None = None
-    author: str
+    author: str  # who made the commit (a merge's: who merged)
+    # the change's audit record (``CommitInfo.audit``): who asked, who approved, why
+    requested_by: str
+    approved_by: str | None = None
+    reviewers: list[str] = []
+    reason: str = ""
 
 
 class EventsReport(BaseModel):
@@ -71,6 +77,6 @@ def _delivery(event: Event) -> DeliveryEvent:
         previous=event.previous,
         detail=event.detail,
         commit=event.commit.sha,
-        pr=event.commit.pr,
         author=event.commit.author_name,
+        **asdict(event.commit.audit),
     )

@@ -6,8 +6,9 @@ predicate then runs over the versions' cached summaries (no manifest is built).
 
 Fields: name (or model), version (compared as semver), stage, owner, tag/tags (the version's
 tags and its model's: ``tag == 'x'`` means it has tag x), framework, algorithm, created
-(compared with dates: ``created >= '2026-06-01'``), created_by, and any metric or param, by
-bare name (a metric first, then a param) or as ``metrics.NAME`` / ``params.NAME``.
+(compared with dates: ``created >= '2026-06-01'``), created_by, any metric or param, by
+bare name (a metric first, then a param) or as ``metrics.NAME`` / ``params.NAME``, and any
+custom value as ``custom.KEY`` (a dotted path into a version's ``custom:``; typed like a param).
 
 A missing value (no owner, no such metric on this version) matches no comparison, except the
 negative ones (``!=``, ``not in``), which say "not this", and ``is null``.
@@ -44,10 +45,10 @@ VIEWS_KEPT = 2
 
 
 # A version in a source: (version, stage, summary), the summary a VersionSummary or, read
-# back from the store, its first seven values as a list (a search builds the VersionSummary
+# back from the store, its first eight values as a list (a search builds the VersionSummary
 # of the versions it returns only).
 Entry = Sequence[Any]
-_CREATED_AT, _CREATED_BY, _TAGS, _METRICS, _FRAMEWORK, _ALGORITHM, _PARAMS = 0, 2, 3, 4, 5, 6, 7
+_CREATED_AT, _CREATED_BY, _TAGS, _METRICS, _FRAMEWORK, _ALGORITHM, _CUSTOM, _PARAMS = 0, 2, 3, 4, 5, 6, 7, 8
 
 
 class Row:
@@ -201,6 +202,7 @@ class FieldKind:
     NUMBER = "number"
     TAGS = "tags"
     PARAM = "param"
+    CUSTOM = "custom"  # untyped, as a param is
 
 
 _FIXED: dict[str, tuple[str, Getter]] = {
@@ -233,11 +235,13 @@ class Fields:
 
     def __init__(self, source: Source, rows: list[Row]) -> None:
         self.metrics: set[str] = set()
+        self.custom: set[str] = set()
         self.versions = 0
         for *_, held in source.models:
             for _, _, data in held:
                 self.versions += 1
                 self.metrics.update(data[_METRICS])
+                self.custom.update(data[_CUSTOM])
         if source.param_names is not None:
             self.params = set(source.param_names)
         else:
@@ -265,10 +269,12 @@ class Fields:
             kind, get = _FIXED[fixed]
             return Resolved(fixed, kind, get)
         space, _, rest = name.partition(".")
-        if space in ("metrics", "params") and rest:
-            known = self.metrics if space == "metrics" else self.params
+        if space in ("metrics", "params", "custom") and rest:
+            known = {"metrics": self.metrics, "params": self.params, "custom": self.custom}[space]
             if rest not in known:
                 raise self._unknown(name, text, column, label, [f"{space}.{k}" for k in known])
+            if space == "custom":
+                return _custom(rest)
             return _metric(rest) if space == "metrics" else self._param(rest)
         if name in self.metrics:
             if name in self.params:
@@ -298,6 +304,10 @@ class Fields:
 
 def _metric(name: str) -> Resolved:
     return Resolved(f"metrics.{name}", FieldKind.NUMBER, lambda r: r.data[_METRICS].get(name))
+
+
+def _custom(key: str) -> Resolved:
+    return Resolved(f"custom.{key}", FieldKind.CUSTOM, lambda r: r.data[_CUSTOM].get(key))
 
 
 def _param(name: str) -> Resolved:
@@ -390,7 +400,7 @@ class Compiler:
         """``field op value`` for an op other than != and in, type-checked; false when the
         row has no value."""
         kind = field.kind
-        if kind == FieldKind.PARAM:
+        if kind in (FieldKind.PARAM, FieldKind.CUSTOM):
             return self.param_test(field, op, value)
         if kind == FieldKind.NUMBER:
             if op not in _ORDER:
@@ -536,7 +546,7 @@ def _sort_key(field: Resolved) -> Callable[[Row], Any]:
     get = field.get
     if field.kind == FieldKind.VERSION:
         return lambda row: semver.sort_key(get(row))
-    if field.kind == FieldKind.PARAM:  # numbers before text before true/false: comparable keys
+    if field.kind in (FieldKind.PARAM, FieldKind.CUSTOM):  # numbers, then text, then true/false
 
         def param_key(row: Row) -> Any:
             found = get(row)
@@ -579,6 +589,8 @@ def named_metrics(where: str | None, sort: str | None) -> list[str]:
     words += [part.strip().lstrip("+-").strip() for part in (sort or "").split(",")]
     for word in words:
         name = word.removeprefix("metrics.")
+        if word.startswith("custom."):
+            continue
         if word and name not in found and name not in _FIXED and name not in _ALIASES:
             found.append(name)
     return found

@@ -175,8 +175,10 @@ def _history_blocks(card: ModelCard) -> list[Block]:
     for h in card.history:
         change = f"{h.from_stage} -> {h.to_stage}" if h.to_stage else h.kind.replace("_", " ")
         pr = f"#{h.pull_request}" if h.pull_request else "-"
-        rows.append([h.date, change, h.requester or "-", h.approver or "-", pr, h.commit[:8], h.subject])
-    headers = ["Date", "Change", "Requested by", "Approved by", "PR", "Commit", "Subject"]
+        approved = ", ".join(dict.fromkeys([h.approver or "-", *h.reviewers]))
+        reason = h.reason.split("\n", 1)[0]
+        rows.append([h.date, change, h.requester or "-", approved, pr, reason, h.commit[:8], h.subject])
+    headers = ["Date", "Change", "Requested by", "Approved by", "PR", "Reason", "Commit", "Subject"]
     body = Block("table", headers=headers, rows=rows) if rows else Block("p", "No history.")
     return [Block("h2", "Stage history"), body]
 

@@ -6,6 +6,7 @@ from typing import TextIO
 
 from modelreg.domain.escape import markdown_text, terminal
 from modelreg.domain.numbers import number
+from modelreg.history.approval import approval_names, name_of
 from modelreg.queries.compare import Comparison, MetricComparison, StageTimeline
 from modelreg.render.common import table, to_json
 from modelreg.render.history_report import when
@@ -97,14 +98,15 @@ def render_json(result: Comparison | StageTimeline, stream: TextIO) -> None:
 
 
 def _timeline_rows(result: StageTimeline, metrics: list[str]) -> tuple[list[str], list[list[str]]]:
-    headers = ["VERSION", "FROM", "UNTIL", "PR", "BY", "LEFT TO", *metrics]
+    headers = ["VERSION", "FROM", "UNTIL", "PR", "REQUESTED BY", "APPROVED BY", "LEFT TO", *metrics]
     rows = [
         [
             t.version,
             when(t.since),
             when(t.until) if t.until else "now",
             f"#{t.pr}" if t.pr else t.entered.short,
-            t.entered.author_name,
+            name_of(t.entered.audit.requested_by),
+            approval_names(t.entered.audit),
             t.left_to or "-",
             *[number(t.metrics[m]) if m in t.metrics else "-" for m in metrics],
         ]

@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, TextIO
 
 from modelreg.domain.escape import step_output, terminal
+from modelreg.history.approval import AuditRecord, approval_names, name_of
 from modelreg.render.common import table, to_json
 
 if TYPE_CHECKING:  # `events` need not import the catalog that `deployments` reads
@@ -28,7 +29,8 @@ def _line(e: DeliveryEvent) -> str:
         what = f"{where} removed from {e.environment}"
     else:
         what = f"{where}" + (f": {e.detail}" if e.detail else "")
-    return f"{e.kind:<17} {what}  {e.commit[:8]}{pr} {e.author}"
+    approved = f", approved by {name_of(e.approved_by)}" if e.approved_by else ""
+    return f"{e.kind:<17} {what}  {e.commit[:8]}{pr} {name_of(e.requested_by)}{approved}"
 
 
 def events_text(report: EventsReport, stream: TextIO) -> None:
@@ -75,7 +77,18 @@ def deployments_text(view: DeploymentsView, stream: TextIO) -> None:
     if not view.deployments:
         stream.write("no deployments\n")
         return
-    headers = ["MODEL", "ENVIRONMENT", "VERSION", "STAGE", "TRAFFIC", "SINCE", "PR", "ENDPOINT"]
+    headers = [
+        "MODEL",
+        "ENVIRONMENT",
+        "VERSION",
+        "STAGE",
+        "TRAFFIC",
+        "SINCE",
+        "PR",
+        "BY",
+        "APPROVED",
+        "ENDPOINT",
+    ]
     rows = [
         [
             d.model,
@@ -85,6 +98,8 @@ def deployments_text(view: DeploymentsView, stream: TextIO) -> None:
             f"{d.traffic:g}%" if d.traffic is not None else "-",
             d.since.strftime("%Y-%m-%d %H:%M") if d.since else "(uncommitted)",
             f"#{d.pr}" if d.pr is not None else "-",
+            name_of(d.requested_by),
+            approval_names(AuditRecord(d.requested_by or "", d.approved_by, d.reviewers)),
             d.endpoint or "-",
         ]
         for d in view.deployments

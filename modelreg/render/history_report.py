@@ -20,6 +20,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -28,6 +29,7 @@ from modelreg import store
 from modelreg.adapters import git
 from modelreg.domain import refs
 from modelreg.domain.escape import csv_cell, terminal
+from modelreg.history.approval import approval_names, name_of
 from modelreg.history.query import Query, check_known
 from modelreg.render.common import table, to_json
 
@@ -87,37 +89,32 @@ def change_text(event: Event) -> str:
 
 def _why(event: Event) -> str:
     """The first line of the reason the change's commit gives, if any."""
-    reason = event.commit.reason.strip().split("\n", 1)[0]
+    reason = event.commit.audit.reason.strip().split("\n", 1)[0]
     return f": {reason}" if reason else ""
-
-
-def _name(person: str | None) -> str:
-    """``Name`` of ``Name <email>``."""
-    return person.split(" <", 1)[0] if person else "-"
 
 
 def approval_text(commit: CommitInfo) -> str:
     """Who merged the change, and who reviewed it where a trailer says so."""
-    reviewers = [_name(r) for r in commit.reviewers if _name(r) != _name(commit.approved_by)]
-    return ", ".join([_name(commit.approved_by), *reviewers]) if reviewers else _name(commit.approved_by)
+    return approval_names(commit.audit)
 
 
 def pr_text(commit: CommitInfo) -> str:
-    return f"#{commit.pr}" if commit.pr else "-"
+    pr = commit.audit.pr
+    return f"#{pr}" if pr else "-"
 
 
 def table_cells(event: Event) -> list[str]:
     """The cells `modelreg history` prints for one event (see ``HEADERS``),
     control characters escaped: names, subjects and details come from whoever committed."""
     c = event.commit
-    requester = _name(c.requested_by) if c.requested_by else c.author_name
+    audit = c.audit
     cells = [
         when(c.commit_date),
         event.kind,
         event.ref or "(registry)",
         pr_text(c),
-        requester,
-        approval_text(c),
+        name_of(audit.requested_by),
+        approval_names(audit),
     ]
     cells.append(c.short)
     return [terminal(x) for x in [*cells, change_text(event)]]
@@ -205,6 +202,7 @@ def write_csv(events: Iterable[Event], stream: TextIO) -> None:
     writer.writerow(CSV_COLUMNS)
     for e in events:
         c = e.commit
+        audit = c.audit
         cells = [
             c.commit_date.isoformat(),
             e.kind,
@@ -214,7 +212,7 @@ def write_csv(events: Iterable[Event], stream: TextIO) -> None:
             e.to_stage or "",
             e.rule or "",
             e.detail,
-            c.pr or "",
+            audit.pr or "",
             c.sha,
             c.subject,
             c.author_name,
@@ -224,10 +222,10 @@ def write_csv(events: Iterable[Event], stream: TextIO) -> None:
             c.committer_email,
             "; ".join(f"{k}: {v}" for k, v in c.trailers.items()),
             e.environment or "",
-            c.requested_by or "",
-            c.approved_by or "",
-            "; ".join(c.reviewers),
-            c.reason,
+            audit.requested_by,
+            audit.approved_by or "",
+            "; ".join(audit.reviewers),
+            audit.reason,
         ]
         writer.writerow([csv_cell(str(x)) for x in cells])
 
@@ -238,16 +236,16 @@ def moment_line(moment: Moment) -> str:
 
 
 def since_text(tenure: Tenure) -> str:
-    """``in production since DATE, by NAME <EMAIL>, PR #12 (commit abcd1234)``."""
+    """``in production since DATE, PR #12, commit abcd1234 (SUBJECT); requested by NAME
+    <EMAIL>, approved by NAME; reason: ...``."""
     c = tenure.entered
-    via = f"PR #{c.pr}, " if c.pr else ""
-    text = (
-        f"in {tenure.stage} since {when(tenure.since)}, by {c.author_name} <{c.author_email}>, "
-        f"{via}commit {c.short} ({c.subject})"
-    )
-    if c.requested_by and c.approved_by:
-        text += f"; requested by {c.requested_by}, approved by {approval_text(c)}"
-    return text + (f"; reason: {c.reason.splitlines()[0]}" if c.reason.strip() else "")
+    audit = c.audit
+    via = f"PR #{audit.pr}, " if audit.pr else ""
+    text = f"in {tenure.stage} since {when(tenure.since)}, {via}commit {c.short} ({c.subject}); "
+    text += f"requested by {audit.requested_by}"
+    if audit.approved_by:
+        text += f", approved by {approval_names(audit)}"
+    return text + (f"; reason: {audit.reason.splitlines()[0]}" if audit.reason.strip() else "")
 
 
 def render_version_as_of(
@@ -267,6 +265,7 @@ def render_version_as_of(
         **result.version.model_dump(mode="json", by_alias=True, exclude_none=True),
         "as_of": result.as_of.model_dump(mode="json", exclude_none=True),
         "held": result.held.model_dump(mode="json", exclude_none=True) if result.held else None,
+        "audit": asdict(result.held.entered.audit) if result.held else None,
     }
     if fmt == "json":
         to_json(data, stream)

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from modelreg.adapters import dvc, git
-from modelreg.documents import dvcfile, schemas, stagesfile, yamlio
+from modelreg.documents import dvcfile, factsfile, stagesfile, yamlio
 from modelreg.domain import faults
 from modelreg.domain.layout import artifacts_dir, facts_path, manifest_path, stages_path
 from modelreg.domain.models import Artifact, Manifest, RegistryConfig
 from modelreg.operations import transaction
 from modelreg.operations.importing.plan import TRAILER, ImportEvent, ImportPlan, iso
-from modelreg.operations.register import FACTS_HEADER, MANIFEST_HEADER, manifest_data
+from modelreg.operations.register import MANIFEST_HEADER, manifest_data
 from modelreg.rules import policy
 
 Stages = dict[str, dict[str, list[str]]]
@@ -116,7 +116,7 @@ def _register(top: Path, event: ImportEvent) -> tuple[list[str], list[str]]:
     _write(top, paths[1], yamlio.dump(manifest_data(manifest), header=MANIFEST_HEADER))
     if registration.facts is not None:
         paths.append(facts_path(event.model))
-        _write(top, paths[2], yamlio.dump(schemas.model_to_data(registration.facts), header=FACTS_HEADER))
+        _write(top, paths[2], factsfile.render(registration.facts))
     return paths, [r + ".dvc" for r in tracked]
 
 

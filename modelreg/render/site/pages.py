@@ -12,6 +12,7 @@ from typing import Any
 
 from modelreg.domain import semver
 from modelreg.domain.models import Dataset, ModelVersion
+from modelreg.history.approval import AuditRecord, approval_names, name_of
 from modelreg.history.engine import Event
 from modelreg.queries.deployments import Running
 from modelreg.queries.site import ModelView
@@ -74,9 +75,9 @@ def _change(event: Event) -> dict[str, Any]:
         what = f"{event.version} {what}"
     commit = event.commit
     return {
-        "who": commit.author_name,
+        "who": name_of(commit.audit.requested_by),
         "when": commit.commit_date.isoformat(),
-        "pr": commit.pr,
+        "pr": commit.audit.pr,
         "sha": commit.sha,
         "what": what,
     }
@@ -276,7 +277,7 @@ def _deployments(view: ModelView, site: SiteContext) -> str:
         )
         d = running.get(env)
         if d is None:
-            rows.append([name, '<span class="muted">nothing</span>', "", "", "", "", "", required])
+            rows.append([name, '<span class="muted">nothing</span>', "", "", "", "", "", "", required])
             continue
         since, via = _since(d, site)
         rows.append(
@@ -286,13 +287,24 @@ def _deployments(view: ModelView, site: SiteContext) -> str:
                 outside_link(d.endpoint) if d.endpoint else "",
                 sort_value(e(f"{d.traffic:g}%"), d.traffic) if d.traffic is not None else "",
                 since,
-                e(d.requested_by or ""),
+                e(name_of(d.requested_by)) if d.requested_by else "",
+                e(approval_names(AuditRecord(d.requested_by or "", d.approved_by, d.reviewers))),
                 via,
                 required,
             ]
         )
     return table(
-        ["Environment", "Version", "Endpoint", "Traffic", "Since", "By", "Via", "Requires stage"],
+        [
+            "Environment",
+            "Version",
+            "Endpoint",
+            "Traffic",
+            "Since",
+            "Requested by",
+            "Approved by",
+            "Via",
+            "Requires stage",
+        ],
         rows,
         caption="Where this model's versions run (the answer of modelreg deployments)",
         table_id="deployments",
@@ -367,13 +379,14 @@ def _timeline(view: ModelView, site: SiteContext) -> str:
                 f'<a href="{e(site.version_url(view.name, t.version))}">{e(t.version)}</a>',
                 when(t.since),
                 when(t.until) if t.until else "<strong>now</strong>",
-                e(t.entered.author_name),
-                site.pr_link(t.entered.pr, t.entered.sha),
+                e(name_of(t.entered.audit.requested_by)),
+                e(approval_names(t.entered.audit)),
+                site.pr_link(t.entered.audit.pr, t.entered.sha),
                 left,
             ]
         )
     return table(
-        ["Stage", "Version", "From", "Until", "Moved by", "Entered via", "Left via"],
+        ["Stage", "Version", "From", "Until", "Requested by", "Approved by", "Entered via", "Left via"],
         rows,
         caption="Who held which stage when, newest first",
         table_id="timeline",
@@ -596,9 +609,20 @@ def _history(events: list[Event], site: SiteContext) -> str:
         else:
             what = e(what)
         c = event.commit
-        rows.append([when(c.commit_date), what, e(c.author_name), site.pr_link(c.pr, c.sha), e(c.subject)])
+        audit = c.audit
+        rows.append(
+            [
+                when(c.commit_date),
+                what,
+                e(name_of(audit.requested_by)),
+                e(approval_names(audit)),
+                site.pr_link(audit.pr, c.sha),
+                e(audit.reason.split("\n", 1)[0]),
+                e(c.subject),
+            ]
+        )
     return table(
-        ["When", "Change", "By", "Via", "Commit subject"],
+        ["When", "Change", "Requested by", "Approved by", "Via", "Reason", "Commit subject"],
         rows,
         caption="This version's history",
         sortable=False,
