@@ -238,7 +238,9 @@ def test_events_github_outputs(populated: Reg, tmp_path: Path) -> None:
     assert reversed_.code == 1 and "not an ancestor" in reversed_.err
 
 
-def test_events_github_refuses_a_step_outputs_path_it_cannot_append_to(populated: Reg, tmp_path: Path) -> None:
+def test_events_github_refuses_a_step_outputs_path_it_cannot_append_to(
+    populated: Reg, tmp_path: Path
+) -> None:
     """A folder, a missing file or an unwritable file at $GITHUB_OUTPUT: one line, exit 1,
     nothing printed; a writable file beside them is the twin that passes."""
     reg = populated
