@@ -195,3 +195,17 @@ def test_two_artifacts_on_one_path_are_refused(reg: Reg, tmp_path: Path) -> None
     assert r.code == 1 and len(r.lines) == 1, r.err
     assert "differs from 'Model.bin' only by case" in r.err or "case" in r.err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_listing_naming_a_file_and_a_folder_of_one_name_is_refused() -> None:
+    """``d`` and ``d/k`` in one folder listing (found by tests/test_pull_property.py: it once
+    ended in a traceback while the folder was written)."""
+    import json
+
+    from modelreg.operations.artifacts import UnsafeListingError, _parse_listing
+
+    entries = [{"md5": "0" * 32, "relpath": "d"}, {"md5": "1" * 32, "relpath": "D/k"}]
+    with pytest.raises(UnsafeListingError, match="lies inside the file 'D'"):
+        _parse_listing(json.dumps(entries).encode(), "f" * 32 + ".dir")
+    fine = [{"md5": "0" * 32, "relpath": "d/j"}, {"md5": "1" * 32, "relpath": "d/k"}]
+    assert len(_parse_listing(json.dumps(fine).encode(), "f" * 32 + ".dir")) == 2

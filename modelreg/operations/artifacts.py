@@ -212,7 +212,21 @@ def _parse_listing(raw: bytes, md5: str) -> list[Entry]:
                 f"folder listing {md5}: {relpath[:80]!r} and {other[:80]!r} differ only by case; refused"
             )
         entries.append(Entry(relpath, entry_md5))
+    _check_no_file_holds_another(entries, md5)
     return entries
+
+
+def _check_no_file_holds_another(entries: list[Entry], md5: str) -> None:
+    """A listing naming ``d`` and ``d/k`` asks for a file and a folder at one path."""
+    files = {e.relpath.lower() for e in entries}
+    for entry in entries:
+        parents = entry.relpath.lower().split("/")[:-1]
+        for depth in range(1, len(parents) + 1):
+            if "/".join(parents[:depth]) in files:
+                raise UnsafeListingError(
+                    f"folder listing {md5}: {entry.relpath[:80]!r} lies inside the file "
+                    f"{'/'.join(entry.relpath.split('/')[:depth])[:80]!r}; refused"
+                )
 
 
 def _listing(store: dvc.ObjectStore, selected: Selected) -> list[Entry]:
