@@ -235,7 +235,8 @@ def _body(ref: str, evaluation: Evaluation) -> str:
     )
     on = escape.markdown_code(_dataset_text(evaluation.dataset))
     note = f"\n\n{escape.markdown_text(evaluation.note)}" if evaluation.note else ""
+    kind = escape.markdown_text(evaluation.kind)
     return (
-        f"Evaluation of {escape.markdown_code(ref)} on {on} ({evaluation.kind}).{note}\n\n"
+        f"Evaluation of {escape.markdown_code(ref)} on {on} ({kind}).{note}\n\n"
         f"| metric | value |\n|---|---|\n{rows}\n"
     )

@@ -46,8 +46,8 @@ def check_markdown(report: CheckReport) -> str:
     verdict = "passed" if report.ok else count(len(report.problems), "problem")
     lines = [
         f"## modelreg check: {verdict}\n",
-        f"{markdown_code(report.base)} ({report.fork_point[:8]}) {ARROW} {markdown_code(report.head)} "
-        f"({report.head_commit[:8]}), {count(report.files, 'registry file')}.\n",
+        f"{markdown_code(report.base)} ({_md(report.fork_point[:8])}) {ARROW} {markdown_code(report.head)} "
+        f"({_md(report.head_commit[:8])}), {count(report.files, 'registry file')}.\n",
     ]
     if report.problems:
         lines.append("### Problems\n")
