@@ -1,4 +1,7 @@
-"""Every Markdown output keeps author text inline, over generated hostile strings.
+"""Every output keeps author text where it belongs, over generated hostile strings.
+
+Markdown first (then the Mermaid and DOT lineage, GitHub workflow commands and the site's
+HTML, each by the structure its format must keep).
 
 The results behind each Markdown output (a model card, a promotion pull request's body, the
 step summary of `check`, `compare` and its stage timeline, the evaluation and deployment pull
@@ -13,6 +16,8 @@ letters are still there to read.
 
 Every string is replaced, whoever writes it: a renderer that forgets to escape one field
 is caught whichever it is.
+
+Run: ``.venv/bin/python -m pytest -q -p no:cacheprovider -n0 tests/test_outputs_property.py``
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ hostile = st.one_of(
 )
 PARSER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 MENTION = re.compile(r"(?<![0-9A-Za-z])@[0-9A-Za-z]")
+STORE: dict[str, Any] = {}  # the other formats' results, read by the same fixture
 
 
 def _taint(obj: Any, word: Callable[[str], str]) -> Any:
@@ -190,8 +196,10 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, Ca
     from conftest import Templates, git
 
     from modelreg.domain.models import Dataset, Deployment, Evaluation
+    from modelreg.domain.problems import Problem
     from modelreg.operations.check import check
     from modelreg.queries.compare import over_time
+    from modelreg.queries.site import SiteSource
     from modelreg.registry import Registry
 
     templates = Templates(tmp_path_factory.mktemp("templates"))
@@ -223,6 +231,24 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, Ca
         Deployment(version="1.2.0", endpoint="https://x"),
         Deployment(version="1.1.0"),
         "roll out",
+    )
+    git("checkout", "-q", "main", cwd=reg.path)
+    STORE["view"] = SiteSource(reg.path, rev=git("rev-parse", "main", cwd=reg.path).strip()).model_view(
+        "fraud"
+    )
+    git("checkout", "-q", "candidate", cwd=reg.path)
+    STORE["lineage"] = card.lineage.model_copy(
+        update={
+            "nodes": [n.model_copy(update={"data": {"training": "transactions"}}) for n in card.lineage.nodes]
+        }
+    )
+    STORE["problems"] = report.model_copy(
+        update={
+            "problems": [
+                Problem(file="models/fraud/1.3.0.yaml", line=3, message="bad", rule="schema"),
+                Problem(file="registry.yaml", message="worse", rule="policy"),
+            ]
+        }
     )
     return {
         "card": (card, _card({})),
@@ -294,3 +320,80 @@ def test_the_tainted_pages_hold_every_kind_of_block(results: dict[str, Any]) -> 
         "fence",
         "html_block",
     } <= kinds
+
+
+# --- Mermaid and DOT, workflow commands, the site's HTML ------------------------------------------
+
+texts_strategy = st.lists(st.one_of(hostile, st.sampled_from(['"];x-->y;%%{init}%%', "\\N", "javascript:alert(1)"])), min_size=1, max_size=3)  # fmt: skip
+QUOTED = {"mermaid": re.compile(r'"[^"]*"'), "dot": re.compile(r'"(?:[^"\\]|\\.)*"')}
+
+
+def _lineage(fmt: str, texts: list[str] | None) -> str:
+    from modelreg.render.lineage_report import render_dot, render_mermaid
+
+    out = io.StringIO()
+    (render_mermaid if fmt == "mermaid" else render_dot)(_taint(STORE["lineage"], _words(texts)), out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["mermaid", "dot"])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=texts_strategy)
+def test_a_lineage_diagram_keeps_its_statements(results: dict[str, Any], fmt: str, texts: list[str]) -> None:
+    """Each label stays inside its quotes: with the quoted strings blanked out, the diagram is
+    statement for statement the one drawn with plain words."""
+    plain, drawn = _lineage(fmt, None), _lineage(fmt, texts)
+    blank = QUOTED[fmt]
+    assert blank.sub('""', drawn).splitlines() == blank.sub('""', plain).splitlines(), drawn
+    if fmt == "mermaid":
+        assert "%%" not in drawn and "`" not in drawn
+
+
+WORKFLOW_COMMAND = re.compile(r"::error file=[^,:\r\n]*(?:,line=\d+)?,title=[^,:\r\n]*::[^\r\n]*")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=texts_strategy)
+def test_each_problem_is_one_workflow_command(results: dict[str, Any], texts: list[str]) -> None:
+    from modelreg.render.check_report import github_annotations
+
+    out = io.StringIO()
+    github_annotations(_taint(STORE["problems"], _words(texts)), out)
+    lines = out.getvalue().split("\n")
+    assert lines[-1] == "" and len(lines) - 1 == len(STORE["problems"].problems)
+    for line in lines[:-1]:
+        assert WORKFLOW_COMMAND.fullmatch(line), line
+
+
+def _site_pages(texts: list[str] | None) -> dict[int, str]:
+    from modelreg.render.site import pages
+    from modelreg.render.site.html import SiteContext
+
+    site = SiteContext(base_url="/", registry="registry", commit="0" * 40)
+    view = _taint(STORE["view"], _words(texts))
+    return dict(enumerate(text for _, text in pages.model_pages(view, site)))
+
+
+def _elements(page: str) -> tuple[list[tuple[str, tuple[str, ...]]], list[str]]:
+    from site_corpus import Markup
+
+    parser = Markup()
+    parser.feed(page)
+    parser.close()
+    urls = [v for _, attrs in parser.elements for k, v in attrs.items() if k in {"href", "src", "action"}]
+    # <br> is the site's own rendering of a line break in a description, not the author's markup
+    return [(tag, tuple(sorted(attrs))) for tag, attrs in parser.elements if tag != "br"], urls
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=texts_strategy)
+def test_the_site_pages_keep_their_elements(results: dict[str, Any], texts: list[str]) -> None:
+    """Every page of a model whose every string is hostile has the elements and attributes of
+    the same page with plain words (line breaks of a description aside), and no URL that runs
+    script."""
+    plain, hostile_pages = _site_pages(None), _site_pages(texts)
+    assert plain.keys() == hostile_pages.keys()
+    for n, page in hostile_pages.items():
+        elements, urls = _elements(page)
+        assert elements == _elements(plain[n])[0], page
+        assert not [u for u in urls if u.strip().lower().startswith(("javascript:", "data:", "vbscript:"))]
