@@ -209,3 +209,19 @@ def test_a_listing_naming_a_file_and_a_folder_of_one_name_is_refused() -> None:
         _parse_listing(json.dumps(entries).encode(), "f" * 32 + ".dir")
     fine = [{"md5": "0" * 32, "relpath": "d/j"}, {"md5": "1" * 32, "relpath": "d/k"}]
     assert len(_parse_listing(json.dumps(fine).encode(), "f" * 32 + ".dir")) == 2
+
+
+def test_a_pull_that_fails_while_renaming_puts_back_what_it_replaced(tmp_path: Path) -> None:
+    """The last step, renaming verified files into place, can still fail (a path appears
+    there meanwhile): files replaced before it come back, files added go again."""
+    from modelreg.operations.artifacts import ArtifactError, _staging
+
+    mine, added, raced = tmp_path / "mine.bin", tmp_path / "new.bin", tmp_path / "raced.bin"
+    mine.write_bytes(b"my bytes")
+    with pytest.raises(ArtifactError, match="appeared while pulling"), _staging() as staging:
+        for dest, how in ((mine, "file"), (added, "new"), (raced, "new")):
+            staging.file(dest, how).write_bytes(b"pulled")
+        raced.write_bytes(b"someone else's")  # after the check, before the rename
+    assert mine.read_bytes() == b"my bytes" and not added.exists()
+    assert raced.read_bytes() == b"someone else's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.bin", "raced.bin"]

@@ -291,6 +291,7 @@ class _Staging:
         self.moves: list[tuple[Path, Path, str]] = []  # (temporary, target, how: swap|file|new)
         self.created: list[Path] = []
         self.placed: list[Path] = []  # targets of "new" moves already renamed into place
+        self.kept: list[tuple[Path, Path]] = []  # (a replaced file's old copy, its place)
 
     def file(self, dest: Path, how: str = "swap") -> Path:
         tmp = self._temp_name(dest)
@@ -317,19 +318,35 @@ class _Staging:
         for tmp, dest, how in self.moves:
             if how == "swap":
                 _replace(tmp, dest)
-            else:
-                _place(tmp, dest, replace_file=how == "file")
-                if how == "new":
-                    self.placed.append(dest)
+                continue
+            if how == "file" and os.path.lexists(dest):
+                self.kept.append((_keep(dest), dest))
+            _place(tmp, dest, replace_file=how == "file")
+            if how == "new":
+                self.placed.append(dest)
+        for old, _ in self.kept:
+            old.unlink()
 
     def discard(self) -> None:
-        for dest in self.placed:  # a later move failed: what this pull added goes again
+        for dest in self.placed:  # a later move failed: what this pull added goes again,
             _remove(dest)
+        for old, dest in self.kept:  # and the files it replaced come back
+            os.replace(old, dest)
         for tmp, _, _ in self.moves:
             _remove(tmp)
         for folder in reversed(self.created):
             if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
                 folder.rmdir()
+
+
+def _keep(dest: Path) -> Path:
+    """A second name for the file (or symlink) at ``dest``, so that replacing it can be undone."""
+    old = dest.with_name(f".{dest.name[:80]}.{secrets.token_hex(4)}.old{TMP_SUFFIX}")
+    try:
+        os.link(dest, old, follow_symlinks=False)
+    except OSError:  # a file system without hard links: move it aside instead
+        os.rename(dest, old)
+    return old
 
 
 def _remove(path: Path) -> None:
