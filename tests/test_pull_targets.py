@@ -225,3 +225,16 @@ def test_a_pull_that_fails_while_renaming_puts_back_what_it_replaced(tmp_path: P
     assert mine.read_bytes() == b"my bytes" and not added.exists()
     assert raced.read_bytes() == b"someone else's"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.bin", "raced.bin"]
+
+
+def test_registry_pull_api_refuses_and_forces_as_the_command_does(hostile: Reg, tmp_path: Path) -> None:
+    from modelreg.domain.errors import InvalidInputError
+
+    registry = Registry(hostile.path)
+    target = tmp_path / "rc"
+    target.write_bytes(b"mine")
+    with pytest.raises(InvalidInputError, match="exists; pull writes only paths that do not exist"):
+        registry.pull("plain@1.0.0", target, file="rc")
+    assert target.read_bytes() == b"mine"
+    result = registry.pull("plain@1.0.0", target, file="rc", force=True)
+    assert target.read_bytes() == RC and result.artifacts[0].path == str(target)
