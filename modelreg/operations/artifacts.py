@@ -10,6 +10,7 @@ one in the manifest.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -324,8 +325,10 @@ class _Staging:
             _place(tmp, dest, replace_file=how == "file")
             if how == "new":
                 self.placed.append(dest)
-        for old, _ in self.kept:
-            old.unlink()
+        kept, self.kept = self.kept, []  # everything is in place: nothing to put back
+        for old, _ in kept:
+            with contextlib.suppress(OSError):
+                old.unlink()
 
     def discard(self) -> None:
         for dest in self.placed:  # a later move failed: what this pull added goes again,
