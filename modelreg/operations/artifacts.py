@@ -6,6 +6,11 @@ lands where a caller looks before its md5 matches: files are written under a tem
 beside their target and renamed into place once every artifact asked for is verified.
 A folder artifact is checked file by file against its DVC listing, whose own md5 is the
 one in the manifest.
+
+Outside the registry's own work tree (``pull -o``, a pull from a Git URL) pull never replaces
+or deletes what it did not create: every artifact path passes ``layout.unsafe_path`` first, an
+existing target is refused unless ``force`` (which replaces files, never a folder), and no
+write goes through a symlink below the target.
 """
 
 from __future__ import annotations
