@@ -176,6 +176,17 @@ class Registry(Catalog):
 
         return artifacts.open_artifact(self, ref, file)
 
+    def pull(
+        self, ref: str, output: str | Path | None = None, *, file: str | None = None, force: bool = False
+    ) -> PullResult:
+        """Fetch and verify the artifacts of ``ref``: to their registry paths in the work tree
+        (``output`` None, as ``dvc pull`` does), or into ``output`` (a file for one artifact,
+        else a folder), where an existing path is refused unless ``force``, which replaces
+        files and never a folder."""
+        from modelreg.operations import artifacts
+
+        return artifacts.pull(self, ref, output=output, file=file, force=force)
+
     def artifact_path(self, ref: str, file: str | None = None) -> Path:
         """A local path holding the verified artifact(s) of ``ref``, fetched into the DVC
         cache and the work tree if needed (the version folder when it has several)."""
@@ -401,7 +412,10 @@ class RemoteRegistry:
         """As ``Registry.open_artifact``: streamed from the DVC remote the registry names."""
         return self._copy.open_artifact(ref, file)
 
-    def pull(self, ref: str, output: str | Path | None = None, *, file: str | None = None) -> PullResult:
+    def pull(
+        self, ref: str, output: str | Path | None = None, *, file: str | None = None, force: bool = False
+    ) -> PullResult:
         """Fetch and verify the artifacts of ``ref`` into ``output`` (a file for one artifact,
-        else a folder; the current folder by default)."""
-        return self._copy.pull(ref, output=output, file=file)
+        else a folder; the current folder by default). An existing path is refused unless
+        ``force``, which replaces files and never a folder."""
+        return self._copy.pull(ref, output=output, file=file, force=force)

@@ -7,6 +7,7 @@ import json
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
+import pytest
 from conftest import Reg, git
 from markdown_it import MarkdownIt
 
@@ -148,3 +149,53 @@ def test_promote_puts_the_card_in_the_pull_request(
         "## Stage history\n\nNot read for the pull request: run modelreg card fraud@1.2.0 to see it." in body
     )
     assert "| auc | - | 0.93 | - | - | - |" in body and "Requirement (staging)" in body
+
+
+BLOCK_TOKENS = {"blockquote_open", "bullet_list_open", "ordered_list_open", "fence", "code_block", "hr"}
+
+
+def _blocks_of(markdown: str) -> tuple[list[str], set[str]]:
+    tokens = MarkdownIt("commonmark").enable("table").parse(markdown)
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    return headings, {t.type for t in tokens}
+
+
+@pytest.mark.parametrize(
+    ("intended_use", "limitations"),
+    [
+        ("# APPROVED BY SECURITY", "> Reviewed by the CISO\n> no action needed"),
+        ("EU card payments", "Not for new markets"),  # the twin: ordinary text
+    ],
+)
+def test_card_text_opens_no_block_in_the_card_or_the_pull_request(
+    populated: Reg,
+    add_origin: Callable[[Reg], Origin],
+    github_api: FakeGitHub,
+    intended_use: str,
+    limitations: str,
+) -> None:
+    """A heading or quote an author writes in a card field stays a line of text, in `card`
+    and in the body of the promotion's pull request."""
+    populated.register(
+        "fraud",
+        "1.3.0",
+        description="next",
+        intended_use=intended_use,
+        limitations=limitations,
+        metrics={"auc": 0.95},
+    )
+    add_origin(populated)
+    git("push", "-q", "origin", "main", cwd=populated.path)
+    card = populated.cli("card", "fraud@1.3.0")
+    assert card.code == 0, card.err
+    r = populated.cli("promote", "fraud@1.3.0", "--to", "staging", env=github_api.env)
+    assert r.code == 0, r.err
+    body = github_api.requests[-1].body["body"]
+    for page in (card.out, body):
+        headings, kinds = _blocks_of(page)
+        assert intended_use not in headings and "APPROVED BY SECURITY" not in headings
+        assert "Intended use" in headings and "Limitations" in headings
+        assert not (kinds & BLOCK_TOKENS - {"bullet_list_open", "fence"}), (
+            kinds
+        )  # the card's own lists, diagram
+        assert intended_use.lstrip("# ") in page.replace("\\", "")

@@ -238,6 +238,34 @@ def test_events_github_outputs(populated: Reg, tmp_path: Path) -> None:
     assert reversed_.code == 1 and "not an ancestor" in reversed_.err
 
 
+def test_events_github_refuses_a_step_outputs_path_it_cannot_append_to(
+    populated: Reg, tmp_path: Path
+) -> None:
+    """A folder, a missing file or an unwritable file at $GITHUB_OUTPUT: one line, exit 1,
+    nothing printed; a writable file beside them is the twin that passes."""
+    reg = populated
+    base = git("rev-parse", "HEAD~1", cwd=reg.path).strip()
+    folder = tmp_path / "outputs-folder"
+    folder.mkdir()
+    locked = tmp_path / "locked"
+    locked.write_text("")
+    locked.chmod(0o444)
+    cases = {folder: "it is not a file", tmp_path / "absent": "it does not exist", locked: "not writable"}
+    for target, reason in cases.items():
+        if target == locked and os.access(locked, os.W_OK):
+            continue  # root writes anything
+        r = reg.cli("events", "--base", base, "--format", "github", env={"GITHUB_OUTPUT": str(target)})
+        assert r.code == 1, (target, r.err)
+        assert len(r.err.strip().splitlines()) == 1 and "Traceback" not in r.err
+        assert f"$GITHUB_OUTPUT {target}: {reason}" in r.err and r.out == ""
+    assert list(folder.iterdir()) == [] and locked.read_text() == ""
+    good = tmp_path / "good"
+    good.write_text("")
+    r = reg.cli("events", "--base", base, "--format", "github", env={"GITHUB_OUTPUT": str(good)})
+    assert r.code == 0, r.err
+    assert "changed<<" in good.read_text()
+
+
 def _parse_outputs(text: str) -> dict[str, str]:
     """The runner's reading of $GITHUB_OUTPUT: NAME<<DELIM, lines, DELIM."""
     found: dict[str, str] = {}

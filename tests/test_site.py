@@ -389,3 +389,24 @@ def test_a_change_of_deployments_rebuilds_only_that_model(populated: Reg, tmp_pa
     assert "canary" not in _section_of((out / "models/fraud/1.2.0/index.html").read_text(), "runs-in")
     index = (out / "index.html").read_text()
     assert '<span class="env">canary prod-eu</span> <a href="/models/fraud/1.1.0/">' in index  # one link
+
+
+@pytest.mark.parametrize("extremes", [(1e308, -1e308), (0.0, 5e-324)])
+def test_a_version_with_extreme_metrics_builds_the_site(
+    reg: Reg, tmp_path: Path, extremes: tuple[float, float]
+) -> None:
+    """Finite metrics at a float's limits are drawn (the scale once raised there); the twin,
+    ordinary values, draws the same chart shape."""
+    for version, value in zip(("1.0.0", "1.1.0"), extremes, strict=True):
+        reg.register("edge", version, metrics={"loss": value})
+    reg.register("plain", "1.0.0", metrics={"loss": 0.25})
+    reg.register("plain", "1.1.0", metrics={"loss": 0.5})
+    out = tmp_path / "public"
+    result = reg.cli("site", "-o", str(out))
+    assert result.code == 0, result.err
+    for name in ("edge", "plain"):
+        chart = re.search(
+            r'<svg class="chart".*?</svg>', (out / f"models/{name}/index.html").read_text(), re.S
+        )
+        assert chart is not None and len(re.findall(r'<circle class="point', chart.group())) == 2
+        assert "nan" not in chart.group() and "inf" not in chart.group()

@@ -28,11 +28,24 @@ from modelreg.cli.remote import read_remote, remote_repo_option
     help="Only this artifact (e.g. model.onnx), or one file inside a folder artifact "
     "(e.g. weights/part-0.bin); paths are relative to the version folder.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With -o or --repo: replace existing files at the targets. A folder is never replaced "
+    "or removed: a folder artifact is written into an existing folder file by file.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors: no progress, no summary.")
 @remote_repo_option
 @format_option("text", "json")
 def command(
-    ref: str, output: str | None, at: str | None, file: str | None, quiet: bool, repo: str, fmt: str
+    ref: str,
+    output: str | None,
+    at: str | None,
+    file: str | None,
+    force: bool,
+    quiet: bool,
+    repo: str,
+    fmt: str,
 ) -> None:
     """Fetch the artifacts of the version REF names and verify their md5.
 
@@ -41,6 +54,11 @@ def command(
     the default remote; each file's md5 must match the manifest before it is written
     (under a temporary name, then renamed), so a failure leaves no partial file. Progress
     shows on a terminal.
+
+    Without -o each artifact goes to its registry path in the work tree, refreshing what
+    DVC tracks there, as `dvc pull` does. With -o (or --repo) pull writes only paths that do
+    not exist, as `dvc get` does: an existing file or folder is refused unless --force,
+    which replaces files but never replaces or removes a folder.
 
     \b
     With --repo URL (a Git URL), nothing is cloned: a partial copy in ~/.cache/modelreg
@@ -53,6 +71,7 @@ def command(
       modelreg pull fraud-detector@1.3.0
       modelreg pull fraud-detector@env:prod-us -o model.onnx
       modelreg pull fraud-detector@production --at 2026-03-01 -o old/
+      modelreg pull fraud-detector@production -o model.onnx --force
       modelreg pull fraud-detector@latest --file weights/part-0.bin -o part-0.bin
       modelreg pull --repo https://github.com/acme/models.git fraud-detector@production -o model.onnx
     """
@@ -65,11 +84,10 @@ def command(
         progress = TerminalProgress(sys.stderr)
     remote = read_remote(repo, at, ref)
     if remote is not None:
-        result = remote.pull(ref, output=output, file=file, progress=progress)
+        result = remote.pull(ref, output=output, file=file, force=force, progress=progress)
     else:
-        result = pull(
-            registry_for(repo, at, announce=not quiet), ref, output=output, file=file, progress=progress
-        )
+        registry = registry_for(repo, at, announce=not quiet)
+        result = pull(registry, ref, output=output, file=file, force=force, progress=progress)
     if quiet:
         return
     if fmt == "json":

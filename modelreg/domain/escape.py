@@ -59,10 +59,40 @@ def _no_mentions(text: str) -> str:
 _EMPHASIS_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 
 
+# What opens a block where a line starts (once the punctuation above is escaped): an ATX
+# heading, a setext underline or thematic break of = or -, a bullet, an ordered-list marker.
+# Its first punctuation character gets a backslash: "# x" -> "\\# x", "1. x" -> "1\\. x".
+_BLOCK_START = re.compile(r"^(?:#{1,6}(?= |$)|=|-(?=[ -]|$)|\+(?= |$)|\d{1,9}(?=[.)](?: |$)))")
+
+
+def _no_block_start(text: str) -> str:
+    # Leading spaces open an indented code block (four) or indent a marker (up to three);
+    # CommonMark drops them from a paragraph or cell anyway.
+    text = text.lstrip(" ")
+    found = _BLOCK_START.match(text)
+    if found is None:
+        return text
+    at = found.end() if found.group()[0].isdigit() else 0
+    return text[:at] + "\\" + text[at:]
+
+
+# A heading drops a closing run of # after a space ("## x #" reads "x"): that one is escaped.
+_CLOSING_HASHES = re.compile(r"(?<= )(?=#+ *$)")
+
+
 def markdown_text(text: str) -> str:
-    """``text`` as literal inline Markdown: one line, safe in a table cell, a list item or a
-    heading. Markdown punctuation is backslash-escaped, ``& < >`` become entities (so no raw
-    HTML and no entity that decodes to a control), and ``@mentions`` ping nobody."""
+    """``text`` as literal inline Markdown: one line that opens no block where it starts a
+    line (no heading, quote, list, rule, code block, fence, table or HTML), safe in a
+    paragraph, a list item, a heading or a table cell. It is ``markdown_cell`` with leading
+    spaces dropped and the character that would open a block backslash-escaped."""
+    return _CLOSING_HASHES.sub(r"\\", _no_block_start(markdown_cell(text)))
+
+
+def markdown_cell(text: str) -> str:
+    """``text`` as literal inline Markdown inside a GFM table cell, which no block syntax
+    can open (a cell of ``-`` stays ``-``): one line, Markdown punctuation backslash-escaped,
+    ``& < >`` as entities (so no raw HTML and no entity that decodes to a control), and
+    ``@mentions`` that ping nobody. Anywhere else, use ``markdown_text``."""
     text = _MARKDOWN_PUNCTUATION.sub(r"\\\1", terminal(text))
     text = _EMPHASIS_UNDERSCORE.sub(r"\\_", text)
     text = re.sub("[&<>]", lambda m: _HTML_ENTITIES[m.group()], text)

@@ -6,10 +6,16 @@ lands where a caller looks before its md5 matches: files are written under a tem
 beside their target and renamed into place once every artifact asked for is verified.
 A folder artifact is checked file by file against its DVC listing, whose own md5 is the
 one in the manifest.
+
+Outside the registry's own work tree (``pull -o``, a pull from a Git URL) pull never replaces
+or deletes what it did not create: every artifact path passes ``layout.unsafe_path`` first, an
+existing target is refused unless ``force`` (which replaces files, never a folder), and no
+write goes through a symlink below the target.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -29,6 +35,7 @@ from pydantic import BaseModel
 from modelreg.adapters import dvc
 from modelreg.documents import dvcfile
 from modelreg.domain.errors import DocumentError, InvalidInputError, ModelregError, NotFoundError
+from modelreg.domain.escape import terminal
 from modelreg.domain.layout import artifacts_dir, check_no_symlinks, unsafe_path
 from modelreg.domain.models import Artifact, ModelVersion
 
@@ -125,16 +132,7 @@ class Selected:
 def select(store: dvc.ObjectStore, version: ModelVersion, file: str | None) -> list[Selected]:
     """The artifacts of ``version`` that ``file`` names (all when None): an artifact by its
     path under the version folder, or one file inside a folder artifact."""
-    folder = artifacts_dir(version.name, version.version) + "/"
-    by_rel: dict[str, Artifact] = {}
-    for artifact in version.manifest.artifacts:
-        rel = artifact.path.removeprefix(folder)
-        if rel == artifact.path or unsafe_path(rel):
-            raise ArtifactError(
-                f"{version.ref}: artifact {artifact.path!r} does not lie under {folder}; "
-                "run `modelreg validate`"
-            )
-        by_rel[rel] = artifact
+    by_rel = _artifacts_by_rel(version)
     if file is None:
         return [Selected(version, a, rel, a.md5) for rel, a in by_rel.items()]
     wanted = file.strip("/")
@@ -149,6 +147,31 @@ def select(store: dvc.ObjectStore, version: ModelVersion, file: str | None) -> l
                     return [Selected(version, artifact, wanted, entry.md5)]
             raise NotFoundError(f"folder artifact {artifact.path} of {version.ref} has no file {inner!r}")
     raise NotFoundError(f"{version.ref} has no artifact {file!r}; it has: {', '.join(by_rel)}")
+
+
+def _artifacts_by_rel(version: ModelVersion) -> dict[str, Artifact]:
+    """The version's artifacts by their paths under its folder, each a path the one name
+    rule (``layout.unsafe_path``) lets be written, no two differing only by case."""
+    folder = artifacts_dir(version.name, version.version) + "/"
+    by_rel: dict[str, Artifact] = {}
+    seen: dict[str, str] = {}
+    for artifact in version.manifest.artifacts:
+        rel = artifact.path.removeprefix(folder)
+        if rel == artifact.path:
+            raise ArtifactError(
+                f"{version.ref}: artifact {artifact.path[:120]!r} does not lie under {folder}; "
+                "run `modelreg validate`"
+            )
+        why = unsafe_path(rel)
+        if why is None and seen.setdefault(rel.lower(), rel) != rel:
+            why = f"differs from {seen[rel.lower()][:80]!r} only by case"
+        if why is not None:
+            raise UnsafeListingError(
+                f"{version.ref}: artifact {artifact.path[:120]!r} may not be written: its path {why}; "
+                "nothing was written"
+            )
+        by_rel[rel] = artifact
+    return by_rel
 
 
 # --- reading objects -----------------------------------------------------------------------
@@ -195,7 +218,21 @@ def _parse_listing(raw: bytes, md5: str) -> list[Entry]:
                 f"folder listing {md5}: {relpath[:80]!r} and {other[:80]!r} differ only by case; refused"
             )
         entries.append(Entry(relpath, entry_md5))
+    _check_no_file_holds_another(entries, md5)
     return entries
+
+
+def _check_no_file_holds_another(entries: list[Entry], md5: str) -> None:
+    """A listing naming ``d`` and ``d/k`` asks for a file and a folder at one path."""
+    files = {e.relpath.lower() for e in entries}
+    for entry in entries:
+        parents = entry.relpath.lower().split("/")[:-1]
+        for depth in range(1, len(parents) + 1):
+            if "/".join(parents[:depth]) in files:
+                raise UnsafeListingError(
+                    f"folder listing {md5}: {entry.relpath[:80]!r} lies inside the file "
+                    f"{'/'.join(entry.relpath.split('/')[:depth])[:80]!r}; refused"
+                )
 
 
 def _listing(store: dvc.ObjectStore, selected: Selected) -> list[Entry]:
@@ -251,43 +288,80 @@ def _mismatch(
 
 
 class _Staging:
-    """Temporary files and folders beside their targets, renamed into place together."""
+    """Temporary files and folders beside their targets, renamed into place together.
+
+    A move ``replaces`` (the registry's own paths, and files under ``--force``) or adds only
+    (a path that must still be free when it is renamed there)."""
 
     def __init__(self) -> None:
-        self.moves: list[tuple[Path, Path]] = []
+        self.moves: list[tuple[Path, Path, str]] = []  # (temporary, target, how: swap|file|new)
         self.created: list[Path] = []
+        self.placed: list[Path] = []  # targets of "new" moves already renamed into place
+        self.kept: list[tuple[Path, Path]] = []  # (a replaced file's old copy, its place)
 
-    def file(self, dest: Path) -> Path:
+    def file(self, dest: Path, how: str = "swap") -> Path:
         tmp = self._temp_name(dest)
-        self.moves.append((tmp, dest))
+        self.moves.append((tmp, dest, how))
         return tmp
 
-    def folder(self, dest: Path) -> Path:
+    def folder(self, dest: Path, how: str = "swap") -> Path:
         tmp = self._temp_name(dest)
-        self.moves.append((tmp, dest))
+        self.moves.append((tmp, dest, how))
         os.mkdir(tmp, 0o777)
         return tmp
 
     def _temp_name(self, dest: Path) -> Path:
-        missing = [p for p in [dest.parent, *dest.parent.parents] if not p.exists()]
+        missing = [p for p in [dest.parent, *dest.parent.parents] if not os.path.lexists(p)]
         for folder in reversed(missing):
-            folder.mkdir()
+            try:
+                folder.mkdir()
+            except OSError as e:
+                raise ArtifactError(f"cannot create the folder {folder}: {e.strerror or e}") from e
             self.created.append(folder)
-        return dest.with_name(f".{dest.name}.{secrets.token_hex(4)}{TMP_SUFFIX}")
+        return dest.with_name(f".{dest.name[:80]}.{secrets.token_hex(4)}{TMP_SUFFIX}")
 
     def commit(self) -> None:
-        for tmp, dest in self.moves:
-            _replace(tmp, dest)
+        for tmp, dest, how in self.moves:
+            if how == "swap":
+                _replace(tmp, dest)
+                continue
+            if how == "file" and os.path.lexists(dest):
+                self.kept.append((_keep(dest), dest))
+            _place(tmp, dest, replace_file=how == "file")
+            if how == "new":
+                self.placed.append(dest)
+        kept, self.kept = self.kept, []  # everything is in place: nothing to put back
+        for old, _ in kept:
+            with contextlib.suppress(OSError):
+                old.unlink()
 
     def discard(self) -> None:
-        for tmp, _ in self.moves:
-            if tmp.is_dir() and not tmp.is_symlink():
-                shutil.rmtree(tmp, ignore_errors=True)
-            elif tmp.exists() or tmp.is_symlink():
-                tmp.unlink()
+        for dest in self.placed:  # a later move failed: what this pull added goes again,
+            _remove(dest)
+        for old, dest in self.kept:  # and the files it replaced come back
+            os.replace(old, dest)
+        for tmp, _, _ in self.moves:
+            _remove(tmp)
         for folder in reversed(self.created):
-            if folder.is_dir() and not any(folder.iterdir()):
+            if folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir()):
                 folder.rmdir()
+
+
+def _keep(dest: Path) -> Path:
+    """A second name for the file (or symlink) at ``dest``, so that replacing it can be undone."""
+    old = dest.with_name(f".{dest.name[:80]}.{secrets.token_hex(4)}.old{TMP_SUFFIX}")
+    try:
+        os.link(dest, old, follow_symlinks=False)
+    except OSError:  # a file system without hard links: move it aside instead
+        os.rename(dest, old)
+    return old
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.lexists(path):
+        path.unlink()
 
 
 @contextmanager
@@ -302,9 +376,10 @@ def _staging() -> Iterator[_Staging]:
 
 
 def _replace(tmp: Path, dest: Path) -> None:
-    """Put ``tmp`` at ``dest``; an existing folder there is swapped out, then removed."""
+    """Put ``tmp`` at ``dest``, a path of the registry's own work tree (what DVC tracks
+    there): an existing folder is swapped out, then removed."""
     if dest.is_dir() and not dest.is_symlink():
-        backup = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.old{TMP_SUFFIX}")
+        backup = dest.with_name(f".{dest.name[:80]}.{secrets.token_hex(4)}.old{TMP_SUFFIX}")
         dest.rename(backup)
         try:
             os.replace(tmp, dest)
@@ -313,9 +388,21 @@ def _replace(tmp: Path, dest: Path) -> None:
             raise
         shutil.rmtree(backup, ignore_errors=True)
         return
-    if tmp.is_dir() and (dest.exists() or dest.is_symlink()):
+    if tmp.is_dir() and os.path.lexists(dest):
         dest.unlink()
     os.replace(tmp, dest)
+
+
+def _place(tmp: Path, dest: Path, *, replace_file: bool) -> None:
+    """Put ``tmp`` at ``dest`` outside the registry's work tree: only where nothing is (or,
+    with ``replace_file``, where a file or symlink is); a folder there is never touched."""
+    taken = os.path.lexists(dest)
+    if taken and (not replace_file or (dest.is_dir() and not dest.is_symlink())):
+        raise ArtifactError(f"{terminal(str(dest))} appeared while pulling; nothing was written")
+    try:
+        os.replace(tmp, dest)
+    except OSError as e:
+        raise ArtifactError(f"cannot write {terminal(str(dest))}: {e.strerror or e}") from e
 
 
 def _copy(src: BinaryIO, target: Path, progress: Progress) -> tuple[int, str]:
@@ -344,8 +431,9 @@ def _stage_file(
     what: str,
     pointer: str,
     progress: Progress,
+    how: str = "swap",
 ) -> int:
-    tmp = staging.file(dest)
+    tmp = staging.file(dest, how)
     stream, source = _open_required(store, oid, what=what, pointer=pointer)
     with stream:
         size, got = _copy(stream, tmp, progress)
@@ -354,33 +442,45 @@ def _stage_file(
     return size
 
 
-def _stage_folder(
-    store: dvc.ObjectStore, staging: _Staging, dest: Path, selected: Selected, progress: Progress
-) -> tuple[int, int]:
+def _stage_folder(store: dvc.ObjectStore, staging: _Staging, target: Target, progress: Progress) -> int:
+    """A folder artifact: a new folder beside the target, or (merging under ``--force``)
+    each file beside its place in the existing folder."""
+    selected = target.selected
     entries = _listing(store, selected)
-    tmp = staging.folder(dest)
+    tmp = staging.folder(target.dest, target.how) if target.how != "merge" else target.dest
     total = 0
     for entry in entries:
-        target = tmp / entry.relpath
-        target.parent.mkdir(parents=True, exist_ok=True)
         what = f"{selected.what}/{entry.relpath}"
+        if target.how == "merge":
+            how = "file" if entry.relpath in target.replaced else "new"
+            total += _stage_file(
+                store,
+                staging,
+                tmp / entry.relpath,
+                entry.md5,
+                what=what,
+                pointer=selected.pointer,
+                progress=progress,
+                how=how,
+            )
+            continue
+        (tmp / entry.relpath).parent.mkdir(parents=True, exist_ok=True)
         stream, source = _open_required(store, entry.md5, what=what, pointer=selected.pointer)
         with stream:
-            size, got = _copy(stream, target, progress)
+            size, got = _copy(stream, tmp / entry.relpath, progress)
         if got != entry.md5:
             raise _mismatch(store, what, entry.md5, got, source, wrote=True)
         total += size
-    return total, len(entries)
+    return total
 
 
-def _stage(
-    store: dvc.ObjectStore, staging: _Staging, selected: Selected, dest: Path, progress: Progress
-) -> PulledArtifact:
+def _stage(store: dvc.ObjectStore, staging: _Staging, target: Target, progress: Progress) -> PulledArtifact:
+    selected, dest = target.selected, target.dest
     whole = selected.md5 == selected.artifact.md5
     progress.start(selected.rel, selected.artifact.size if whole else 0)
     try:
         if selected.is_dir:
-            size, files = _stage_folder(store, staging, dest, selected, progress)
+            size, files = _stage_folder(store, staging, target, progress), len(_listing(store, selected))
         else:
             size = _stage_file(
                 store,
@@ -390,6 +490,7 @@ def _stage(
                 what=selected.what,
                 pointer=selected.pointer,
                 progress=progress,
+                how=target.how,
             )
             files = 1
     finally:
@@ -397,6 +498,111 @@ def _stage(
     return PulledArtifact(
         artifact=selected.registry_path, path=str(dest), md5=selected.md5, size=size, files=files
     )
+
+
+# --- where pulled files land -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one selected artifact is written, and how: ``swap`` (a registry path in the work
+    tree, as ``dvc pull`` refreshes it), ``new`` (a path that does not exist), ``file`` (an
+    existing file or symlink replaced under ``--force``), ``merge`` (a folder artifact written
+    file by file into an existing folder under ``--force``; ``replaced``: its existing files)."""
+
+    selected: Selected
+    dest: Path
+    how: str
+    replaced: frozenset[str] = frozenset()
+
+
+def _registry_targets(root: Path, chosen: list[Selected]) -> list[Target]:
+    for sel in chosen:
+        check_no_symlinks(root, sel.registry_path)
+    return [Target(sel, root / sel.registry_path, "swap") for sel in chosen]
+
+
+def _copy_targets(
+    store: dvc.ObjectStore, chosen: list[Selected], output: str | Path, *, force: bool
+) -> list[Target]:
+    """Where ``pull -o`` (and a pull from a Git URL) writes: never over a folder, over a file
+    only with ``force``, and never through a symlink below ``output``."""
+    into = str(output).endswith(("/", os.sep))
+    out = Path(output)
+    if len(chosen) == 1:
+        sel = chosen[0]
+        if into or out.is_dir():
+            return [_copy_target(store, sel, out, posixpath.basename(sel.rel), force=force)]
+        return [_copy_target(store, sel, out.parent, out.name, force=force)]
+    if os.path.lexists(out) and not out.is_dir():
+        raise InvalidInputError(
+            f"{_shown(out)} is a file, but {chosen[0].version.ref} has {len(chosen)} artifacts: "
+            "give a folder, or pick one with --file"
+        )
+    return [_copy_target(store, sel, out, sel.rel, force=force) for sel in chosen]
+
+
+def _copy_target(store: dvc.ObjectStore, sel: Selected, top: Path, rel: str, *, force: bool) -> Target:
+    _check_way(top, rel)
+    dest = top / rel
+    if not os.path.lexists(dest):
+        return Target(sel, dest, "new")
+    if not force:
+        raise InvalidInputError(
+            f"{_shown(dest)} exists; pull writes only paths that do not exist: move it away, "
+            "pull elsewhere with -o, or replace files with --force"
+        )
+    real_folder = dest.is_dir() and not dest.is_symlink()
+    if not sel.is_dir:
+        if real_folder:
+            raise _is_a_folder(dest)
+        return Target(sel, dest, "file")
+    if not real_folder:
+        raise InvalidInputError(
+            f"{_shown(dest)} is not a folder, but {sel.registry_path} is one; --force replaces "
+            "files with files only: move it away or pull elsewhere with -o"
+        )
+    replaced = frozenset(e.relpath for e in _listing(store, sel) if _taken_by_a_file(dest, e.relpath))
+    return Target(sel, dest, "merge", replaced)
+
+
+def _taken_by_a_file(top: Path, rel: str) -> bool:
+    """Whether a file (or symlink) is at ``top/rel``, which ``--force`` may replace; a folder
+    there, or a symlink or file on the way, is refused."""
+    _check_way(top, rel)
+    here = top / rel
+    if here.is_dir() and not here.is_symlink():
+        raise _is_a_folder(here)
+    return os.path.lexists(here)
+
+
+def _check_way(top: Path, rel: str) -> None:
+    """Refuse when a folder on the way from ``top`` to ``top/rel`` is a symlink (the bytes
+    would land wherever it points) or a file (which only a file may replace)."""
+    here = top
+    for part in rel.split("/")[:-1]:
+        here = here / part
+        if here.is_symlink():
+            raise InvalidInputError(
+                f"{_shown(here)} is a symlink; pull writes through no symlink: move it away or "
+                "pull elsewhere with -o"
+            )
+        if os.path.lexists(here) and not here.is_dir():
+            raise InvalidInputError(
+                f"{_shown(here)} is a file where the artifact has a folder; pull never replaces it: "
+                "move it away or pull elsewhere with -o"
+            )
+
+
+def _is_a_folder(path: Path) -> InvalidInputError:
+    return InvalidInputError(
+        f"{_shown(path)} is a folder; pull never replaces or removes a folder, not even with --force: "
+        "move it away or pull elsewhere with -o"
+    )
+
+
+def _shown(path: Path) -> str:
+    return terminal(str(path))
 
 
 # --- the three ways in ---------------------------------------------------------------------
@@ -408,51 +614,66 @@ def pull(
     *,
     output: str | Path | None = None,
     file: str | None = None,
+    force: bool = False,
     progress: Progress | None = None,
 ) -> PullResult:
     """Fetch the artifacts of the version ``ref`` names, verify each md5, write them.
 
-    ``output``: None writes each to its registry path, through the DVC cache as ``dvc pull``
-    does; with one artifact, a file path (or a folder to write into); with several, a folder.
-    Pulls to ``output`` stream from the cache or the remote without filling the cache, like
-    ``dvc get``. Either every artifact is written or none.
+    ``output``: None writes each to its registry path in the work tree, through the DVC cache,
+    as ``dvc pull`` does (refreshing what is there). Otherwise, with one artifact, a file
+    path (or a folder to write into); with several, a folder: streamed from the cache or the
+    remote without filling the cache, like ``dvc get``, and only to paths that do not exist
+    (``force``: existing files are replaced; a folder never is, nor is one removed). Every
+    artifact path passes the one name rule first. Either every artifact is written or none:
+    each is written beside its target under a temporary name, renamed once all are verified.
     """
     version = registry.get(ref)
     shown: Progress = progress or _NoProgress()
     with dvc.object_store(registry.root) as store:
         chosen = select(store, version, file)
-        targets = _targets(registry.root, chosen, output)
+        for sel in chosen:
+            if sel.is_dir:
+                _listing(store, sel)  # every file's name is checked before anything is written
         if output is None:
-            for sel in chosen:
-                shown.start(sel.rel, sel.artifact.size if sel.md5 == sel.artifact.md5 else 0)
-                try:
-                    _fetch(store, sel, shown)
-                finally:
-                    shown.finish()
+            targets = _registry_targets(registry.root, chosen)
+            _fill_cache(store, chosen, shown)
             shown = _NoProgress()
+        else:
+            targets = _copy_targets(store, chosen, output, force=force)
+        _check_disjoint(targets)
         with _staging() as staging:
-            pulled = [
-                _stage(store, staging, sel, dest, shown) for sel, dest in zip(chosen, targets, strict=True)
-            ]
+            pulled = [_stage(store, staging, target, shown) for target in targets]
     return PullResult(ref=version.ref, commit=registry.rev, artifacts=pulled)
 
 
-def _targets(root: Path, chosen: list[Selected], output: str | Path | None) -> list[Path]:
-    if output is None:
-        for sel in chosen:
-            check_no_symlinks(root, sel.registry_path)
-        return [root / sel.registry_path for sel in chosen]
-    into = str(output).endswith(("/", os.sep))
-    output = Path(output)
-    if len(chosen) == 1:
-        into = into or output.is_dir()
-        return [output / posixpath.basename(chosen[0].rel) if into else output]
-    if output.exists() and not output.is_dir():
-        raise InvalidInputError(
-            f"{output} is a file, but {chosen[0].version.ref} has {len(chosen)} artifacts: "
-            "give a folder, or pick one with --file"
-        )
-    return [output / sel.rel for sel in chosen]
+def _fill_cache(store: dvc.ObjectStore, chosen: list[Selected], progress: Progress) -> None:
+    for sel in chosen:
+        progress.start(sel.rel, sel.artifact.size if sel.md5 == sel.artifact.md5 else 0)
+        try:
+            _fetch(store, sel, progress)
+        finally:
+            progress.finish()
+
+
+def _check_disjoint(targets: list[Target]) -> None:
+    """No two artifacts land on one path, or one inside another (ignoring case, as macOS and
+    Windows do)."""
+    by_path: dict[str, Target] = {}
+    for target in targets:
+        inside = [by_path.get(p.as_posix().lower()) for p in (target.dest, *target.dest.parents)]
+        clash = next((t for t in inside if t is not None), None)
+        if clash is None:
+            clash = next((t for path, t in by_path.items() if path.startswith(_key(target) + "/")), None)
+        if clash is not None:
+            raise InvalidInputError(
+                f"{clash.selected.what} and {target.selected.what} would both be written to "
+                f"{_shown(target.dest)}; pull them one at a time with --file and -o"
+            )
+        by_path[_key(target)] = target
+
+
+def _key(target: Target) -> str:
+    return target.dest.as_posix().lower()
 
 
 def open_artifact(registry: Catalog, ref: str, file: str | None = None) -> BinaryIO:
@@ -562,10 +783,9 @@ def artifact_path(registry: Catalog, ref: str, file: str | None = None) -> Path:
         for sel in chosen:
             _fetch(store, sel)
         with _staging() as staging:
-            for sel in chosen:
-                dest = base / sel.registry_path
-                if not _up_to_date(store, sel, dest):
-                    _stage(store, staging, sel, dest, _NoProgress())
+            for target in _registry_targets(base, chosen):
+                if not _up_to_date(store, target.selected, target.dest):
+                    _stage(store, staging, target, _NoProgress())
     if file is None and len(chosen) > 1:
         return base / artifacts_dir(version.name, version.version)
     return base / chosen[0].registry_path

@@ -231,11 +231,12 @@ def _dataset_text(dataset: Dataset) -> str:
 def _body(ref: str, evaluation: Evaluation) -> str:
     """The pull request's description: every author-given string escaped for Markdown."""
     rows = "\n".join(
-        f"| {escape.markdown_text(k)} | {number(v)} |" for k, v in sorted(evaluation.metrics.items())
+        f"| {escape.markdown_cell(k)} | {number(v)} |" for k, v in sorted(evaluation.metrics.items())
     )
     on = escape.markdown_code(_dataset_text(evaluation.dataset))
     note = f"\n\n{escape.markdown_text(evaluation.note)}" if evaluation.note else ""
+    kind = escape.markdown_text(evaluation.kind)
     return (
-        f"Evaluation of {escape.markdown_code(ref)} on {on} ({evaluation.kind}).{note}\n\n"
+        f"Evaluation of {escape.markdown_code(ref)} on {on} ({kind}).{note}\n\n"
         f"| metric | value |\n|---|---|\n{rows}\n"
     )

@@ -22,6 +22,7 @@ from modelreg.documents import deploymentsfile, stagesfile
 from modelreg.documents.snapshot import Snapshot
 from modelreg.domain import faults
 from modelreg.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
+from modelreg.domain.escape import markdown_text
 from modelreg.domain.layout import deployments_path, stages_path
 from modelreg.domain.models import Deployment, RegistryConfig
 from modelreg.operations import transaction
@@ -419,8 +420,8 @@ def commit_message(plan: Plan, request: PromoteRequest) -> str:
 def _open_pr(plan: Plan, request: PromoteRequest, token: str | None) -> PullRequest:
     assert plan.forge is not None and token is not None
     body = plan.body
-    if request.reason.strip():
-        body = f"{request.reason.strip()}\n\n{body}"
+    if request.reason.strip():  # Markdown-escaped as `deploy` does: a reason opens no block
+        body = f"{markdown_text(request.reason.strip())}\n\n{body}"
     return github.open_pull_request(
         plan.forge,
         api_url=plan.forge.api_url(request.api_url),

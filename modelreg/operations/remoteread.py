@@ -87,14 +87,16 @@ class RemoteCopy:
         *,
         output: str | Path | None = None,
         file: str | None = None,
+        force: bool = False,
         progress: artifacts.Progress | None = None,
     ) -> artifacts.PullResult:
         """``artifacts.pull`` of ``ref`` into ``output`` (the current folder when None, as
-        ``dvc get`` does: a copy has no work tree to write into)."""
+        ``dvc get`` does: a copy has no work tree to write into), over no existing path
+        unless ``force`` (files only)."""
         catalog = self.catalog(refs.parse(ref).name)
         catalog.get(ref)  # a bad reference says so before the DVC remote is looked at
         self.check_artifacts_reachable()
-        return artifacts.pull(catalog, ref, output=output or ".", file=file, progress=progress)
+        return artifacts.pull(catalog, ref, output=output or ".", file=file, force=force, progress=progress)
 
     def open_artifact(self, ref: str, file: str | None = None) -> BinaryIO:
         catalog = self.catalog(refs.parse(ref).name)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from modelreg.documents.signature import describe, fields
-from modelreg.domain.escape import html, markdown_text
+from modelreg.domain.escape import html, markdown_cell, markdown_text
 from modelreg.domain.numbers import number
 from modelreg.queries.card import ModelCard
 from modelreg.render import compare_report
@@ -201,7 +201,8 @@ def _comparison_blocks(card: ModelCard) -> list[Block]:
 
 
 def render_markdown(card: ModelCard, stream: TextIO) -> None:
-    """CommonMark with GitHub's tables; every author-controlled string through ``markdown_text``."""
+    """CommonMark with GitHub's tables; every author-controlled string through ``markdown_text``
+    (``markdown_cell`` in a table)."""
     parts = []
     for b in blocks(card):
         if b.kind == "h1":
@@ -221,7 +222,7 @@ def render_markdown(card: ModelCard, stream: TextIO) -> None:
 
 def _markdown_table(headers: list[str], rows: list[list[str]]) -> str:
     def cells(row: list[str]) -> str:
-        return "| " + " | ".join(markdown_text(c) or " " for c in row) + " |"
+        return "| " + " | ".join(markdown_cell(c) or " " for c in row) + " |"
 
     return "\n".join([cells(headers), "|" + "---|" * len(headers), *(cells(r) for r in rows)]) + "\n"
 

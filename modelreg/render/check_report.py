@@ -8,6 +8,7 @@ from typing import TextIO
 
 from modelreg.domain.escape import (
     html,
+    markdown_cell,
     markdown_code,
     markdown_text,
     terminal,
@@ -45,8 +46,8 @@ def check_markdown(report: CheckReport) -> str:
     verdict = "passed" if report.ok else count(len(report.problems), "problem")
     lines = [
         f"## modelreg check: {verdict}\n",
-        f"{markdown_code(report.base)} ({report.fork_point[:8]}) {ARROW} {markdown_code(report.head)} "
-        f"({report.head_commit[:8]}), {count(report.files, 'registry file')}.\n",
+        f"{markdown_code(report.base)} ({_md(report.fork_point[:8])}) {ARROW} {markdown_code(report.head)} "
+        f"({_md(report.head_commit[:8])}), {count(report.files, 'registry file')}.\n",
     ]
     if report.problems:
         lines.append("### Problems\n")
@@ -95,15 +96,15 @@ def _md_lineage(graph: LineageGraph) -> str:
 
 def _md_table(c: CandidateComparison) -> str:
     if c.against is None:
-        rows = ["| metric | " + _md(c.version) + " |", "| --- | ---: |"]
-        rows += [f"| {_md(r.metric)} | {_value(r.candidate)} |" for r in c.metrics]
+        rows = ["| metric | " + _cell(c.version) + " |", "| --- | ---: |"]
+        rows += [f"| {_cell(r.metric)} | {_value(r.candidate)} |" for r in c.metrics]
         return "\n".join(rows)
     rows = [
-        f"| metric | {_md(c.version)} | {_md(c.against)} ({_md(c.against_role)}) | change |",
+        f"| metric | {_cell(c.version)} | {_cell(c.against)} ({_cell(c.against_role)}) | change |",
         "| --- | ---: | ---: | --- |",
     ]
     rows += [
-        f"| {_md(r.metric)} | {_value(r.candidate)} | {_value(r.current)} | {delta_text(r)} |"
+        f"| {_cell(r.metric)} | {_value(r.candidate)} | {_value(r.current)} | {delta_text(r)} |"
         for r in c.metrics
     ]
     return "\n".join(rows)
@@ -128,6 +129,10 @@ def _md_move(m: Move) -> str:
 
 def _md(text: str | None) -> str:
     return "" if text is None else markdown_text(text)
+
+
+def _cell(text: str | None) -> str:
+    return "" if text is None else markdown_cell(text)
 
 
 def _where(p: Problem) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from modelreg.domain.escape import markdown_text, terminal
+from modelreg.domain.escape import markdown_cell, markdown_text, terminal
 from modelreg.domain.numbers import number
 from modelreg.history.approval import approval_names, name_of
 from modelreg.queries.compare import Comparison, MetricComparison, StageTimeline
@@ -76,7 +76,7 @@ def render_table(result: Comparison, stream: TextIO) -> None:
 
 def _markdown_table(headers: list[str], rows: list[list[str]]) -> str:
     def cells(row: list[str]) -> str:
-        return "| " + " | ".join(markdown_text(c) or " " for c in row) + " |"
+        return "| " + " | ".join(markdown_cell(c) or " " for c in row) + " |"
 
     return "\n".join([cells(headers), "|" + "---|" * len(headers), *(cells(r) for r in rows)]) + "\n"
 

@@ -8,8 +8,12 @@ another model, marked ``external``) and one ``path.edge`` per parent link.
 
 from __future__ import annotations
 
+import decimal
 import math
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from fractions import Fraction
 
 from modelreg.render.site.html import e
 
@@ -52,36 +56,71 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _ticks(low: float, high: float) -> list[float]:
-    if high == low:
-        return [low]
-    raw = (high - low) / 4
-    power = 10 ** math.floor(math.log10(raw))
-    step = min((m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw), default=raw)
-    start = math.ceil(low / step) * step
-    found: list[float] = []
-    value = start
-    while value <= high + step * 1e-9 and len(found) < 12:
-        found.append(round(value, 12))
-        value += step
-    return found
+@dataclass(frozen=True)
+class Scale:
+    """A value axis over any finite floats, padded a little each side. Exact arithmetic
+    (fractions): a span of 2e308 overflows a float, one of 5e-324 underflows when divided."""
+
+    low: Fraction
+    high: Fraction  # always above low
+
+    @classmethod
+    def over(cls, values: Iterable[float]) -> Scale:
+        finite = [Fraction(v) for v in values if math.isfinite(v)]
+        low, high = (min(finite), max(finite)) if finite else (Fraction(0), Fraction(0))
+        pad = (high - low) * Fraction(2, 25) or abs(high) / 20 or Fraction(1)
+        return cls(low - pad, high + pad)
+
+    def share(self, value: float | Fraction) -> float:
+        """Where ``value`` lies: 0.0 at the top (high), 1.0 at the bottom (low)."""
+        return float((self.high - Fraction(value)) / (self.high - self.low))
+
+    def ticks(self) -> list[Fraction]:
+        """Round values (1, 2, 2.5 or 5 times a power of ten apart) inside the axis, at most 12."""
+        raw = (self.high - self.low) / 4
+        power = Fraction(10) ** _floor_log10(raw)
+        step = next(m * power for m in (1, 2, Fraction(5, 2), 5, 10) if m * power >= raw)
+        first = math.ceil(self.low / step)
+        return [step * k for k in range(first, first + 12) if step * k <= self.high]
+
+
+def _floor_log10(q: Fraction) -> int:
+    exponent = len(str(q.numerator)) - len(str(q.denominator))
+    while Fraction(10) ** exponent > q:
+        exponent -= 1
+    while Fraction(10) ** (exponent + 1) <= q:
+        exponent += 1
+    return exponent
+
+
+def _tick_label(value: Fraction) -> str:
+    """As ``_fmt`` shows a float; in decimal where the value lies beyond a float's range."""
+    try:
+        near = float(value)
+    except OverflowError:
+        near = math.inf
+    if math.isfinite(near) and (near != 0 or value == 0):
+        return _fmt(near)
+    with decimal.localcontext() as context:
+        context.prec = 12
+        return f"{(Decimal(value.numerator) / Decimal(value.denominator)).normalize():.4g}"
 
 
 def metric_chart(chart: Chart, *, chart_id: str) -> str:
-    """One metric over a model's versions (oldest left)."""
+    """One metric over a model's versions (oldest left); a value that is not finite (NaN,
+    infinity) is not drawn."""
+    points = [p for p in chart.points if math.isfinite(p.value)]
+    chart = replace(chart, points=points, bounds=[b for b in chart.bounds if math.isfinite(b.value)])
     n = len(chart.points)
-    values = [p.value for p in chart.points] + [b.value for b in chart.bounds]
-    low, high = min(values), max(values)
-    pad = (high - low) * 0.08 or abs(high) * 0.05 or 1.0
-    low, high = low - pad, high + pad
+    scale = Scale.over([p.value for p in chart.points] + [b.value for b in chart.bounds])
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(n, 1)
 
     def x(i: int) -> float:
         return LEFT + (i + 0.5) * slot
 
-    def y(value: float) -> float:
-        return TOP + (high - value) / (high - low) * plot_h
+    def y(value: float | Fraction) -> float:
+        return TOP + scale.share(value) * plot_h
 
     goal = f", goal: {chart.goal}" if chart.goal else ""
     title = f"{chart.metric} over {n} versions{goal}"
@@ -101,11 +140,11 @@ def metric_chart(chart: Chart, *, chart_id: str) -> str:
                 f'<rect class="{cls}" x="{left:.1f}" y="{TOP}" width="{slot:.1f}" height="{plot_h}">'
                 f"<title>{e(band.title)}</title></rect>"
             )
-    for tick in _ticks(low, high):
-        ty = y(tick)
+    for tick in scale.ticks():
+        ty, label = y(tick), _tick_label(tick)
         parts.append(
             f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ty:.1f}" y2="{ty:.1f}"/>'
-            f'<text class="tick" x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end">{e(_fmt(tick))}</text>'
+            f'<text class="tick" x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end">{e(label)}</text>'
         )
     parts.append(
         f'<line class="axis" x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{TOP + plot_h}"/>'
