@@ -1,4 +1,4 @@
-"""What a newcomer following the README tripped over (issue 17), one test each."""
+"""What a newcomer following the README tripped over, one test each."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""register: what a newcomer tripped over (issue 17): nested metrics files and versions
+"""register: what a newcomer tripped over: nested metrics files and versions
 below the model's highest."""
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from stored import store_path
 
 from modelreg.domain.dates import checked_date
 from modelreg.history import audit
-from modelreg.queries.catalog import target as resolve_target
 from modelreg.history import rows as history_rows
+from modelreg.queries.catalog import target as resolve_target
 from modelreg.render import history_report
 
 QUERIES = [

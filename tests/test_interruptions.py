@@ -116,6 +116,8 @@ HOLD = """
 import sys
 from pathlib import Path
 from modelreg.operations import transaction
+
+pytestmark = pytest.mark.slow  # kills real commands at each step
 with transaction.restoring(Path(sys.argv[1]), ["models/m"], command=sys.argv[2]):
     print("holding", flush=True)
     sys.stdin.read()  # until the test closes the pipe

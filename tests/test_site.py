@@ -266,7 +266,7 @@ def test_a_change_and_its_revert_render_the_model_again(populated: Reg, tmp_path
     assert "model updated" in (out / "index.html").read_text()  # churn's last change now
 
 
-# --- deployments (issue 14) --------------------------------------------------------------------
+# --- deployments ------------------------------------------------------------------------------
 
 
 def _deploy(reg: Reg) -> None:
