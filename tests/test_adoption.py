@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import pytest
 from conftest import ROOT, Reg, cli, git
 
+pytestmark = pytest.mark.slow  # the README's newcomer paths end to end
+
 if TYPE_CHECKING:
     from github_server import Origin
 

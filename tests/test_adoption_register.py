@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import Reg, git
+
+pytestmark = pytest.mark.slow  # register's newcomer paths end to end
 
 POLICY = """\
 schema_version: 1

@@ -14,6 +14,8 @@ from site_corpus import EVIL_DATASET, EVIL_ENDPOINTS, HOSTILE, build_hostile, in
 from modelreg.operations.site import MANIFEST, build_site
 from modelreg.render.site.html import CSP, dataset_path
 
+pytestmark = pytest.mark.slow  # whole sites built and checked
+
 
 @pytest.fixture
 def hostile(templates: Templates, tmp_path: Path) -> Reg:

@@ -20,6 +20,8 @@ from history_repo import Built
 import modelreg
 from modelreg import store
 
+pytestmark = pytest.mark.slow  # concurrent processes, locks and code edits against the store
+
 PACKAGE = Path(modelreg.__file__).resolve().parent
 
 # What each read command prints, and the store's kinds of value it reads when warm.
