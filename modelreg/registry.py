@@ -270,7 +270,7 @@ class Registry:
         files and never a folder."""
         from modelreg.operations import artifacts
 
-        return artifacts.pull(self, ref, output=output, file=file, force=force)
+        return artifacts.pull(self.catalog, ref, output=output, file=file, force=force)
 
     def artifact_path(self, ref: str, file: str | None = None) -> Path:
         """A local path holding the verified artifact(s) of ``ref``, fetched into the DVC
