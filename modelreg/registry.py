@@ -1,9 +1,10 @@
 """The Python API: ``Registry(path).get("fraud-detector@production")``.
 
-``Registry`` is the facade: a ``Catalog`` (the documents, asked by reference) with the
-questions that need more than one snapshot (history, time travel, lineage, comparison) and
-the artifacts' bytes. It is the one module that wires the services together; each service
-takes what it needs (a catalog, a root), never the facade.
+``Registry`` is the facade: it holds a ``Catalog`` (the documents, asked by reference), answers
+its questions, and adds those that need more than one snapshot (history, time travel, lineage,
+comparison), the artifacts' bytes and the commands that change the repository. It is the one
+module that wires the services together; each service takes what it needs (a catalog, a
+root), never the facade.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from modelreg.domain.errors import InvalidInputError
 from modelreg.queries.catalog import Catalog, ListedVersion, ValidationReport
 
 if TYPE_CHECKING:
+    from modelreg.documents.snapshot import Snapshot
+    from modelreg.documents.tree import Tree
     from modelreg.domain.models import (
         Code,
         Dataset,
@@ -26,8 +29,10 @@ if TYPE_CHECKING:
         ModelSummary,
         ModelVersion,
         Parent,
+        RegistryConfig,
         Signature,
     )
+    from modelreg.domain.refs import Ref
     from modelreg.history.audit import AuditTrail
     from modelreg.history.timetravel import Moment, VersionAsOf
     from modelreg.operations.artifacts import PullResult
@@ -55,8 +60,88 @@ __all__ = [
 ]
 
 
-class Registry(Catalog):
+class Registry:
     """A model registry: the Git repository at ``path`` (its work tree, or commit ``rev``)."""
+
+    def __init__(self, path: str | Path = ".", *, rev: str | None = None, tree: Tree | None = None) -> None:
+        """``tree``: the files to read when the caller has listed them already (its work tree's
+        or ``rev``'s). Nothing of the models is read until asked (see ``Catalog``);
+        NotARegistryError when there is no registry.yaml."""
+        self.catalog = Catalog(path, rev=rev, tree=tree)
+        self._work_tree = rev is None and tree is None  # the whole work tree, listed afresh
+
+    # -- the documents, asked by reference (the catalog's questions) ---------------------------
+
+    @property
+    def root(self) -> Path:
+        """The top of the repository's work tree."""
+        return self.catalog.root
+
+    @property
+    def rev(self) -> str | None:
+        """The revision read (None: the work tree)."""
+        return self.catalog.rev
+
+    @property
+    def tip(self) -> str | None:
+        """The commit read (None for the work tree, whose history ends at HEAD)."""
+        return self.catalog.tip
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """Every document of the registry (read on first use)."""
+        return self.catalog.snapshot
+
+    @property
+    def config(self) -> RegistryConfig:
+        """registry.yaml, parsed; DocumentError if it is invalid."""
+        return self.catalog.config
+
+    def model_snapshot(self, name: str) -> Snapshot:
+        """registry.yaml and the documents of model ``name``."""
+        return self.catalog.model_snapshot(name)
+
+    def validate(self) -> ValidationReport:
+        """Check every file against its schema and every cross-file rule."""
+        return self.catalog.validate()
+
+    def models(self) -> list[ModelSummary]:
+        """Every model, with its versions (oldest first) and the versions in each stage."""
+        return self.catalog.models()
+
+    def model(self, name: str) -> ModelSummary:
+        """Model ``name``: its facts, versions and stages; NotFoundError if there is none."""
+        return self.catalog.model(name)
+
+    def model_names(self) -> list[str]:
+        """The names of every model, sorted."""
+        return self.catalog.model_names()
+
+    def versions(self, name: str) -> list[ModelVersion]:
+        """Every version of model ``name``, oldest first."""
+        return self.catalog.versions(name)
+
+    def listing(self, name: str) -> list[ListedVersion]:
+        """Every version of model ``name``, oldest first, as ``modelreg list`` shows it."""
+        return self.catalog.listing(name)
+
+    def get(self, ref: str) -> ModelVersion:
+        """The version ``ref`` names (``NAME@1.2.0``, ``NAME@production``, ``NAME@latest``)."""
+        return self.catalog.get(ref)
+
+    def resolve(self, parsed: Ref) -> str:
+        """The version a parsed reference names (``modelreg.domain.refs.parse``)."""
+        return self.catalog.resolve(parsed)
+
+    def target(self, text: str) -> tuple[str, str | None]:
+        """(model, version) from ``NAME`` or any reference; a stage or ``latest`` resolves here."""
+        return self.catalog.target(text)
+
+    def holders(self, name: str, stage: str) -> list[str]:
+        """Versions of ``name`` in ``stage``, highest first."""
+        return self.catalog.holders(name, stage)
+
+    # -- what changes the repository, and the questions that need more than the documents -----
 
     def register(
         self,
@@ -128,7 +213,7 @@ class Registry(Catalog):
             push=push,
         )
         result = run(self.root, request)
-        Catalog.__init__(self, self.root)  # read the new version
+        self.catalog = Catalog(self.root)  # read the new version
         return result
 
     def promote(
@@ -174,7 +259,7 @@ class Registry(Catalog):
         and md5-checked when read to the end. Use it in a ``with`` block."""
         from modelreg.operations import artifacts
 
-        return artifacts.open_artifact(self, ref, file)
+        return artifacts.open_artifact(self.catalog, ref, file)
 
     def pull(
         self, ref: str, output: str | Path | None = None, *, file: str | None = None, force: bool = False
@@ -185,14 +270,14 @@ class Registry(Catalog):
         files and never a folder."""
         from modelreg.operations import artifacts
 
-        return artifacts.pull(self, ref, output=output, file=file, force=force)
+        return artifacts.pull(self.catalog, ref, output=output, file=file, force=force)
 
     def artifact_path(self, ref: str, file: str | None = None) -> Path:
         """A local path holding the verified artifact(s) of ``ref``, fetched into the DVC
         cache and the work tree if needed (the version folder when it has several)."""
         from modelreg.operations import artifacts
 
-        return artifacts.artifact_path(self, ref, file)
+        return artifacts.artifact_path(self.catalog, ref, file)
 
     def history(
         self,
@@ -230,14 +315,14 @@ class Registry(Catalog):
         """Ancestors and descendants of the version ``ref`` names, through ``lineage.parents``."""
         from modelreg.queries.lineage import lineage
 
-        return lineage(self, ref, depth=depth, direction=direction)
+        return lineage(self.catalog, ref, depth=depth, direction=direction)
 
     def card(self, ref: str, *, stage: str | None = None) -> ModelCard:
         """The model card of the version ``ref`` names, judged against ``stage`` (default: the
         next stage it could enter); ``modelreg.render.card`` renders it as Markdown or HTML."""
         from modelreg.queries.card import model_card
 
-        return model_card(self, ref, stage=stage)
+        return model_card(self.catalog, ref, stage=stage)
 
     def search(
         self,
@@ -257,16 +342,22 @@ class Registry(Catalog):
         ``model``: a name, or a glob such as ``fraud-*``; ``stage``, ``tag``: as ``list``'s
         options. ExpressionError (an InvalidInputError
         with ``column``) when the expression does not parse or names an unknown field."""
-        from modelreg.queries.search import search
+        from modelreg.queries import search
 
-        return search(self, where=where, sort=sort, limit=limit, model=model, stage=stage, tag=tag)
+        if self._work_tree:  # what `modelreg list --where` reads: the source kept for the documents
+            return search.search_work_tree(
+                self.root, where=where, sort=sort, limit=limit, model=model, stage=stage, tag=tag
+            )
+        return search.search(
+            self.catalog, where=where, sort=sort, limit=limit, model=model, stage=stage, tag=tag
+        )
 
     def compare(self, *refs: str, metrics: list[str] | None = None, dataset: str | None = None) -> Comparison:
         """The versions side by side: metrics by goal, params, data, lineage; the first is the base.
         With ``dataset`` (``NAME@VERSION``): the metrics of their evaluations on that dataset."""
         from modelreg.queries.compare import compare
 
-        return compare(self, list(refs), metrics=metrics, dataset=dataset)
+        return compare(self.catalog, list(refs), metrics=metrics, dataset=dataset)
 
     def evaluate(
         self,
@@ -328,7 +419,7 @@ class Registry(Catalog):
             options=options or ProposalOptions(),
         )
         result = describe(self.root, request)
-        Catalog.__init__(self, self.root)  # read the new facts
+        self.catalog = Catalog(self.root)  # read the new facts
         return result
 
 

@@ -1,5 +1,5 @@
 """Attacks on ``modelreg check`` and an oracle of the soundness invariant that knows nothing of
-modelreg's rules (DESIGN.md, "What `modelreg check` enforces"; issue 11).
+modelreg's rules (ARCHITECTURE.md, "The gate").
 
 Shared by test_gate_findings.py (one named test per finding) and test_gate_property.py (the
 adversarial property test). Everything here reads and writes a real Git repository with real
@@ -484,7 +484,7 @@ class View:
 class Oracle:
     """Judges an accepted (base, head) pair against the soundness invariant.
 
-    Clause (a) is checked as DESIGN.md's rule 2 states it, one judged transition per version
+    Clause (a) is checked as the gate's stage rule states it, one judged transition per version
     per change; a difference that only a path of several transitions explains is reported
     as (a1), apart from (a), the invariant's own reachability.
 

@@ -17,6 +17,8 @@ from conftest import ROOT, Reg, git
 
 from modelreg.domain.layout import WORKFLOW_FILE
 
+pytestmark = pytest.mark.slow  # the Action's scripts in bash and actionlint
+
 BIN = Path(sys.executable).parent
 ACTIONLINT = str(BIN / "actionlint")
 

@@ -1,4 +1,4 @@
-"""What a newcomer following the README tripped over (issue 17), one test each."""
+"""What a newcomer following the README tripped over, one test each."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 from conftest import ROOT, Reg, cli, git
+
+pytestmark = pytest.mark.slow  # the README's newcomer paths end to end
 
 if TYPE_CHECKING:
     from github_server import Origin

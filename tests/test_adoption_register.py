@@ -1,11 +1,14 @@
-"""register: what a newcomer tripped over (issue 17): nested metrics files and versions
+"""register: what a newcomer tripped over: nested metrics files and versions
 below the model's highest."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import Reg, git
+
+pytestmark = pytest.mark.slow  # register's newcomer paths end to end
 
 POLICY = """\
 schema_version: 1

@@ -15,6 +15,8 @@ from conftest import Reg, cli, git
 
 from modelreg.registry import Registry
 
+pytestmark = pytest.mark.slow  # artifacts pushed and pulled through DVC
+
 
 def drop_local_copies(reg: Reg) -> None:
     """What a fresh clone has: pointers and manifests, no DVC cache, no artifact files."""

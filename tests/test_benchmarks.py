@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # builds and times benchmark registries
+
 ROOT = Path(__file__).resolve().parent.parent
 CASE_KEYS = [
     "help",

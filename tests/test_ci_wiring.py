@@ -16,6 +16,8 @@ from conftest import ROOT, Reg
 from modelreg.domain.layout import WORKFLOW_FILE
 from modelreg.operations.scaffold import default_action, workflow
 
+pytestmark = pytest.mark.slow  # pre-commit try-repo and the workflows checked
+
 
 def _check_workflow(path: Path) -> subprocess.CompletedProcess[str]:
     argv = [

@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
+
+pytestmark = pytest.mark.slow  # the README's demo end to end (training and all)
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from conftest import Reg, Result, git
 
+pytestmark = pytest.mark.slow  # faults injected into real DVC pushes and copies
+
 
 def _point_remote_at(reg: Reg, url: str) -> None:
     config = reg.path / ".dvc/config"

@@ -1,5 +1,5 @@
 """The gate against an attacker: random hostile pull requests must never pass ``modelreg check``
-unless the soundness invariant holds (DESIGN.md, "What `modelreg check` enforces"; issue 11).
+unless the soundness invariant holds (ARCHITECTURE.md, "The gate").
 
 Every example copies gate_attacks' session base registry (real Git history of registrations
 and checked promotions, a local DVC remote, two versions never pushed; ``check.remote`` off or
@@ -27,7 +27,7 @@ check.remote, every version in a non-initial stage and every new version has all
 in the remote; (e) new versions' pointers name only safe paths, and so do their folder
 listings when the base asks for remote checks (only then does check read the remote); (f)
 every deployments.yaml maps environments the base declares to registered versions standing in
-a stage the environment accepts (issue 14).
+a stage the environment accepts.
 
 The converse: branches made by modelreg's own ``promote`` of a move the oracle allows are
 always accepted (a gate that refuses everything fails here).
@@ -70,6 +70,8 @@ from gate_attacks import (
 from hypothesis import HealthCheck, example, settings
 from hypothesis import given as given_
 from hypothesis import strategies as st
+
+pytestmark = pytest.mark.slow  # generated hostile changes, each judged by real processes
 
 settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True, print_blob=True)
 settings.register_profile("nightly", max_examples=2000, deadline=None, print_blob=True)
@@ -492,7 +494,7 @@ FRAUD_WITH_1_4_0_IN_PRODUCTION = [
 @example(remote_on=False, ops=[("folder", "fraud", 2, "config")])  # 6
 @example(remote_on=False, ops=[("folder", "fraud", 2, "symlink")])  # 6
 @example(remote_on=True, ops=[("register", "fraud", True, "good", "git", None)])  # 7
-# issue 14: a deployment out of its stage, a promotion that strands one, an evaluation rewritten
+# deployments: a deployment out of its stage, a promotion that strands one, an evaluation rewritten
 @example(remote_on=False, ops=[("deploy", "fraud", 3, "prod", None)])
 @example(remote_on=False, ops=[("move", "churn", 1, "archived", False)])
 @example(remote_on=False, ops=[("manifest", "fraud", 1, "reorder_eval")])

@@ -17,6 +17,8 @@ from modelreg.adapters.github import (
     open_pull_request,
 )
 
+pytestmark = pytest.mark.slow  # a local stand-in of GitHub's API, with its waits
+
 if TYPE_CHECKING:
     from github_server import FakeGitHub, Origin
 

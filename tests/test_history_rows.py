@@ -12,9 +12,9 @@ from stored import store_path
 
 from modelreg.domain.dates import checked_date
 from modelreg.history import audit
+from modelreg.history import rows as history_rows
 from modelreg.queries.catalog import target as resolve_target
 from modelreg.render import history_report
-from modelreg.render import history_report as history_rows  # the rows `history` keeps live with its reporter
 
 QUERIES = [
     [],
@@ -71,7 +71,7 @@ def test_the_rows_are_what_a_warm_history_reads(hist: Built) -> None:
     assert found is not None
     rows = found[1]
     rows[0][-1] = "read from the kept rows"
-    history_rows.write(hist.path, head, rows)
+    history_rows.write(hist.path, head, rows, history_report.LAYOUT)
     assert hist.cli("history").out.splitlines()[1].endswith("read from the kept rows")
 
 
@@ -123,7 +123,7 @@ def mark_oldest_row(built: Built, text: str) -> None:
     assert found is not None
     head, rows = found
     rows[-1][-1] = text
-    history_rows.write(built.path, head, rows)
+    history_rows.write(built.path, head, rows, history_report.LAYOUT)
 
 
 def test_new_commits_add_rows_to_the_kept_ones(hist: Built) -> None:

@@ -21,6 +21,8 @@ import yaml
 from conftest import Reg, cli, git, repo_state
 from history_repo import isolated
 
+pytestmark = pytest.mark.slow  # every hostile command line as its own process
+
 CASES_FILE = Path(__file__).parent / "hostile" / "commands.yaml"
 CASES: list[dict[str, Any]] = yaml.safe_load(CASES_FILE.read_text(encoding="utf-8"))
 PREFIX = "modelreg: error: "

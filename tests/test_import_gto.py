@@ -17,6 +17,8 @@ import pytest
 import yaml
 from conftest import Reg, git
 
+pytestmark = pytest.mark.slow  # repositories made with the gto CLI, replayed end to end
+
 GTO = Path(sys.executable).with_name("gto")
 
 ANNOTATIONS = """\

@@ -16,6 +16,8 @@ import yaml
 from conftest import Reg, git
 from mlflow_server import MlflowServer, run_server
 
+pytestmark = pytest.mark.slow  # a real MLflow server
+
 
 @pytest.fixture(scope="module")
 def mlflow_registry(

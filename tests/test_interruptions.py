@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
     AddOrigin = Callable[[Reg], Origin]
 
+pytestmark = pytest.mark.slow  # kills real commands at each step
+
 pytest_plugins = ["github_server"]
 
 POINTS = ["register:copied", "register:tracked", "register:pushed", "register:written"]
@@ -116,6 +118,7 @@ HOLD = """
 import sys
 from pathlib import Path
 from modelreg.operations import transaction
+
 with transaction.restoring(Path(sys.argv[1]), ["models/m"], command=sys.argv[2]):
     print("holding", flush=True)
     sys.stdin.read()  # until the test closes the pipe

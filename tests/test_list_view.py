@@ -9,7 +9,7 @@ from collections.abc import Callable
 from conftest import Reg
 from stored import keys, plant, value
 
-from modelreg.render import listing as list_view
+from modelreg.queries import listing as list_view
 
 QUERIES = [
     [],

@@ -11,6 +11,8 @@ from conftest import Reg, Result, git
 
 from modelreg.adapters.github import GitHubRepo, parse_remote_url
 
+pytestmark = pytest.mark.slow  # promotions pushed to a remote with a stand-in GitHub
+
 if TYPE_CHECKING:
     from github_server import FakeGitHub, Origin
 

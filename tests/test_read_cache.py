@@ -20,6 +20,8 @@ from modelreg import Registry, store
 from modelreg.adapters import proc
 from modelreg.documents.snapshot import LazyDict
 
+pytestmark = pytest.mark.slow  # a large registry parsed on every core
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -91,6 +91,7 @@ def _config_problems_at(reg: Reg, rev: str) -> list[object]:
     return list(config_problems(GitTree(reg.path, rev)))
 
 
+@pytest.mark.slow  # DVC's S3 remote
 def test_init_with_an_s3_remote_and_options(tmp_path: Path) -> None:
     target = tmp_path / "registry"
     r = cli(
@@ -136,6 +137,7 @@ def test_init_refuses_credentials_and_bad_options(tmp_path: Path) -> None:
     assert r.code == 1 and "no_such_option" in r.err and len(r.lines) == 1
 
 
+@pytest.mark.slow  # DVC against a remote that cannot answer
 def test_a_remote_whose_plugin_is_missing(tmp_path: Path) -> None:
     r = cli("init", "reg", "--remote", "gs://bucket/models", cwd=tmp_path)
     assert r.code == 0
@@ -164,6 +166,7 @@ def unreachable(
     return Reg(path, tmp_path / "unused", tmp_path / "scratch"), env
 
 
+@pytest.mark.slow  # DVC against a remote that cannot answer
 def test_unreachable_remote_register_changes_nothing(unreachable: tuple[Reg, dict[str, str]]) -> None:
     reg, env = unreachable
     before = _state_outside_dvc_internals(reg)
@@ -183,6 +186,7 @@ def _state_outside_dvc_internals(reg: Reg) -> list[str]:
     return [line for part in reg.state() for line in part.splitlines() if not line.startswith(internal)]
 
 
+@pytest.mark.slow  # DVC against a remote that cannot answer
 def test_unreachable_remote_pull_and_validate(unreachable: tuple[Reg, dict[str, str]]) -> None:
     reg, env = unreachable
     reg.register("fraud", "1.0.0", push=False)

@@ -18,6 +18,8 @@ from moto_s3 import free_port
 from modelreg.domain.errors import InvalidInputError
 from modelreg.registry import Registry
 
+pytestmark = pytest.mark.slow  # a real git daemon on 127.0.0.1
+
 EXTRA_MODELS = 30
 
 

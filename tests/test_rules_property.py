@@ -33,6 +33,8 @@ from hypothesis import strategies as st
 
 from modelreg.domain.errors import ModelregError
 
+pytestmark = pytest.mark.slow  # generated registries and histories, each through real processes
+
 STAGES = {
     "development": {"from": ["archived"], "max": None},
     "staging": {"from": ["development"], "max": 3},

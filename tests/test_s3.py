@@ -14,6 +14,8 @@ from moto_s3 import S3Server, run_server, s3_env
 
 from modelreg.registry import Registry
 
+pytestmark = pytest.mark.slow  # a moto S3 server and DVC's S3 remote
+
 
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:

@@ -12,6 +12,8 @@ from conftest import Reg, git
 
 from modelreg.documents.signature import signature_from_mlflow
 
+pytestmark = pytest.mark.slow  # registrations from real training repositories
+
 MLFLOW_SIGNATURE = {
     "inputs": json.dumps(
         [

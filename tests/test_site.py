@@ -14,6 +14,8 @@ from site_corpus import EVIL_DATASET, EVIL_ENDPOINTS, HOSTILE, build_hostile, in
 from modelreg.operations.site import MANIFEST, build_site
 from modelreg.render.site.html import CSP, dataset_path
 
+pytestmark = pytest.mark.slow  # whole sites built and checked
+
 
 @pytest.fixture
 def hostile(templates: Templates, tmp_path: Path) -> Reg:
@@ -266,7 +268,7 @@ def test_a_change_and_its_revert_render_the_model_again(populated: Reg, tmp_path
     assert "model updated" in (out / "index.html").read_text()  # churn's last change now
 
 
-# --- deployments (issue 14) --------------------------------------------------------------------
+# --- deployments ------------------------------------------------------------------------------
 
 
 def _deploy(reg: Reg) -> None:

@@ -24,6 +24,8 @@ from site_corpus import build_hostile
 
 from modelreg.operations.site import build_site
 
+pytestmark = pytest.mark.slow  # a real Chromium through chromedriver
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 AXE = ROOT / ".venv" / "axe-core" / "axe.min.js"  # put there by .ci/setup (npm pack, pinned)

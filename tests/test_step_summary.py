@@ -3,7 +3,6 @@ verdict."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,11 +18,16 @@ def _in_a_missing_folder(tmp_path: Path) -> Path:
     return tmp_path / "missing" / "summary.md"
 
 
-def _read_only(tmp_path: Path) -> Path:
-    target = tmp_path / "summary.md"
-    target.write_text("earlier step\n")
-    target.chmod(0o444)
-    return target
+def _under_a_file(tmp_path: Path) -> Path:
+    """A path no user can create, root included (a file where its folder should be): what a
+    read-only summary is to everyone else."""
+    (tmp_path / "earlier-step").write_text("earlier step\n")
+    return tmp_path / "earlier-step" / "summary.md"
+
+
+def _a_full_disk(tmp_path: Path) -> Path:
+    """Opens, then every write fails (ENOSPC), root included."""
+    return Path("/dev/full")
 
 
 @pytest.mark.parametrize(
@@ -31,11 +35,8 @@ def _read_only(tmp_path: Path) -> Path:
     [
         pytest.param(_a_folder, id="folder"),
         pytest.param(_in_a_missing_folder, id="missing-folder"),
-        pytest.param(
-            _read_only,
-            id="read-only",
-            marks=pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files"),
-        ),
+        pytest.param(_under_a_file, id="under-a-file"),
+        pytest.param(_a_full_disk, id="full-disk"),
     ],
 )
 def test_an_unwritable_step_summary_does_not_fail_a_passing_check(

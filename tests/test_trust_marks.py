@@ -1,4 +1,4 @@
-"""Where the audit trail can't be trusted (issue 14): a first-parent commit dated before its
+"""Where the audit trail can't be trusted: a first-parent commit dated before its
 parent, and a pull request's subject that contradicts its diff, are marked in `history` (every
 format), and `--at` a date the backdating puts in doubt says so on stderr."""
 

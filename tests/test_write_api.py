@@ -17,6 +17,8 @@ from conftest import Reg, git
 from modelreg import Registry
 from modelreg.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
 
+pytestmark = pytest.mark.slow  # the README's training script, registered and promoted
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 

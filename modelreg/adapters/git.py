@@ -615,6 +615,68 @@ def delete_remote_branch(top: Path, remote: str, name: str) -> None:
     proc.run(["git", "push", "--quiet", "--", remote, f":refs/heads/{name}"], cwd=top, check=False)
 
 
+def delete_remote_branch_at(top: Path, remote: str, name: str, commit: str) -> bool:
+    """Remove branch ``name`` from ``remote`` only while it still points at ``commit`` (a lease);
+    whether the remote did."""
+    ref = f"refs/heads/{name}"
+    argv = ["git", "push", "--quiet", f"--force-with-lease={ref}:{commit}", "--", remote, f":{ref}"]
+    return proc.run(argv, cwd=top, check=False).returncode == 0
+
+
+def init(directory: Path) -> None:
+    """Make ``directory`` a new Git repository."""
+    proc.run(["git", "init", "--quiet", "--", str(directory)])
+
+
+def untracked_files(top: Path, path: str) -> list[str]:
+    """Files under ``path`` that Git does not track and does not ignore."""
+    out = _git(top, "ls-files", "-z", "--others", "--exclude-standard", "--", path)
+    return [p for p in out.split("\0") if p]
+
+
+def unstage(top: Path, paths: list[str]) -> None:
+    """Best effort: make the index hold ``paths`` as HEAD does (what was staged is unstaged)."""
+    proc.run(["git", "reset", "--quiet", "--", *paths], cwd=top, check=False)
+
+
+# --- another repository, read by the importers (GTO's tags live in the source repository) ------
+
+
+def tag_refs(source: Path, fmt: str) -> str:
+    """``git for-each-ref --format=FMT refs/tags``: one formatted record per tag."""
+    return _git(source, "for-each-ref", f"--format={fmt}", "refs/tags")
+
+
+def topological_commits(source: Path) -> list[str]:
+    """Every commit reachable from any ref, oldest first in topological order."""
+    return _git(source, "rev-list", "--topo-order", "--reverse", "--all").split()
+
+
+def blob_at(source: Path, commit: str, path: str) -> bytes | None:
+    """The bytes of ``path`` at ``commit``, or None when it has no such file."""
+    result = proc.run(["git", "cat-file", "blob", f"{commit}:{path}"], cwd=source, check=False)
+    return result.stdout if result.returncode == 0 else None
+
+
+def blob(source: Path, oid: str) -> bytes:
+    """The bytes of blob ``oid``."""
+    return proc.run(["git", "cat-file", "blob", oid], cwd=source).stdout
+
+
+def blobs_under(source: Path, commit: str, path: str) -> list[tuple[str, str, int]]:
+    """(path, blob id, size) of every file at or under ``path`` in ``commit`` (none when the
+    commit has no such path)."""
+    path = path.strip("/")
+    out = proc.run(["git", "ls-tree", "-r", "-z", "-l", commit, "--", path], cwd=source, check=False)
+    found = []
+    for entry in out.stdout.decode(errors="replace").split("\0"):
+        meta, _, rel = entry.partition("\t")
+        fields = meta.split()
+        if len(fields) == 4 and fields[1] == "blob" and (rel == path or rel.startswith(path + "/")):
+            found.append((rel, fields[2], int(fields[3])))
+    return found
+
+
 def url_without_credentials(url: str) -> str:
     """``url`` fit to record: an HTTP(S) URL without its user info (a token may be the user
     name), query or fragment; any other URL without a password (``ssh://git@host/x`` stays)."""

@@ -3,7 +3,6 @@ place it starts copies of itself, to parse a large registry on every core (``map
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import tempfile
@@ -65,55 +64,48 @@ def workers_for(jobs: int, *, per_worker: int = 500) -> int:
     return max(1, min(most, jobs // per_worker))
 
 
-def map_in_forks(func: Callable[[T], Any], items: list[T], *, workers: int) -> list[Any]:
-    """``[func(x) for x in items]``, shared with ``workers - 1`` forked copies of this process.
+_SHARED: Callable[[Any], Any] | None = None  # the function of the current map_in_forks
 
-    Each copy computes its share and sends it back as JSON through a pipe (``func`` must return
-    plain data), then exits. Without ``os.fork``, or when this process runs other threads
-    (forking those is unsafe), or if a copy fails, the work is done here.
+
+def _share_of(items: list[Any]) -> list[Any]:
+    assert _SHARED is not None  # set before the pool forked this worker, which inherited it
+    return [_SHARED(x) for x in items]
+
+
+def map_in_forks(func: Callable[[T], Any], items: list[T], *, workers: int) -> list[Any]:
+    """``[func(x) for x in items]``, shared with ``workers - 1`` forked copies of this process
+    (``concurrent.futures.ProcessPoolExecutor`` with the fork start method).
+
+    The copies inherit ``func`` and everything it reads, so only the items and the results
+    (plain data) are pickled. Without ``os.fork``, or when this process runs other threads
+    (forking those is unsafe), the work is done here; so is a share whose copy fails. Measured
+    against the hand-made fork-and-pipe version it replaced (small registry, load average 12):
+    `list` cold 2.67/2.18 s against 3.54/2.80 s, `validate` cold 3.06/3.48 s against
+    2.99/4.11 s, 4,000 YAML parses 1.71-4.31 s against 2.19-3.95 s: no loss beyond the noise.
     """
+    global _SHARED
     if workers < 2 or len(items) < 2 or not hasattr(os, "fork") or threading.active_count() > 1:
         return [func(x) for x in items]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     size = -(-len(items) // workers)
     shares = [items[i : i + size] for i in range(0, len(items), size)]
-    children = [_forked(func, share) for share in shares[1:]]
+    _SHARED = func
     try:
-        results = [func(x) for x in shares[0]]
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(len(shares) - 1, mp_context=context) as pool:
+            futures = [pool.submit(_share_of, share) for share in shares[1:]]
+            results = [func(x) for x in shares[0]]
+            for share, future in zip(shares[1:], futures, strict=True):
+                try:
+                    found = future.result()
+                except Exception:  # the copy failed (or died): its share is done here
+                    found = None
+                results.extend(found if found is not None and len(found) == len(share) else map(func, share))
     finally:
-        returned = [_collect(pid, fd) for pid, fd in children]
-    for share, found in zip(shares[1:], returned, strict=True):
-        results.extend(found if found is not None and len(found) == len(share) else [func(x) for x in share])
+        _SHARED = None
     return results
-
-
-def _forked(func: Callable[[T], Any], share: list[T]) -> tuple[int, int]:
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the copy: compute, send, leave without running any of the parent's exit code
-        code = 1
-        try:
-            os.close(read_end)
-            payload = json.dumps([func(x) for x in share]).encode()
-            with os.fdopen(write_end, "wb") as out:
-                out.write(payload)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    return pid, read_end
-
-
-def _collect(pid: int, fd: int) -> list[Any] | None:
-    with os.fdopen(fd, "rb") as pipe:
-        payload = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        return None
-    try:
-        found = json.loads(payload)
-    except ValueError:
-        return None
-    return found if isinstance(found, list) else None
 
 
 @contextmanager

@@ -40,11 +40,10 @@ def command(ref: str, stage: str | None, output: Path | None, at: str | None, re
       modelreg card fraud-detector@1.3.0 --format html -o card.html
       modelreg card fraud-detector@1.3.0 --stage production --format json
     """
-    from modelreg.queries.card import model_card
     from modelreg.render import card as reporter
     from modelreg.render.common import to_json
 
-    found = model_card(registry_for(repo, at), ref, stage=stage)
+    found = registry_for(repo, at).card(ref, stage=stage)
     text = io.StringIO()
     if fmt == "json":
         to_json(found, text)

@@ -64,7 +64,7 @@ def command(
             )
         from modelreg.queries.compare import over_time as timeline
 
-        result = timeline(registry, refs[0], stage, tip=registry.tip)
+        result = timeline(registry.catalog, refs[0], stage, tip=registry.tip)
         if fmt == "json":
             compare_report.render_json(result, out)
         elif fmt == "markdown":

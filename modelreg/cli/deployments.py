@@ -29,5 +29,5 @@ def command(name: str | None, at: str | None, repo: str, fmt: str) -> None:
     from modelreg.queries.deployments import deployments
     from modelreg.render import delivery
 
-    view = deployments(registry_for(repo, at), name)
+    view = deployments(registry_for(repo, at).catalog, name)
     (delivery.deployments_json if fmt == "json" else delivery.deployments_text)(view, sys.stdout)

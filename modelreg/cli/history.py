@@ -55,6 +55,7 @@ def command(
     from modelreg.domain.dates import checked_date
     from modelreg.domain.errors import NotARegistryError
     from modelreg.domain.layout import REGISTRY_FILE
+    from modelreg.history import rows
     from modelreg.history.depth import require_history
     from modelreg.history.query import Query
     from modelreg.render import history_report
@@ -77,6 +78,6 @@ def command(
         until=checked_date(until, end_of_day=True) if until else None,
     )
     if fmt == "table":  # from the rows kept for HEAD: no event built
-        sys.stdout.write(history_report.kept_table(top, query))
+        sys.stdout.write(rows.table(top, query, history_report.LAYOUT))
         return
-    history_report.write_trail(top, query, fmt, sys.stdout)  # event by event: flat memory
+    rows.stream_trail(top, query, history_report.trail_writer(fmt), sys.stdout)  # flat memory

@@ -64,7 +64,7 @@ def command(
     if dataset is not None:
         from modelreg.queries.lineage import dataset_users
 
-        impact = dataset_users(registry, dataset)
+        impact = dataset_users(registry.catalog, dataset)
         {
             "json": lineage_report.render_json,
             "mermaid": lineage_report.render_impact_mermaid,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -62,10 +61,16 @@ def command(
         _search(repo, at, fmt, where=where, sort=sort, limit=limit, model=model, stage=stage, tag=tag)
         return
     if fmt == "table" and at is None and model is None:  # one model's rows: read that model only
-        _table(repo, stage, tag, model)
+        from modelreg.adapters import git
+        from modelreg.queries import listing
+        from modelreg.render import listing as reporter
+
+        sys.stdout.write(listing.table(git.root(repo), reporter.LAYOUT, stage=stage, tag=tag, model=model))
         return
+    from modelreg.queries.listing import check_filters
+
     registry = registry_for(repo, at)
-    _check_filters(list(registry.config.stages), stage, model, known=lambda name: bool(registry.model(name)))
+    check_filters(list(registry.config.stages), stage, model, known=lambda name: bool(registry.model(name)))
     names = [model] if model else registry.model_names()
     rows = [
         v
@@ -98,13 +103,11 @@ def _search(
     from modelreg.domain.errors import ExpressionError
 
     try:
-        if at is None:  # the work tree: from the source kept for its documents' state when there is one
+        if at is None:  # the work tree: what Registry(repo).search reads, without loading the registry
             from modelreg.adapters import git
-            from modelreg.documents.tree import WorkTree
-            from modelreg.queries.search import cached_source, search_source
+            from modelreg.queries.search import search_work_tree
 
-            source = cached_source(WorkTree(git.root(repo)))
-            found = search_source(source, where=where, sort=sort, **given)
+            found = search_work_tree(git.root(repo), where=where, sort=sort, **given)
         else:
             found = registry_for(repo, at).search(where, sort=sort, **given)
     except ExpressionError as e:
@@ -123,54 +126,6 @@ def _search(
 
     first = named_metrics(where, sort)
     sys.stdout.write(list_view.render([list_view.cells(v, first=first) for v in found]))
-
-
-def _table(repo: str, stage: str | None, tag: str | None, model: str | None) -> None:
-    """The table of the work tree: from the view kept with the documents' state when there is
-    one, else from the registry (keeping its view for the next time)."""
-    from modelreg.adapters import git
-    from modelreg.documents.tree import WorkTree
-    from modelreg.render import listing as list_view
-
-    tree = WorkTree(git.root(repo))
-    state = list_view.state_of(tree)
-    found = list_view.find(tree.top, state)
-    if found is not None and stage is None and tag is None and model is None:
-        sys.stdout.write(found.text())
-        return
-    view = found.data() if found is not None else None
-    registry = None
-    if view is None:
-        from modelreg.registry import Registry
-
-        registry = Registry(tree.top, tree=tree)  # the files listed by find(): not listed again
-        _check_filters(
-            list(registry.config.stages), stage, model, known=lambda name: bool(registry.model(name))
-        )
-        view = list_view.build(registry)
-    else:
-        models = {name for name, _ in view["models"]}
-        _check_filters(view["stages"], stage, model, known=models.__contains__)
-    filtered = stage is not None or tag is not None or model is not None
-    text = list_view.render(list_view.rows(view, stage=stage, tag=tag, model=model))
-    sys.stdout.write(text)
-    if registry is not None and state is not None:
-        list_view.write(tree.top, state, view, None if filtered else text)
-
-
-def _check_filters(
-    stages: list[str], stage: str | None, model: str | None, *, known: Callable[[str], bool]
-) -> None:
-    """NotFoundError for a stage registry.yaml does not define or a model there is not."""
-    from modelreg.domain.errors import NotFoundError
-
-    if stage is not None and stage not in stages:
-        raise NotFoundError(f"unknown stage {stage!r}; registry.yaml defines: {', '.join(stages)}")
-    if model is not None:
-        from modelreg.domain import refs
-
-        if not known(refs.check_name(model)):
-            raise NotFoundError(f"no model {model!r} in the registry; `modelreg list` shows the models")
 
 
 def _row(v: ListedVersion) -> dict[str, Any]:

@@ -87,7 +87,7 @@ def command(
         result = remote.pull(ref, output=output, file=file, force=force, progress=progress)
     else:
         registry = registry_for(repo, at, announce=not quiet)
-        result = pull(registry, ref, output=output, file=file, force=force, progress=progress)
+        result = pull(registry.catalog, ref, output=output, file=file, force=force, progress=progress)
     if quiet:
         return
     if fmt == "json":

@@ -44,7 +44,7 @@ def command(paths: tuple[Path, ...], check_remote: bool, repo: str, fmt: str) ->
     if check_remote:
         from modelreg.operations.remote import missing_in_remote, versions_under
 
-        missing = missing_in_remote(registry, versions_under(registry, wanted))
+        missing = missing_in_remote(registry.catalog, versions_under(registry.catalog, wanted))
         report = report.model_copy(
             update={"problems": report.problems + missing, "ok": report.ok and not missing}
         )

@@ -383,7 +383,7 @@ def _manifests(changes: list[git.FileChange], status: str) -> set[tuple[str, str
 
 
 def untrusted_marks(record: CommitRecord) -> list[EventChange]:
-    """Marks where the commit's own words can't be trusted (issue 14): Git's metadata is the
+    """Marks where the commit's own words can't be trusted: Git's metadata is the
     author's to write, the diff is what happened. The history always follows the diff; a mark
     (a ``violation`` without a version, so no tenure is withheld for it) says which commit's
     words not to trust:

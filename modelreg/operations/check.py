@@ -1,5 +1,5 @@
 """``modelreg check``: the CI validator. Validates the whole registry at ``head`` and judges the
-change from ``base`` to ``head`` (DESIGN.md, "What `modelreg check` enforces").
+change from ``base`` to ``head`` (ARCHITECTURE.md, "The gate", lists its rules).
 
 The change is what ``head`` did since it forked from ``base`` (their merge base), as a pull
 request's diff is; on CI's merge commit the fork point is the base itself. Everything in the

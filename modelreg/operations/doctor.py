@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from modelreg.adapters import git, proc
+from modelreg.adapters import git
 from modelreg.domain.layout import MODELS_DIR
 from modelreg.operations import transaction
 
@@ -24,5 +24,4 @@ def doctor(path: Path) -> DoctorReport:
     """Roll back an interrupted transaction, then list files in models/ that Git does not track."""
     top = git.root(path)
     recovered = transaction.recover(top)
-    out = proc.output(["git", "ls-files", "-z", "--others", "--exclude-standard", "--", MODELS_DIR], cwd=top)
-    return DoctorReport(recovered=recovered, untracked=[p for p in out.split("\0") if p])
+    return DoctorReport(recovered=recovered, untracked=git.untracked_files(top, MODELS_DIR))

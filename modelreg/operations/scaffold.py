@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from modelreg.adapters import dvc, git, proc
+from modelreg.adapters import dvc, git
 from modelreg.documents import schemas, yamlio
 from modelreg.domain.errors import InvalidInputError
 from modelreg.domain.layout import MODELS_DIR, REGISTRY_FILE, SCHEMAS_DIR, WORKFLOW_FILE
@@ -202,7 +202,7 @@ def init(
         git_initialized = False
         if not git.is_repo(directory):
             made.append(directory / ".git")
-            proc.run(["git", "init", "--quiet", "--", str(directory)])
+            git.init(directory)
             git_initialized = True
         top = git.root(directory)
         branch = git.current_branch(top) or "main"

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from modelreg.adapters import git, proc
+from modelreg.adapters import git
 from modelreg.domain.errors import ModelregError
 from modelreg.domain.layout import JOURNAL_FILE
 
@@ -186,15 +186,10 @@ def _drop_branch(top: Path, record: dict[str, object]) -> str:
     if record.get("done"):
         return f"an interrupted `{command}` had finished; nothing to undo"
     branch, commit, remote = str(record["branch"]), str(record.get("commit")), record.get("remote")
-    ref = f"refs/heads/{branch}"
-    proc.run(["git", "update-ref", "-d", ref, commit], cwd=top, check=False)
+    git.delete_branch(top, branch, commit)
     undone = f"rolled back an interrupted `{command}`: deleted branch {branch}"
     if remote:
-        lease = f"--force-with-lease={ref}:{commit}"
-        pushed = proc.run(
-            ["git", "push", "--quiet", lease, "--", str(remote), f":{ref}"], cwd=top, check=False
-        )
-        if pushed.returncode != 0:
+        if not git.delete_remote_branch_at(top, str(remote), branch, commit):
             return f"{undone}; could not delete it from {remote}: `git push {remote} --delete {branch}`"
         undone += f" here and on {remote}"
     return undone
@@ -219,7 +214,7 @@ def _write_journal(top: Path, command: str, saved: dict[str, bytes | None]) -> P
 
 def _restore(top: Path, saved: dict[str, bytes | None]) -> None:
     if saved:
-        proc.run(["git", "reset", "--quiet", "--", *saved], cwd=top, check=False)
+        git.unstage(top, list(saved))
     for rel, content in saved.items():
         target = top / rel
         if content is not None:

@@ -24,15 +24,16 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, time, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from modelreg.documents.summary import ListedVersion, VersionSummary
-from modelreg.documents.tree import WorkTree, documents_state
+from modelreg.documents.tree import WorkTree
 from modelreg.domain import expression as ex
 from modelreg.domain import refs, semver
 from modelreg.domain.dates import DATE_FORMS, parse_date
 from modelreg.domain.errors import ExpressionError, InvalidInputError, NotFoundError
-from modelreg.domain.layout import REGISTRY_FILE
+from modelreg.queries.listing import documents_key
 from modelreg.store import store_for
 
 if TYPE_CHECKING:
@@ -179,15 +180,6 @@ def _kept_params(tree: WorkTree, key: str | None) -> Params:
     if isinstance(found, list):
         return found
     return [[d[_PARAMS] for _, _, d in held] for *_, held in _read_source(tree).models]
-
-
-def documents_key(tree: WorkTree) -> str | None:
-    """The key of the work tree's documents as they are now, or None when the store is off
-    or a document changed too recently for its fingerprint to be trusted."""
-    if not store_for(tree.top).enabled:
-        return None
-    state = documents_state(tree)
-    return None if state.racy or REGISTRY_FILE not in state.listed else state.key
 
 
 # -- fields ---------------------------------------------------------------------------------
@@ -612,6 +604,13 @@ def search(
     node = ex.parse(where) if where is not None else None  # a bad expression reads nothing
     source = source_of(catalog, model_names(catalog.model_names(), model))
     return search_source(source, where=where, node=node, sort=sort, limit=limit, stage=stage, tag=tag)
+
+
+def search_work_tree(top: Path, **given: Any) -> list[ListedVersion]:
+    """``search`` (``given``: its arguments) of the registry in the work tree at ``top``, over the
+    source kept for its documents' state: what ``Registry(path).search`` and `modelreg list
+    --where` read, so that both give one answer by one path."""
+    return search_source(cached_source(WorkTree(top)), **given)
 
 
 def search_source(

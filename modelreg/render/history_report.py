@@ -1,44 +1,25 @@
-"""Reporters for the audit trail and time travel: table, CSV, JSON, and the lines ``show --at`` adds;
-and the table rows kept for `modelreg history`.
-
-Kept rows:``history.json`` holds every commit record whole, which is what JSON, CSV, time travel and the
-Python API need; turning 40,000 records into typed events only to print a table took a
-second. This file holds, for the same head, each event newest first as the eight table cells
-``history`` prints plus what its filters read (model, version, both stages, commit time), so
-a warm `modelreg history` reads one file of strings and builds no event.
-
-Written by `history` when HEAD has none: from the records, by the same ``table_cells`` the
-event path renders with, plus the whole trail as printed (so a plain `history` prints one
-value); rows of new commits are added to those of an older head on the same branch. One value
-of the store (``modelreg.store``): rows kept for another head, or that do not read back, are
-ignored.
-"""
+"""Reporters for the audit trail and time travel: table, CSV, JSON, and the lines ``show --at``
+adds. ``LAYOUT`` is how `modelreg history` prints a table: the rows it keeps
+(``modelreg.history.rows``) are made with it."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-from collections.abc import Callable, Iterable
-from dataclasses import asdict
+from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from modelreg import store
-from modelreg.adapters import git
-from modelreg.domain import refs
 from modelreg.domain.escape import csv_cell, terminal
 from modelreg.history.approval import approval_names, name_of
-from modelreg.history.query import Query, check_known
-from modelreg.render.common import table, to_json
+from modelreg.history.rows import Layout, TrailWriter
+from modelreg.render.common import table
 
 if TYPE_CHECKING:  # keeps `modelreg history` from importing the registry core (and pydantic)
-    from modelreg.domain.models import ModelVersion
     from modelreg.history.audit import AuditTrail
-    from modelreg.history.engine import CommitInfo, CommitRecord, Event, Warn
+    from modelreg.history.engine import CommitInfo, Event
     from modelreg.history.tenures import Tenure
-    from modelreg.history.timetravel import Moment, VersionAsOf
+    from modelreg.history.timetravel import Moment
 
 CSV_COLUMNS = [
     "commit_date",
@@ -168,33 +149,11 @@ def render_csv(result: AuditTrail, stream: TextIO) -> None:
     write_csv(result.events, stream)
 
 
-def write_trail(top: Path, query: Query, fmt: str, stream: TextIO) -> None:
-    """``history --format json|csv``: written one event at a time into a temporary file, then
-    copied to ``stream`` (so memory holds one event, and a kept line that does not read back,
-    found half-way, rebuilds the records and starts again with nothing printed)."""
-    import shutil
-    import tempfile
-
-    from pydantic import ValidationError
-
-    from modelreg.history import audit
-
-    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
-        for fresh in (False, True):
-            spool.seek(0)
-            spool.truncate()
-            try:
-                header, events = audit.trail_stream(top, fresh=fresh, **query._asdict())
-                if fmt == "json":
-                    write_json(header, events, spool)
-                else:
-                    write_csv(events, spool)
-                break
-            except ValidationError:
-                if fresh:
-                    raise
-        spool.seek(0)
-        shutil.copyfileobj(spool, stream, 1 << 20)
+def trail_writer(fmt: str) -> TrailWriter:
+    """What writes the trail as ``fmt`` (json or csv), header and events."""
+    if fmt == "json":
+        return write_json
+    return lambda _header, events, stream: write_csv(events, stream)
 
 
 def write_csv(events: Iterable[Event], stream: TextIO) -> None:
@@ -248,131 +207,14 @@ def since_text(tenure: Tenure) -> str:
     return text + (f"; reason: {audit.reason.splitlines()[0]}" if audit.reason.strip() else "")
 
 
-def render_version_as_of(
-    result: VersionAsOf, fmt: str, stream: TextIO, *, text: Callable[[ModelVersion], str]
-) -> None:
-    """``show --at``: the version as it was, plus since when it held its stage and through whom."""
-    if fmt == "text":
-        stream.write(text(result.version))
-        held = since_text(result.held) if result.held else f"in {result.version.stage} (no record of how)"
-        stream.write(
-            f"  as of:        {result.as_of.requested} (commit {result.as_of.commit[:8]}, "
-            f"{when(result.as_of.commit_date)})\n"
-        )
-        stream.write(f"  held:         {terminal(held)}\n")
-        return
-    data = {
-        **result.version.model_dump(mode="json", by_alias=True, exclude_none=True),
-        "as_of": result.as_of.model_dump(mode="json", exclude_none=True),
-        "held": result.held.model_dump(mode="json", exclude_none=True) if result.held else None,
-        "audit": asdict(result.held.entered.audit) if result.held else None,
-    }
-    if fmt == "json":
-        to_json(data, stream)
-    else:
-        from modelreg.documents import yamlio
-
-        stream.write(yamlio.dump(data))
-
-
-# --- the rows kept for `modelreg history` -------------------------------------------------
-
-KIND = "history-rows"  # the store's kind of value
-KEY = "rows"  # one value: the rows of the last head asked about
 HEADERS = ["DATE", "EVENT", "REF", "PR", "BY", "APPROVED", "COMMIT", "CHANGE"]
 
 
-def rows_of(records: list[CommitRecord]) -> list[list[Any]]:
-    """Every event of ``records`` (oldest first) as a row, newest first: model, version, from,
-    to, commit time (epoch seconds), then the table cells."""
-    found = []
-    for record in reversed(records):
-        at = record.commit.commit_date.timestamp()
-        for event in record.events():
-            found.append(
-                [event.model, event.version, event.from_stage, event.to_stage, at, *table_cells(event)]
-            )
-    return found
-
-
-def _rows_in(body: str) -> list[list[Any]] | None:
-    try:
-        rows = json.loads(body.partition("\n")[0])
-    except (ValueError, RecursionError):
-        return None
-    # The store's checksum says this is the text ``write`` wrote: the rows are what ``rows_of`` made.
-    return rows if isinstance(rows, list) else None
-
-
-def read(top: Path, head: str | None = None) -> tuple[str, list[list[Any]]] | None:
-    """The head the rows were kept for and the rows (only for ``head`` when given), or None
-    when there are none (or they do not read back)."""
-    found = _kept(top)
-    rows = _rows_in(found[1]) if found is not None else None
-    if found is None or rows is None or (head is not None and found[0] != head):
-        return None
-    return found[0], rows
-
-
-def _kept(top: Path) -> tuple[str, str] | None:
-    """The head the rows were kept for and what was kept (the rows, then the table)."""
-    value = store.store_for(top).get(KIND, KEY)
-    head, _, body = (value or "").partition("\n")
-    return (head, body) if len(head) == 40 and body else None
-
-
-def write(top: Path, head: str, rows: list[list[Any]]) -> None:
-    """Keep ``rows`` (``rows_of``) for ``head``: the rows as JSON (one line), then the table
-    of them all as `modelreg history` prints it."""
-    text = json.dumps(rows, separators=(",", ":")) + "\n" + _render(matching(rows, Query()))
-    kept = store.store_for(top)
-    kept.put(KIND, KEY, f"{head}\n{text}")
-    kept.save()
-
-
-def _render(cells: list[list[str]]) -> str:
+def table_text(cells: list[list[str]]) -> str:
+    """The table of ``table_cells`` rows as `modelreg history` prints it."""
     out = io.StringIO()
     render_rows(cells, out)
     return out.getvalue()
 
 
-def matching(rows: list[list[Any]], query: Query) -> list[list[str]]:
-    """The table cells of the rows ``query`` asks for, in their order."""
-    if query == Query():
-        return [row[5:] for row in rows]
-    return [row[5:] for row in rows if query.keeps(row[0], row[1], (row[2], row[3]), row[4])]
-
-
-def kept_table(top: Path, query: Query, *, warn: Warn | None = None) -> str:
-    """``audit.trail(top, ...)`` as `modelreg history` prints it, from the rows kept for HEAD
-    when there are some (no event is built then, nor pydantic imported); the whole trail is
-    kept as printed, so asking for all of it reads one file and prints it."""
-    if query.model is not None:
-        refs.check_name(query.model)
-    head = git.head_commit(top)
-    found = _kept(top)
-    if found is not None and found[0] == head and query == Query():
-        return found[1].partition("\n")[2]
-    rows = _rows(top, head, read(top), warn)
-    if query.model is not None:
-        check_known(query.model, query.version, [(r[0], r[1]) for r in rows])
-    return _render(matching(rows, query))
-
-
-def _rows(
-    top: Path, head: str, found: tuple[str, list[list[Any]]] | None, warn: Warn | None
-) -> list[list[Any]]:
-    """The rows of HEAD: ``found`` (the kept ones) when kept for it, or the kept ones and those
-    of newer commits, or all made anew."""
-    if found is not None and found[0] == head:
-        return found[1]
-    from modelreg.history import records as history_cache
-
-    warn = warn or history_cache.stderr_warning
-    newer = history_cache.records_since(top, found[0], warn=warn) if found is not None else None
-    if found is not None and newer is not None:  # the branch moved on: rows for the new commits only
-        rows = rows_of(newer) + found[1]
-    else:
-        rows = rows_of(history_cache.records(top, tip=head, warn=warn))
-    write(top, head, rows)
-    return rows
+LAYOUT = Layout(cells=table_cells, table=table_text)

@@ -367,6 +367,8 @@ class Store:
             self._db = _open(self.path)
         except sqlite3.Error as e:
             self._failed(e)
+        except OSError:  # its folder cannot be made (a file stands there): no store this time
+            self._db = None
         return self._db
 
     def _failed(self, error: sqlite3.Error) -> None:
