@@ -7,8 +7,9 @@ what this module adds is what they leave open:
   to another origin (scheme, host or port; ``127.0.0.1:5000`` and ``127.0.0.1:5001`` are two)
   drops every credential header, and it stays dropped even if a later hop comes back. requests'
   own ``should_strip_auth`` keeps the header from ``http://h`` to ``https://h`` and reapplies
-  ``~/.netrc`` credentials for the new host; neither happens here (``trust_env`` is off; proxies
-  from the environment are applied explicitly).
+  ``~/.netrc`` credentials for the new host; neither happens here (``trust_env`` is off; the
+  environment's proxies and CA bundle, ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE``, are
+  applied explicitly).
 - **Never from https to http**, with or without credentials: such a redirect is an error.
 - **Only a GET or HEAD follows redirects** (a POST's body would go wherever it points).
 - **Retries are bounded**: idempotent methods only, on connection errors, 429 and 5xx, with
@@ -20,6 +21,7 @@ what this module adds is what they leave open:
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.parse
 from collections.abc import Mapping
@@ -29,6 +31,8 @@ from typing import Any
 import requests
 import requests.adapters
 import requests.utils
+import urllib3
+import urllib3.exceptions
 import urllib3.util.retry
 
 from modelreg.domain.errors import ModelregError
@@ -85,11 +89,23 @@ def is_loopback(url: str) -> bool:
 
 class _BoundedRetry(urllib3.util.retry.Retry):
     """urllib3's Retry, but a ``Retry-After`` past MAX_RETRY_AFTER ends the retries (the answer
-    is reported) instead of holding the session for as long as the server asks."""
+    is reported) instead of holding the session for as long as the server asks, and one that
+    is not a number or a date is ignored (urllib3 would raise)."""
 
-    def get_retry_after(self, response: Any) -> float | None:
-        wait = super().get_retry_after(response)
-        return None if wait is None else min(wait, MAX_RETRY_AFTER)
+    def get_retry_after(self, response: urllib3.BaseHTTPResponse) -> float | None:
+        try:
+            return super().get_retry_after(response)
+        except urllib3.exceptions.InvalidHeader:
+            return None
+
+    def increment(self, *args: Any, **kwargs: Any) -> _BoundedRetry:
+        response = kwargs.get("response")
+        wait = self.get_retry_after(response) if response is not None else None
+        if wait is not None and wait > MAX_RETRY_AFTER:
+            reason = urllib3.exceptions.ResponseError(f"Retry-After {wait:g} s")
+            raise urllib3.exceptions.MaxRetryError(kwargs["_pool"], kwargs.get("url") or "", reason)
+        found: _BoundedRetry = super().increment(*args, **kwargs)
+        return found
 
 
 def _retry() -> _BoundedRetry:
@@ -178,7 +194,8 @@ class Session:
 
     def _send(self, method: str, url: str, *, headers: dict[str, str], json: Any) -> requests.Response:
         remaining = self.remaining()
-        proxies = requests.utils.get_environ_proxies(url)
+        proxies = requests.utils.get_environ_proxies(url)  # what trust_env would apply, but netrc
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         try:
             return self._session.request(
                 method,
@@ -189,6 +206,7 @@ class Session:
                 allow_redirects=False,
                 stream=True,
                 proxies=proxies,
+                verify=bundle or True,
             )
         except requests.RequestException as e:
             raise HttpError(

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from modelreg.adapters.http import HttpError, Session
 from modelreg.domain.errors import ModelregError
@@ -54,7 +54,17 @@ Millis = Annotated[int, Field(ge=0, le=MAX_MILLIS)]
 VersionNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,9}$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 Text = Annotated[str, StringConstraints(max_length=100_000)]
-FileName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^(?!\.{1,2}$)[^/\\]+$")]
+
+
+def _one_name(name: str) -> str:
+    if name in {".", ".."}:
+        raise ValueError("a listing entry must name a file or folder inside the folder listed")
+    return name
+
+
+FileName = Annotated[
+    str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^/\\]+$"), AfterValidator(_one_name)
+]
 
 
 class _Answer(BaseModel):
