@@ -83,12 +83,17 @@ def _handler(recorder: Recorder) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Quiet(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hangs up early (a body refused as too large) is expected here
+
+
 @contextmanager
 def serve(
     recorder: Recorder, *, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None
 ) -> Iterator[Recorder]:
     """Run ``recorder`` on a free port of ``host`` (loopback) until the block ends."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(recorder))
+    server = _Quiet(("127.0.0.1", 0), _handler(recorder))
     server.daemon_threads = True
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)

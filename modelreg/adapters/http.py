@@ -222,6 +222,11 @@ class Session:
             raise HttpError(f"{self.name} took longer than the time allowed; nothing more was asked")
         return left
 
+    def _out_of_time(self) -> None:
+        """The deadline's HttpError when a socket wait failed because the deadline came."""
+        if self.deadline is not None and time.monotonic() >= self.deadline - 0.1:
+            raise HttpError(f"{self.name} took longer than the time allowed; nothing more was asked")
+
     def _answer(self, response: requests.Response, limit: int) -> Answer:
         with response:
             declared = response.headers.get("content-length", "")
@@ -235,6 +240,7 @@ class Session:
                         raise HttpError(self._too_large(response.url, limit))
                     self.remaining()
             except requests.RequestException as e:
+                self._out_of_time()
                 raise HttpError(f"{self.name} broke off its answer: {self._reason(e)}") from None
         return Answer(response.status_code, response.url, dict(response.headers), bytes(body))
 

@@ -324,7 +324,10 @@ class _State:
 
     def _artifact(self, tag: GtoTag) -> tuple[Annotation, str, list[SourceFile]] | None:
         """The tagged artifact's annotation, path and files; None (and a line) when it has none."""
-        entry = _annotation(self.source, tag.commit, tag.artifact)
+        entry, unreadable = _annotation(self.source, tag.commit, tag.artifact)
+        if unreadable:
+            self.plan.unmapped.append(f"tag {tag.tag!r}: {unreadable}; not imported")
+            return None
         if not entry or not entry.get("path"):
             self.plan.unmapped.append(
                 f"tag {tag.tag!r}: artifacts.yaml (or dvc.yaml) at {tag.commit[:12]} gives "
@@ -370,22 +373,23 @@ def _exists(source: Path, commit: str, path: str) -> bool:
     return _show(source, commit, path) is not None
 
 
-def _annotation(source: Path, commit: str, artifact: str) -> dict[str, Any]:
-    """The artifact's entry in ``artifacts.yaml`` (or ``dvc.yaml``'s ``artifacts:``) at ``commit``."""
+def _annotation(source: Path, commit: str, artifact: str) -> tuple[dict[str, Any], str]:
+    """The artifact's entry in ``artifacts.yaml`` (or ``dvc.yaml``'s ``artifacts:``) at ``commit``,
+    and why that file cannot be read, if it cannot."""
     for file, section in (("artifacts.yaml", None), ("dvc.yaml", "artifacts")):
         raw = _show(source, commit, file)
         if raw is None:
             continue
         try:
             data = yamlio.load(raw, file)
-        except DocumentError:
-            continue
+        except DocumentError as e:
+            return {}, f"{file} at {commit[:12]} cannot be read ({e.detail})"
         if section and isinstance(data, dict):
             data = data.get(section)
         if isinstance(data, dict) and isinstance(data.get(artifact), dict):
             entry: dict[str, Any] = data[artifact]
-            return entry
-    return {}
+            return entry, ""
+    return {}, ""
 
 
 def _files(source: Path, commit: str, path: str) -> list[SourceFile]:

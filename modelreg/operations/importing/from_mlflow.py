@@ -96,7 +96,7 @@ def _numbered(plan: ImportPlan, source: Source, versions: list[ModelVersion]) ->
                 f"{source} (its versions {seen[version]!r} and {mv.version!r} both become {version})"
             )
             return None
-        seen[version] = numbers[mv.version] = version
+        seen[version], numbers[mv.version] = mv.version, version
     return numbers
 
 
