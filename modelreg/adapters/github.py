@@ -22,11 +22,14 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from modelreg.adapters import http
 from modelreg.domain.errors import ModelregError
+
+if TYPE_CHECKING:  # requests is imported when a request is made, not with this module
+    from modelreg.adapters import http
 
 DEFAULT_API_URL = "https://api.github.com"
 TIMEOUT_SECONDS = 30
@@ -111,6 +114,8 @@ def open_pull_request(
 
     Once GitHub accepted the request the pull request exists: an answer that does not name it
     still returns a PullRequest (with None for what is missing), never an error."""
+    from modelreg.adapters import http
+
     payload = {"title": title, "head": head, "base": base, "body": body, "maintainer_can_modify": True}
     check_api_url(api_url)
     session = http.Session(
@@ -151,7 +156,9 @@ def _created(raw: bytes) -> PullRequest:
 def check_api_url(url: str) -> None:
     """https only, except plain http to this machine (a local stand-in for the API)."""
     parts = urllib.parse.urlsplit(url)
-    loopback = parts.scheme == "http" and http.is_loopback(url)
+    from modelreg.adapters.http import is_loopback
+
+    loopback = parts.scheme == "http" and is_loopback(url)
     if parts.scheme != "https" and not loopback:
         raise GitHubError(
             f"GITHUB_API_URL must be an https:// URL, not {url!r}: the token would travel in clear"
@@ -169,6 +176,8 @@ def _send(
     clock: Callable[[], float],
 ) -> bytes:
     """The body of GitHub's successful answer; a short rate limit is waited out once."""
+    from modelreg.adapters import http
+
     for attempt in (1, 2):
         try:
             answer = session.request("POST", path, json=payload)
