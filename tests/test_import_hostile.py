@@ -382,3 +382,20 @@ def test_source_text_cannot_start_a_workflow_command_or_reorder_a_line(
         assert not line.startswith("::"), line
     assert "is FAILED\\n::warning::pwned\\u202e, not READY" in done.err
     assert "eve\\n::error::x" in done.out
+
+
+def test_what_validate_would_refuse_is_left_out_by_the_plan(reg: Reg, world: tuple[World, str]) -> None:
+    """The registry's own naming rule is known only to validate: the plan is validated whole
+    before anything is written, and the model that breaks it is left out, with validate's words."""
+    text = (reg.path / "registry.yaml").read_text()
+    lines = [line for line in text.splitlines() if not line.startswith("naming:")]
+    reg.write("registry.yaml", "\n".join([*lines, 'naming: {model: "^team-[a-z0-9-]{1,40}$"}', ""]))
+    reg.commit("naming rule")
+    w, url = world
+    w.models = [Model("Churn", [Version("1")]), Model("team-ranker", [Version("1")])]
+    done = _import(reg, url)
+    assert done.code == 0, done.err
+    assert "not imported: MLflow model 'Churn' (validate would refuse models/churn/" in done.err
+    assert "breaks the naming rule" in done.err
+    assert _models(reg) == {"team-ranker"}
+    _valid(reg)
