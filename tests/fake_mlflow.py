@@ -27,6 +27,14 @@ class Version:
     params: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=lambda: {"weights.bin": b"weights"})
 
+    def __repr__(self) -> str:  # short: hypothesis prints it for a counterexample
+        shown = {
+            k: (f"<{len(v)} items>" if isinstance(v, list) and len(v) > 5 else v)
+            for k, v in self.fields.items()
+        }
+        text = {k: (v if len(repr(v)) < 80 else f"<{len(v)} long>") for k, v in shown.items()}
+        return f"Version({self.number[:20]!r}, {text}, metrics={self.metrics}, files={sorted(self.files)})"
+
 
 @dataclass
 class Model:
