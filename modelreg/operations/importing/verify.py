@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from modelreg.adapters import git
-from modelreg.documents import schemas, snapshot, stagesfile, yamlio
+from modelreg.documents import factsfile, snapshot, stagesfile, yamlio
 from modelreg.documents.snapshot import Snapshot
 from modelreg.documents.tree import DOCUMENT_DEPTH, GitTree, Tree, WorkTree, blob_id
 from modelreg.domain import semver
@@ -26,7 +26,7 @@ from modelreg.domain.layout import artifacts_dir, facts_path, manifest_path, sta
 from modelreg.domain.models import Artifact, Manifest, RegistryConfig
 from modelreg.domain.problems import Problem
 from modelreg.operations.importing.plan import ImportEvent, ImportPlan, Source, SourceFile
-from modelreg.operations.register import FACTS_HEADER, MANIFEST_HEADER, manifest_data
+from modelreg.operations.register import MANIFEST_HEADER, manifest_data
 from modelreg.rules import policy, validation
 
 PLACEHOLDER_MD5 = "0" * 32
@@ -157,8 +157,7 @@ def planned_files(
             names = "".join(f"/{a.path.rsplit('/', 1)[1]}\n" for a in artifacts)
             files[f"{folder}/.gitignore"] = names.encode()
         if registration.facts is not None:
-            data = schemas.model_to_data(registration.facts)
-            files[facts_path(event.model)] = yamlio.dump(data, header=FACTS_HEADER).encode()
+            files[facts_path(event.model)] = factsfile.render(registration.facts).encode()
     return files
 
 
