@@ -6,15 +6,15 @@ tests/test_import_property.py."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from conftest import Reg, git
+from conftest import Reg
 from fake_mlflow import API, ARTIFACTS, Model, Version, World
+from gto_raw import gto_repo
 from http_servers import Reply, serve
 
 
@@ -100,28 +100,8 @@ def test_names_that_differ_by_case_or_map_to_one_are_refused_both(reg: Reg, worl
 
 
 def _gto_repo(path: Path, artifacts: dict[str, Any], tags: list[tuple[str, str]]) -> Path:
-    """A GTO repository written with plain Git: artifacts.yaml, the files, annotated tags
-    (name, tagger date as Git's raw ``SECONDS +0000``)."""
-    path.mkdir()
-    git("init", "-q", "-b", "main", cwd=path)
-    (path / "artifacts.yaml").write_text(yaml.safe_dump(artifacts))
-    for entry in artifacts.values():
-        target = path / entry["path"]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(f"weights of {entry['path']}\n")
-    git("add", "-A", cwd=path)
-    git("-c", "user.name=G", "-c", "user.email=g@example.org", "commit", "-qm", "artifacts", cwd=path)
-    commit = git("rev-parse", "HEAD", cwd=path).strip()
-    for tag, date in tags:
-        # the tag object written as is (`git tag` refuses a date Git cannot parse; a tag fetched
-        # from elsewhere can still hold one)
-        raw = f"object {commit}\ntype commit\ntag {tag}\ntagger Tagger <t@example.org> {date}\n\nRegistering {tag}\n"
-        made = subprocess.run(
-            ["git", "hash-object", "-t", "tag", "-w", "--literally", "--stdin"],
-            cwd=path, input=raw, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        git("update-ref", f"refs/tags/{tag}", made.stdout.strip(), cwd=path)
-    return path
+    files = {entry["path"]: f"weights of {entry['path']}\n" for entry in artifacts.values()}
+    return gto_repo(path, artifacts, tags, files)
 
 
 def _gto(reg: Reg, source: Path, *args: str) -> Any:

@@ -21,9 +21,7 @@ about a minute on 2 busy cores) and ``nightly`` (200 and 100 examples, random)::
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +30,7 @@ from typing import Any
 import pytest
 from conftest import Reg, git
 from fake_mlflow import API, ARTIFACTS, Model, Version, World
+from gto_raw import gto_repo
 from http_servers import Recorder, Reply, serve
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -297,23 +296,8 @@ def gto_sources(draw: st.DrawFn) -> tuple[dict[str, Any], list[tuple[str, int]]]
 
 
 def _gto_repo(path: Path, artifacts: dict[str, Any], tags: list[tuple[str, int]]) -> Path:
-    path.mkdir(exist_ok=True)
-    git("init", "-q", "-b", "main", str(path), cwd=path.parent)
-    (path / "artifacts.yaml").write_text(json.dumps(artifacts))  # JSON is YAML
-    for rel in ("a.bin", "dir/one.bin", "dir/two.bin", "CON.bin"):
-        (path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (path / rel).write_text(rel)
-    git("add", "-A", cwd=path)
-    git("-c", "user.name=G", "-c", "user.email=g@example.org", "commit", "-qm", "artifacts", cwd=path)
-    commit = git("rev-parse", "HEAD", cwd=path).strip()
-    for tag, date in tags:
-        raw = f"object {commit}\ntype commit\ntag {tag}\ntagger T <t@example.org> {date} +0000\n\nmsg\n"
-        made = subprocess.run(
-            ["git", "hash-object", "-t", "tag", "-w", "--literally", "--stdin"],
-            cwd=path, input=raw, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        git("update-ref", f"refs/tags/{tag}", made.stdout.strip(), cwd=path, ok=(128,))
-    return path
+    files = {rel: rel for rel in ("a.bin", "dir/one.bin", "dir/two.bin", "CON.bin")}
+    return gto_repo(path, artifacts, [(tag, f"{date} +0000") for tag, date in tags], files)
 
 
 @settings(PROFILE, max_examples=GTO_EXAMPLES)

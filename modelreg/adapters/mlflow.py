@@ -30,7 +30,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from modelreg.adapters.http import HttpError, Session
-from modelreg.domain.errors import ModelregError
+from modelreg.domain.errors import ModelregError, first_error
 
 DEFAULT_TIMEOUT_SECONDS = 1800  # the whole import: reading the server and downloading artifacts
 PAGE = 1000
@@ -220,7 +220,7 @@ class MlflowServer:
         try:
             return kind.model_validate_json(raw or b"{}")
         except ValidationError as e:
-            raise MlflowError(f"MLflow server sent a malformed answer to {path}: {_first_error(e)}") from None
+            raise MlflowError(f"MLflow server sent a malformed answer to {path}: {first_error(e)}") from None
 
     def registered_models(self) -> list[RegisteredModel]:
         """Every registered model, as the server describes it (name, description, tags, aliases)."""
@@ -305,12 +305,6 @@ def _timed_out(message: str, timeout: float) -> str:
     if "longer than the time allowed" in message:
         return f"{message} ({timeout:g} s; give more with --timeout)"
     return message
-
-
-def _first_error(e: ValidationError) -> str:
-    first = e.errors()[0]
-    where = ".".join(str(x) for x in first["loc"]) or "the answer"
-    return f"{where}: {first['msg']}"[:300]
 
 
 def _error_message(body: bytes) -> str:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from modelreg.adapters import proc
 from modelreg.documents import yamlio
-from modelreg.domain.errors import DocumentError, ExternalCommandError, InvalidInputError
+from modelreg.domain.errors import DocumentError, ExternalCommandError, InvalidInputError, first_error
 from modelreg.domain.models import ModelFacts, RegistryConfig
 from modelreg.operations.importing.plan import (
     MAX_TAGS,
@@ -337,11 +337,9 @@ class _State:
         try:
             annotation = Annotation.model_validate(entry)
         except ValidationError as e:
-            first = e.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
             self.plan.unmapped.append(
                 f"tag {tag.tag!r}: the annotation of {tag.artifact!r} at {tag.commit[:12]} is malformed "
-                f"({where}: {first['msg']}); not imported"
+                f"({first_error(e)}); not imported"
             )
             return None
         path = annotation.path

@@ -29,7 +29,7 @@ from modelreg.adapters.mlflow import (
     Unavailable,
 )
 from modelreg.documents import yamlio
-from modelreg.domain.errors import DocumentError
+from modelreg.domain.errors import DocumentError, first_error
 from modelreg.domain.models import ModelFacts, RegistryConfig
 from modelreg.operations.importing.plan import (
     MAX_TAGS,
@@ -262,9 +262,7 @@ def _facts(plan: ImportPlan, model: RegisteredModel, name: str) -> ModelFacts | 
     try:
         return ModelFacts(name=name, description=model.description or "", tags=tags)
     except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        plan.unmapped.append(f"MLflow {model.name!r}: model.yaml {where}: {first['msg']}; not imported")
+        plan.unmapped.append(f"MLflow {model.name!r}: model.yaml {first_error(e)}; not imported")
         return None
 
 
@@ -361,10 +359,8 @@ def signature_from_mlmodel(mlmodel: dict[str, Any], label: str = "MLmodel") -> d
         try:
             specs = _SPECS.validate_json(text) if isinstance(text, str) else _SPECS.validate_python(text)
         except ValidationError as e:
-            first = e.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
             raise MlflowError(
-                f"{label}: the MLmodel signature's {part} is malformed ({where}: {first['msg']})"[:400]
+                f"{label}: the MLmodel signature's {part} is malformed ({first_error(e)})"
             ) from None
         columns = {_column_name(spec, i): _column_type(spec) for i, spec in enumerate(specs)}
         if columns:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from modelreg.documents import schemas, yamlio
 from modelreg.domain import layout, refs
-from modelreg.domain.errors import InvalidInputError
+from modelreg.domain.errors import InvalidInputError, first_error
 from modelreg.domain.models import Artifact, Manifest, ModelFacts
 
 TRAILER = "Modelreg-Import"
@@ -185,8 +185,7 @@ def checked_manifest(data: dict[str, Any], files: list[SourceFile]) -> str | Non
     try:
         manifest = Manifest.model_validate({**data, "artifacts": placeholder})
     except ValidationError as e:
-        first = e.errors()[0]
-        return f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}"
+        return first_error(e)
     size = len(yamlio.dump(schemas.model_to_data(manifest)).encode())
     if size > yamlio.MAX_DOCUMENT_BYTES // 2:
         return f"its manifest would be {size} bytes, over half the {yamlio.MAX_DOCUMENT_BYTES}-byte limit"
