@@ -204,3 +204,21 @@ def test_github_follows_no_redirect_with_the_token(two: tuple[Recorder, Recorder
             sleep=lambda _: None,
         )
     assert a.authorized() == ["/repos/acme/models/pulls"] and b.seen == []
+
+
+def test_github_says_created_when_its_answer_is_too_long_to_read(two: tuple[Recorder, Recorder]) -> None:
+    from modelreg.adapters.github import GitHubRepo, open_pull_request
+
+    a, _ = two
+    a.routes["/repos/acme/models/pulls"] = lambda seen: Reply(201, b" " * (2 * 1024 * 1024))
+    made = open_pull_request(
+        GitHubRepo("github.com", "acme", "models"),
+        api_url=a.url,
+        token=TOKEN,
+        title="t",
+        head="h",
+        base="main",
+        body="b",
+        sleep=lambda _: None,
+    )
+    assert made.number is None and made.url is None and len(a.seen) == 1

@@ -181,6 +181,12 @@ def _send(
     for attempt in (1, 2):
         try:
             answer = session.request("POST", path, json=payload)
+        except http.TooLarge as e:
+            if 200 <= e.status < 300:
+                return b""  # created: an answer too long to read still means the pull request exists
+            raise GitHubError(
+                f"GitHub refused to {doing} (HTTP {e.status}) with an answer too long to read"
+            ) from None
         except http.HttpError as e:
             raise GitHubError(f"could not reach GitHub to {doing}: {redact(str(e), token)}") from None
         if answer.ok:

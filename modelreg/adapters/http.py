@@ -55,6 +55,14 @@ class HttpError(ModelregError):
     too slow), or the session ran out of time."""
 
 
+class TooLarge(HttpError):
+    """An answer's body is over the limit; ``status`` says what the server answered."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 @dataclass(frozen=True)
 class Answer:
     """A server's final answer (after redirects), any status: its body read within bounds."""
@@ -231,13 +239,13 @@ class Session:
         with response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
-                raise HttpError(self._too_large(response.url, limit))
+                raise TooLarge(self._too_large(response.url, limit), response.status_code)
             body = bytearray()
             try:
                 for chunk in response.iter_content(CHUNK):
                     body += chunk
                     if len(body) > limit:
-                        raise HttpError(self._too_large(response.url, limit))
+                        raise TooLarge(self._too_large(response.url, limit), response.status_code)
                     self.remaining()
             except requests.RequestException as e:
                 self._out_of_time()
