@@ -181,7 +181,9 @@ def checked_manifest(data: dict[str, Any], files: list[SourceFile]) -> str | Non
         return f"it has {len(files)} files, more than the {MAX_FILES} an import takes"
     if len(data.get("tags") or []) > MAX_TAGS:
         return f"it has {len(data['tags'])} tags, more than the {MAX_TAGS} a manifest may hold"
-    placeholder = [Artifact(path=f"x/{f.path}", md5="0" * 32, size=f.size) for f in files]
+    tops = dict.fromkeys(f.path.split("/", 1)[0] for f in files)  # what DVC tracks: one per top entry
+    folder = f"models/{data.get('name')}/{data.get('version')}"
+    placeholder = [Artifact(path=f"{folder}/{top}", md5="0" * 32 + ".dir", size=0, nfiles=1) for top in tops]
     try:
         manifest = Manifest.model_validate({**data, "artifacts": placeholder})
     except ValidationError as e:
@@ -200,7 +202,7 @@ def unportable_files(paths: list[str]) -> str | None:
     for path in paths:
         why = _unsafe_file(path)
         if why:
-            return f"artifact {path!r} {why}"
+            return why
         other = seen.setdefault(path.lower(), path)
         if other != path:
             return f"artifacts {other!r} and {path!r} differ only by case"
@@ -210,16 +212,20 @@ def unportable_files(paths: list[str]) -> str | None:
 
 
 def _unsafe_file(path: str) -> str | None:
+    """Why one artifact path cannot be written (the one path rule, DVC's own names, a name
+    Windows cannot hold), as a sentence; None when it can."""
     why = layout.unsafe_path(path)
     top = path.split("/", 1)[0]
     if why is None and (top.startswith(".") or top.endswith(".dvc")):
         why = "is hidden or ends in .dvc, which DVC keeps for itself"
-    for part in path.split("/") if why is None else []:
+    if why is not None:
+        return f"artifact {path!r} {why}"
+    for part in path.split("/"):
         try:
             layout.check_file_name(part, what="artifact")
         except InvalidInputError as e:
-            return str(e).removeprefix("artifact ").split(" ", 1)[1]
-    return why
+            return str(e)
+    return None
 
 
 def parse_map(pairs: tuple[str, ...], *, option: str) -> dict[str, str]:
