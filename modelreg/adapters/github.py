@@ -1,40 +1,42 @@
-"""GitHub, the forge: where a repository lives, and opening a pull request (REST API, stdlib only).
+"""GitHub, the forge: where a repository lives, and opening a pull request (REST API).
 
-The token is only ever placed in the Authorization header. Every message built from a
-response passes through ``redact`` first, so the token cannot leak through an error.
+Requests go through modelreg's one HTTP policy (modelreg.adapters.http): the token is only
+ever placed in the Authorization header, sent only to the API's origin, and a POST follows no
+redirect. Every message built from a response passes through ``redact`` first, so the token
+cannot leak through an error.
 
 A rate-limited answer (403 or 429 with ``retry-after``, or with ``x-ratelimit-remaining: 0`` and
 ``x-ratelimit-reset``) is waited out and sent again once when the wait is short; otherwise the
-error says when to retry. urllib3's ``Retry`` (present through DVC's requests) is not used: it
-clamps a long ``retry-after`` to a shorter sleep instead of giving up, ignores
-``x-ratelimit-reset``, and would replace this stdlib transport and its redirect guard.
+error says when to retry. (A POST is not idempotent, so the policy's own retries never send it
+twice; a rate-limited one was refused before it did anything, so sending it again is safe.)
 """
 
 from __future__ import annotations
 
-import email.message
 import email.utils
 import json
 import math
 import re
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from modelreg.domain.errors import ModelregError
+
+if TYPE_CHECKING:  # requests is imported when a request is made, not with this module
+    from modelreg.adapters import http
 
 DEFAULT_API_URL = "https://api.github.com"
 TIMEOUT_SECONDS = 30
 MAX_RESPONSE_BYTES = 1024 * 1024
 MAX_RETRY_WAIT_SECONDS = 60  # a rate limit that lifts sooner is waited out, once
 RATE_LIMITED = (403, 429)
+_REASONS = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 422: "Unprocessable Entity"}
 _SECONDS = re.compile(r"[0-9]{1,12}")  # whole seconds, or epoch seconds; longer is not a time
 
 _URL_FORMS = [
@@ -112,20 +114,27 @@ def open_pull_request(
 
     Once GitHub accepted the request the pull request exists: an answer that does not name it
     still returns a PullRequest (with None for what is missing), never an error."""
+    from modelreg.adapters import http
+
     payload = {"title": title, "head": head, "base": base, "body": body, "maintainer_can_modify": True}
-    request = urllib.request.Request(  # noqa: S310 - the API base is http(s) by configuration
-        f"{api_url}/repos/{repo.slug}/pulls",
-        data=json.dumps(payload).encode(),
-        method="POST",
+    check_api_url(api_url)
+    session = http.Session(
+        base=api_url,
+        name="GitHub",
+        credentials={"Authorization": f"Bearer {token}"},
         headers={
             "Accept": "application/vnd.github+json",
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
             "User-Agent": "modelreg",
             "X-GitHub-Api-Version": "2022-11-28",
         },
+        timeout=TIMEOUT_SECONDS,
+        max_bytes=MAX_RESPONSE_BYTES,
+        secrets=(token,),
     )
-    raw = _send(request, token=token, doing=f"open a pull request in {repo.slug}", sleep=sleep, clock=clock)
+    doing = f"open a pull request in {repo.slug}"
+    raw = _send(
+        session, f"repos/{repo.slug}/pulls", payload, token=token, doing=doing, sleep=sleep, clock=clock
+    )
     return _created(raw)
 
 
@@ -144,17 +153,12 @@ def _created(raw: bytes) -> PullRequest:
     )
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect would carry the token to wherever it points: answer it as an error instead."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 def check_api_url(url: str) -> None:
     """https only, except plain http to this machine (a local stand-in for the API)."""
     parts = urllib.parse.urlsplit(url)
-    loopback = parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}
+    from modelreg.adapters.http import is_loopback
+
+    loopback = parts.scheme == "http" and is_loopback(url)
     if parts.scheme != "https" and not loopback:
         raise GitHubError(
             f"GITHUB_API_URL must be an https:// URL, not {url!r}: the token would travel in clear"
@@ -162,7 +166,9 @@ def check_api_url(url: str) -> None:
 
 
 def _send(
-    request: urllib.request.Request,
+    session: http.Session,
+    path: str,
+    payload: dict[str, object],
     *,
     token: str,
     doing: str,
@@ -170,44 +176,44 @@ def _send(
     clock: Callable[[], float],
 ) -> bytes:
     """The body of GitHub's successful answer; a short rate limit is waited out once."""
-    check_api_url(request.full_url)
-    opener = urllib.request.build_opener(_NoRedirect)
+    from modelreg.adapters import http
+
     for attempt in (1, 2):
         try:
-            with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-                raw: bytes = response.read(MAX_RESPONSE_BYTES)
-                return raw
-        except urllib.error.HTTPError as e:
-            wait, refused = _refusal(e, token=token, doing=doing, now=clock())
-        except (urllib.error.URLError, OSError) as e:
-            reason = redact(str(getattr(e, "reason", e)), token)
-            raise GitHubError(f"could not reach GitHub to {doing}: {reason}") from None
+            answer = session.request("POST", path, json=payload)
+        except http.TooLarge as e:
+            if 200 <= e.status < 300:
+                return b""  # created: an answer too long to read still means the pull request exists
+            raise GitHubError(
+                f"GitHub refused to {doing} (HTTP {e.status}) with an answer too long to read"
+            ) from None
+        except http.HttpError as e:
+            raise GitHubError(f"could not reach GitHub to {doing}: {redact(str(e), token)}") from None
+        if answer.ok:
+            return answer.body
+        wait, refused = _refusal(answer, token=token, doing=doing, now=clock())
         if attempt == 2 or wait > MAX_RETRY_WAIT_SECONDS:
             raise refused
         sleep(max(0.0, wait))
     raise AssertionError("unreachable: the second attempt returns or raises")
 
 
-def _refusal(
-    error: urllib.error.HTTPError, *, token: str, doing: str, now: float
-) -> tuple[float, GitHubError]:
+def _refusal(answer: http.Answer, *, token: str, doing: str, now: float) -> tuple[float, GitHubError]:
     """Seconds to wait before sending again (inf: do not), and the error to raise otherwise."""
-    try:
-        until = _rate_limited_until(error.code, error.headers, now=now)
-        reason = redact(_error_detail(error, rate_limited=until is not None), token)
-    finally:
-        error.close()
+    until = _rate_limited_until(answer.status, answer.headers, now=now)
+    reason = redact(_error_detail(answer, rate_limited=until is not None), token)
     if until is None:
-        return math.inf, GitHubError(f"GitHub refused to {doing} (HTTP {error.code}): {reason}")
-    message = f"GitHub refused to {doing} for now (HTTP {error.code}, rate limited): {reason}"
+        return math.inf, GitHubError(f"GitHub refused to {doing} (HTTP {answer.status}): {reason}")
+    message = f"GitHub refused to {doing} for now (HTTP {answer.status}, rate limited): {reason}"
     return until - now, GitHubError(f"{message}; retry {_after(until)}")
 
 
-def _rate_limited_until(code: int, headers: email.message.Message, *, now: float) -> float | None:
+def _rate_limited_until(code: int, headers: Mapping[str, str], *, now: float) -> float | None:
     """When (epoch seconds) GitHub lifts the rate limit its answer names; None if it names none,
     inf if it names one without a time."""
     if code not in RATE_LIMITED:
         return None
+    headers = {k.lower(): v for k, v in headers.items()}
     retry_after = (headers.get("retry-after") or "").strip()
     if _SECONDS.fullmatch(retry_after):
         return now + int(retry_after)
@@ -232,18 +238,18 @@ def _after(until: float) -> str:
     return f"after {moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
-def _error_detail(error: urllib.error.HTTPError, *, rate_limited: bool = False) -> str:
+def _error_detail(answer: http.Answer, *, rate_limited: bool = False) -> str:
     """GitHub's ``message`` plus every item of ``errors``, with a hint for bad credentials."""
     try:
-        data = json.loads(error.read(MAX_RESPONSE_BYTES))
-    except (ValueError, RecursionError, OSError):
+        data = json.loads(answer.body)
+    except (ValueError, RecursionError):
         data = {}
     if not isinstance(data, dict):
         data = {}
-    parts = [str(data.get("message") or error.reason)]
+    parts = [str(data.get("message") or _REASONS.get(answer.status, "no detail"))]
     items = data.get("errors")
     parts += [_error_item(item) for item in items if item] if isinstance(items, list) else []
-    if error.code in (401, 403) and not rate_limited:
+    if answer.status in (401, 403) and not rate_limited:
         parts.append("check that GITHUB_TOKEN (or GH_TOKEN) is valid and may open pull requests")
     return "; ".join(parts)
 

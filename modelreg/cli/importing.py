@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from modelreg.cli.options import format_option, repo_option, say
+from modelreg.domain.escape import terminal
 
 _DRY_RUN = click.option("--dry-run", is_flag=True, help="Print what would be written; write nothing.")
 _PUSH = click.option(
@@ -56,6 +57,14 @@ def command() -> None:
     metavar="ALIAS=STAGE",
     help="Put the version an MLflow alias names in a stage, e.g. champion=production (repeatable).",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=1800,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up (writing nothing) when reading the server and its artifacts takes longer.",
+)
 @_DRY_RUN
 @_PUSH
 @repo_option
@@ -65,6 +74,7 @@ def mlflow_command(
     models: tuple[str, ...],
     policy: str,
     alias_pairs: tuple[str, ...],
+    timeout: float,
     dry_run: bool,
     push: bool,
     repo: str,
@@ -76,7 +86,12 @@ def mlflow_command(
     through the server's artifact proxy) tracked by DVC, metrics, params and code commit from
     its run, its tags, description and signature. Legacy stages Staging, Production and
     Archived become staging, production and archived. Token: MLFLOW_TRACKING_TOKEN, or
-    MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD.
+    MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD; sent only to the server's own
+    origin (never along a redirect to another host, port or scheme).
+
+    Everything is checked before anything is written: a model whose name is taken by a model
+    of this registry that was not imported from it, two MLflow names or versions that would
+    become one, or documents `validate` would refuse are listed as not imported, with why.
 
     \b
     Examples:
@@ -93,6 +108,7 @@ def mlflow_command(
         models=models,
         alias_map=parse_map(alias_pairs, option="--alias-map"),
         policy=policy,
+        timeout=timeout,
         dry_run=dry_run,
         push=push,
         say=say if fmt == "text" else lambda _: None,
@@ -170,8 +186,8 @@ def _report(report: object, fmt: str) -> None:
     verb = "would write" if report.dry_run else "wrote"
     for event in report.events:
         files = f" ({len(event.files)} files)" if event.files else ""
-        click.echo(f"{event.when}  {event.author}  {event.action}{files}")
+        click.echo(terminal(f"{event.when}  {event.author}  {event.action}{files}"))
     for line in report.unmapped:
-        click.echo(f"not imported: {line}", err=True)
+        click.echo(f"not imported: {terminal(line)}", err=True)
     already = f"; {report.already_imported} already imported" if report.already_imported else ""
     click.echo(f"{verb} {len(report.events)} commit(s) from {report.source}{already}")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from modelreg.domain.escape import terminal
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class ModelregError(Exception):
@@ -90,3 +95,10 @@ class ExpressionError(InvalidInputError):
 def _shown(text: str) -> str:
     """``text`` as the error boundary prints it: on one line, escaped for a terminal."""
     return terminal(text.replace("\n", " "))
+
+
+def first_error(e: ValidationError, *, limit: int = 300) -> str:
+    """``where: what`` of the first thing pydantic refused (``files.0.path: Field required``)."""
+    first = e.errors()[0]
+    where = ".".join(str(x) for x in first["loc"]) or "the value"
+    return f"{where}: {first['msg']}"[:limit]

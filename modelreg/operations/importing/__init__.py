@@ -11,6 +11,7 @@ from pathlib import Path
 
 from modelreg.adapters import git
 from modelreg.operations import transaction
+from modelreg.operations.importing import verify
 from modelreg.operations.importing.plan import TRAILER, ImportPlan, ImportReport, planned
 from modelreg.operations.importing.replay import replay, without_noops
 from modelreg.queries.catalog import Catalog
@@ -23,16 +24,17 @@ def import_mlflow(
     models: tuple[str, ...] = (),
     alias_map: dict[str, str] | None = None,
     policy: str = "mirror",
+    timeout: float | None = None,
     dry_run: bool = False,
     push: bool = True,
     say: Callable[[str], None] = lambda _: None,
 ) -> ImportReport:
     """Import the MLflow registry at ``tracking_uri`` into the registry at ``path``."""
-    from modelreg.adapters.mlflow import MlflowServer
+    from modelreg.adapters.mlflow import DEFAULT_TIMEOUT_SECONDS, MlflowServer
     from modelreg.operations.importing.from_mlflow import plan_mlflow
 
     top, catalog = _target(path)
-    server = MlflowServer(tracking_uri)
+    server = MlflowServer(tracking_uri, timeout=DEFAULT_TIMEOUT_SECONDS if timeout is None else timeout)
     plan = plan_mlflow(
         server,
         config=catalog.config,
@@ -77,8 +79,12 @@ def _target(path: Path) -> tuple[Path, Catalog]:
 def _finish(
     top: Path, catalog: Catalog, plan: ImportPlan, *, dry_run: bool, push: bool, say: Callable[[str], None]
 ) -> ImportReport:
-    stages = {name: catalog.snapshot.stages.get(name, {}) for name in catalog.snapshot.model_names()}
+    snap = catalog.snapshot
+    stages = {name: snap.stages.get(name, {}) for name in snap.model_names()}
+    verify.refuse_foreign(plan, snap)
+    verify.refuse_merged_versions(plan, set(snap.present))
     plan.events = without_noops(plan.ordered(), config=catalog.config, stages=stages)
+    verify.validated(top, plan, config=catalog.config, stages=stages, order=ImportPlan.ordered)
     commits = [] if dry_run else replay(top, plan, config=catalog.config, stages=stages, push=push, say=say)
     return ImportReport(
         source=plan.source,

@@ -18,31 +18,35 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from modelreg.adapters import proc
 from modelreg.documents import yamlio
-from modelreg.domain.errors import DocumentError, ExternalCommandError, InvalidInputError
+from modelreg.domain.errors import DocumentError, ExternalCommandError, InvalidInputError, first_error
 from modelreg.domain.models import ModelFacts, RegistryConfig
 from modelreg.operations.importing.plan import (
+    MAX_TAGS,
     Author,
     ImportEvent,
     ImportPlan,
     Registration,
+    Source,
     SourceFile,
     checked_manifest,
-    model_name,
+    mapped_names,
 )
 
 # GTO's usual stage names and this registry's
 SYNONYMS = {"prod": "production", "dev": "development", "stage": "staging", "stg": "staging"}
-_VERSION = r"v?(?P<version>\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?)"
+_VERSION = r"v?(?P<version>\d{1,9}\.\d{1,9}\.\d{1,9}(?:[-+][0-9A-Za-z.+-]{0,100})?)"
 _TAGS = [
     ("deregister", re.compile(rf"^(?P<name>[^@#]+)@{_VERSION}!$")),
     ("register", re.compile(rf"^(?P<name>[^@#]+)@{_VERSION}$")),
     ("deprecate", re.compile(r"^(?P<name>[^@#]+)@deprecated$")),
-    ("unassign", re.compile(r"^(?P<name>[^@#]+)#(?P<stage>[^#!]+)!#(?P<n>\d+)$")),
-    ("assign", re.compile(r"^(?P<name>[^@#]+)#(?P<stage>[^#!]+)(?:#(?P<n>\d+))?$")),
+    ("unassign", re.compile(r"^(?P<name>[^@#]+)#(?P<stage>[^#!]+)!#(?P<n>\d{1,9})$")),
+    ("assign", re.compile(r"^(?P<name>[^@#]+)#(?P<stage>[^#!]+)(?:#(?P<n>\d{1,9}))?$")),
 ]
 _MESSAGE_VERSION = re.compile(r"version '?v?(\d+\.\d+\.\d+[^' ]*)'?")
 _FORMAT = (
@@ -101,8 +105,8 @@ def read_tags(source: Path) -> tuple[list[GtoTag], list[str]]:
                 action=action,
                 artifact=groups["name"],
                 commit=commit,
-                author=Author(name=name, email=email.strip("<>")),
-                when=datetime.fromtimestamp(int(unix or 0), tz=timezone.utc),
+                author=Author(name=name[:200], email=email.strip("<>")[:200]),
+                when=_tagger_date(tag, unix),
                 subject=subject,
                 version=groups.get("version") or "",
                 stage=groups.get("stage") or "",
@@ -110,6 +114,33 @@ def read_tags(source: Path) -> tuple[list[GtoTag], list[str]]:
             )
         )
     return in_gto_order(tags, _topological(source)), odd
+
+
+MAX_UNIX = 253_402_300_799  # 9999-12-31T23:59:59Z
+
+
+def _tagger_date(tag: str, unix: str) -> datetime:
+    """The tagger's date of ``tag``; InvalidInputError for one that is no date (Git keeps what
+    the tagger wrote: 99999999999999 is year 3 million)."""
+    if not unix.isdigit() or len(unix) > 12 or not 0 < int(unix) <= MAX_UNIX:
+        raise InvalidInputError(
+            f"tag {tag!r}: its tagger date {unix[:30]!r} is not a date between 1970 and 9999; "
+            "recreate the tag (GTO would misorder it too)"
+        )
+    return datetime.fromtimestamp(int(unix), tz=timezone.utc)
+
+
+class Annotation(BaseModel):
+    """An artifact's entry in GTO's artifacts.yaml (or dvc.yaml's ``artifacts:``), type-checked."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    path: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    type: Annotated[str, StringConstraints(max_length=200)] | None = None
+    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    labels: Annotated[
+        list[Annotated[str, StringConstraints(max_length=200)]], Field(max_length=MAX_TAGS)
+    ] = []
 
 
 def in_gto_order(tags: list[GtoTag], position: dict[str, int]) -> list[GtoTag]:
@@ -157,11 +188,14 @@ def plan_gto(
     plan = ImportPlan(source="gto")
     tags, odd = read_tags(source)
     plan.unmapped += odd
+    names = mapped_names(plan, [Source("gto", a) for a in sorted({t.artifact for t in tags})])
     state = _State(
         plan=plan, source=source, config=config, present=present, imported=imported, stage_map=stage_map
     )
     for tag in tags:
-        state.take(tag)
+        name = names.get(Source("gto", tag.artifact))
+        if name is not None:
+            state.take(tag, name)
     return plan
 
 
@@ -180,13 +214,7 @@ class _State:
         self.versions: dict[str, list[str]] = {}  # model -> versions imported or importable
         self.by_commit: dict[tuple[str, str], str] = {}  # (artifact, commit) -> version
 
-    def take(self, tag: GtoTag) -> None:
-        name = model_name(tag.artifact)
-        if not name or not name[0].isalpha():
-            self.plan.unmapped.append(
-                f"tag {tag.tag!r}: artifact {tag.artifact!r} has no modelreg name; ignored"
-            )
-            return
+    def take(self, tag: GtoTag, name: str) -> None:
         if tag.action == "register":
             self._register(tag, name)
             return
@@ -240,6 +268,7 @@ class _State:
                 author=tag.author,
                 model=name,
                 version=version,
+                source=Source("gto", tag.artifact),
                 to_stage=stage,
                 why=f"GTO tag {tag.tag}",
                 only_from=only_from,
@@ -263,24 +292,22 @@ class _State:
         if found is None:
             return
         annotation, path, files = found
-        labels = annotation.get("labels")
-        labels = labels if isinstance(labels, list) else []
         data: dict[str, Any] = {
             "name": name,
             "version": version,
             "created_at": tag.when,
             "created_by": str(tag.author),
-            "description": str(annotation.get("description") or ""),
-            "tags": [str(label) for label in labels],
+            "description": annotation.description or "",
+            "tags": annotation.labels,
             "code": {"commit": tag.commit, "path": path},
-            "custom": {"gto": {"tag": tag.tag, "type": annotation.get("type"), "artifact": tag.artifact}},
+            "custom": {"gto": {"tag": tag.tag, "type": annotation.type, "artifact": tag.artifact}},
         }
         refused = checked_manifest(data, files)
         if refused:
             self.plan.unmapped.append(f"tag {tag.tag!r}: {refused}; not imported")
             return
         first = not any(n == name for n, _ in self.present) and not self.versions.get(name)
-        facts = ModelFacts(name=name, description=str(annotation.get("description") or "")) if first else None
+        facts = ModelFacts(name=name, description=annotation.description or "") if first else None
         self.versions.setdefault(name, []).append(version)
         self.plan.events.append(
             ImportEvent(
@@ -289,21 +316,33 @@ class _State:
                 author=tag.author,
                 model=name,
                 version=version,
+                source=Source("gto", tag.artifact),
                 registration=Registration(manifest=data, files=files, facts=facts),
                 why=f"GTO tag {tag.tag}",
             )
         )
 
-    def _artifact(self, tag: GtoTag) -> tuple[dict[str, Any], str, list[SourceFile]] | None:
+    def _artifact(self, tag: GtoTag) -> tuple[Annotation, str, list[SourceFile]] | None:
         """The tagged artifact's annotation, path and files; None (and a line) when it has none."""
-        annotation = _annotation(self.source, tag.commit, tag.artifact)
-        path = str(annotation.get("path") or "") if annotation else ""
-        if not path:
+        entry, unreadable = _annotation(self.source, tag.commit, tag.artifact)
+        if unreadable:
+            self.plan.unmapped.append(f"tag {tag.tag!r}: {unreadable}; not imported")
+            return None
+        if not entry or not entry.get("path"):
             self.plan.unmapped.append(
                 f"tag {tag.tag!r}: artifacts.yaml (or dvc.yaml) at {tag.commit[:12]} gives "
                 f"{tag.artifact!r} no path; not imported"
             )
             return None
+        try:
+            annotation = Annotation.model_validate(entry)
+        except ValidationError as e:
+            self.plan.unmapped.append(
+                f"tag {tag.tag!r}: the annotation of {tag.artifact!r} at {tag.commit[:12]} is malformed "
+                f"({first_error(e)}); not imported"
+            )
+            return None
+        path = annotation.path
         files = _files(self.source, tag.commit, path)
         if not files:
             hint = (
@@ -332,22 +371,23 @@ def _exists(source: Path, commit: str, path: str) -> bool:
     return _show(source, commit, path) is not None
 
 
-def _annotation(source: Path, commit: str, artifact: str) -> dict[str, Any]:
-    """The artifact's entry in ``artifacts.yaml`` (or ``dvc.yaml``'s ``artifacts:``) at ``commit``."""
+def _annotation(source: Path, commit: str, artifact: str) -> tuple[dict[str, Any], str]:
+    """The artifact's entry in ``artifacts.yaml`` (or ``dvc.yaml``'s ``artifacts:``) at ``commit``,
+    and why that file cannot be read, if it cannot."""
     for file, section in (("artifacts.yaml", None), ("dvc.yaml", "artifacts")):
         raw = _show(source, commit, file)
         if raw is None:
             continue
         try:
             data = yamlio.load(raw, file)
-        except DocumentError:
-            continue
+        except DocumentError as e:
+            return {}, f"{file} at {commit[:12]} cannot be read ({e.detail})"
         if section and isinstance(data, dict):
             data = data.get(section)
         if isinstance(data, dict) and isinstance(data.get(artifact), dict):
             entry: dict[str, Any] = data[artifact]
-            return entry
-    return {}
+            return entry, ""
+    return {}, ""
 
 
 def _files(source: Path, commit: str, path: str) -> list[SourceFile]:

@@ -15,11 +15,26 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from modelreg.domain import layout
-from modelreg.domain.errors import InvalidInputError
+from modelreg.documents import schemas, yamlio
+from modelreg.domain import layout, refs
+from modelreg.domain.errors import InvalidInputError, first_error
 from modelreg.domain.models import Artifact, Manifest, ModelFacts
 
 TRAILER = "Modelreg-Import"
+MAX_TAGS = 500  # per version or model: 500 tags of 200 characters stay far below the size limit
+MAX_FILES = 10_000  # per version
+
+
+@dataclass(frozen=True, order=True)
+class Source:
+    """What a model is imported from: an MLflow model or a GTO artifact, by its own name."""
+
+    kind: str  # mlflow, gto
+    name: str
+
+    def __str__(self) -> str:
+        what = "MLflow model" if self.kind == "mlflow" else "GTO artifact"
+        return f"{what} {self.name!r}"
 
 
 class Author(BaseModel):
@@ -57,6 +72,7 @@ class ImportEvent:
     author: Author
     model: str
     version: str
+    source: Source
     registration: Registration | None = None
     to_stage: str | None = None
     why: str = ""  # where a move comes from (MLflow stage Production, alias champion, tag x#prod#2)
@@ -117,9 +133,10 @@ def iso(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def from_millis(millis: object) -> datetime:
-    """A datetime from MLflow's milliseconds since the epoch (whole seconds: Git keeps no less)."""
-    return datetime.fromtimestamp(int(str(millis or 0)) // 1000, tz=timezone.utc)
+def from_millis(millis: int | None) -> datetime:
+    """A datetime from MLflow's milliseconds since the epoch (whole seconds: Git keeps no less);
+    the bounds are the source's type-check (MLflow's ``Millis``)."""
+    return datetime.fromtimestamp((millis or 0) // 1000, tz=timezone.utc)
 
 
 _NOT_NAME = re.compile(r"[^a-z0-9]+")
@@ -130,27 +147,85 @@ def model_name(raw: str) -> str:
     return _NOT_NAME.sub("-", raw.lower()).strip("-")[:63]
 
 
+def mapped_names(plan: ImportPlan, sources: list[Source]) -> dict[Source, str]:
+    """Each source's model name, for the sources whose name is a valid one that no other source
+    maps to too (GTO's ``GM`` and ``gm`` would both be ``gm``: neither is imported); a line in
+    ``plan.unmapped`` for each other source."""
+    by_name: dict[str, list[Source]] = {}
+    for source in sources:
+        name = model_name(source.name)
+        try:
+            if not name[:1].isalpha():
+                raise InvalidInputError(f"{source} maps to {name!r}, which does not start with a letter")
+            refs.check_name(name)
+        except InvalidInputError as e:
+            plan.unmapped.append(f"{source} ({e})")
+            continue
+        by_name.setdefault(name, []).append(source)
+    names = {}
+    for name, found in by_name.items():
+        if len(found) > 1:
+            both = " and ".join(str(s) for s in found)
+            plan.unmapped.append(f"{both} (they all become model {name}; rename all but one at the source)")
+        else:
+            names[found[0]] = name
+    return names
+
+
 def checked_manifest(data: dict[str, Any], files: list[SourceFile]) -> str | None:
-    """Why a manifest of ``data`` with ``files`` would be refused by the schema, or None."""
-    placeholder = [Artifact(path=f"x/{f.path}", md5="0" * 32, size=f.size) for f in files[:1]]
+    """Why a manifest of ``data`` with ``files`` would be refused (the schema, the tag cap, the
+    size limit, a file name another system cannot hold), or None."""
+    if not files:
+        return "it has no artifact files"
+    if len(files) > MAX_FILES:
+        return f"it has {len(files)} files, more than the {MAX_FILES} an import takes"
+    if len(data.get("tags") or []) > MAX_TAGS:
+        return f"it has {len(data['tags'])} tags, more than the {MAX_TAGS} a manifest may hold"
+    tops = dict.fromkeys(f.path.split("/", 1)[0] for f in files)  # what DVC tracks: one per top entry
+    folder = f"models/{data.get('name')}/{data.get('version')}"
+    placeholder = [Artifact(path=f"{folder}/{top}", md5="0" * 32 + ".dir", size=0, nfiles=1) for top in tops]
     try:
-        Manifest.model_validate({**data, "artifacts": placeholder})
+        manifest = Manifest.model_validate({**data, "artifacts": placeholder})
     except ValidationError as e:
-        first = e.errors()[0]
-        return f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}"
-    for f in files:
-        why = layout.unsafe_path(f.path)
-        top = f.path.split("/", 1)[0]
-        if why is None and (top.startswith(".") or top.endswith(".dvc")):
-            why = "is hidden or ends in .dvc, which DVC keeps for itself"
-        if why is None:
-            try:
-                layout.check_file_name(top, what="artifact")
-            except InvalidInputError as e:
-                why = str(e)
+        return first_error(e)
+    size = len(yamlio.dump(schemas.model_to_data(manifest)).encode())
+    if size > yamlio.MAX_DOCUMENT_BYTES // 2:
+        return f"its manifest would be {size} bytes, over half the {yamlio.MAX_DOCUMENT_BYTES}-byte limit"
+    return unportable_files([f.path for f in files])
+
+
+def unportable_files(paths: list[str]) -> str | None:
+    """Why these file paths cannot all be written below a version's folder on every system
+    (an unsafe or reserved name, two names that differ only by case, a file that is also a
+    folder), or None."""
+    seen: dict[str, str] = {}
+    for path in paths:
+        why = _unsafe_file(path)
         if why:
-            return f"artifact {f.path!r} {why}"
-    return None if files else "it has no artifact files"
+            return why
+        other = seen.setdefault(path.lower(), path)
+        if other != path:
+            return f"artifacts {other!r} and {path!r} differ only by case"
+    folders = {path.lower().rsplit("/", i)[0] for path in paths for i in range(1, path.count("/") + 1)}
+    clash = sorted(p for p in seen if p in folders)
+    return f"artifact {seen[clash[0]]!r} is both a file and a folder" if clash else None
+
+
+def _unsafe_file(path: str) -> str | None:
+    """Why one artifact path cannot be written (the one path rule, DVC's own names, a name
+    Windows cannot hold), as a sentence; None when it can."""
+    why = layout.unsafe_path(path)
+    top = path.split("/", 1)[0]
+    if why is None and (top.startswith(".") or top.endswith(".dvc")):
+        why = "is hidden or ends in .dvc, which DVC keeps for itself"
+    if why is not None:
+        return f"artifact {path!r} {why}"
+    for part in path.split("/"):
+        try:
+            layout.check_file_name(part, what="artifact")
+        except InvalidInputError as e:
+            return str(e)
+    return None
 
 
 def parse_map(pairs: tuple[str, ...], *, option: str) -> dict[str, str]:
