@@ -198,7 +198,15 @@ def _track_new(repo: Any, target: Path) -> None:
     output = stage.outs[0]
     cache = repo.cache.local
     staging, meta, obj = build(cache, output.fs_path, output.fs, "md5", ignore=output.dvcignore)
-    transfer(staging, cache, {obj.hash_info}, shallow=False, hardlink=False)
+    result = transfer(staging, cache, {obj.hash_info}, shallow=False, hardlink=False)
+    for failed in result.failed:  # transfer logs why and goes on; copying again raises it
+        source = staging.get(failed.value) if failed.value else None
+        if source is None or failed.isdir:
+            raise DvcError(f"DVC could not track {output}: its objects did not reach the cache")
+        try:
+            cache.add(source.path, source.fs, source.oid)
+        except OSError as e:  # what failed is the cache, not the file named
+            raise OSError(e.errno, e.strerror) from e
     output.obj, output.hash_info, output.meta, output.files = obj, obj.hash_info, meta, None
     repo.scm_context.ignore(output.fspath)
     stage.dump()
