@@ -77,10 +77,21 @@ class Fresh:
         run_dir = self.scratch / f"run-{kind}"
         shutil.rmtree(run_dir, ignore_errors=True)
         subprocess.run(["cp", "-a", "--", str(template), str(run_dir)], check=True)
+        # a copy has new inodes and change times: Git would re-hash every file once, which a
+        # fresh clone (whose index was written by its checkout) does not
+        subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=run_dir, check=False)
         try:
             yield run_dir
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
+
+    @staticmethod
+    def use_remote(where: Path, remote: Path, *, empty: bool) -> None:
+        """Make ``remote`` (emptied first when ``empty``) the DVC remote of the clone ``where``."""
+        if empty:
+            shutil.rmtree(remote, ignore_errors=True)
+        remote.mkdir(parents=True, exist_ok=True)
+        (where / ".dvc" / "config.local").write_text(f"['remote \"storage\"']\n    url = {remote}\n")
 
     @contextlib.contextmanager
     def empty_cache(self) -> Iterator[Path]:

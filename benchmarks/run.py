@@ -79,6 +79,7 @@ class Case:
     env: dict[str, str] | None = None
     skip: str | None = None  # why the case cannot run on this registry
     kind: str | None = None  # the cold paths: which clone the case runs in ("remote": none)
+    floor_fresh: bool = False  # the floor writes: it runs in a fresh copy too (prepared as the command's)
 
 
 # -- processes --------------------------------------------------------------------------------
@@ -579,6 +580,7 @@ def cold_cases(repo: Path, meta: dict[str, Any], fresh: cold.Fresh) -> list[Case
             "history",
             floor=floors.history("models"),
         ),
+        *write_cases(repo, meta, fresh, case),
         case(
             "remote",
             f"show --repo git://... {name}@production (empty cache)",
@@ -599,6 +601,77 @@ def cold_cases(repo: Path, meta: dict[str, Any], fresh: cold.Fresh) -> list[Case
     ]
 
 
+ARTIFACT_BYTES = 1 << 20
+
+
+def write_cases(repo: Path, meta: dict[str, Any], fresh: cold.Fresh, case: Callable[..., Case]) -> list[Case]:
+    """What a training job and a release step run: ``register`` (new bytes each run, pushed to
+    a local DVC remote) in a fresh clone and in one kept between runs, ``promote --no-pr`` and
+    ``history NAME`` in a fresh clone. Each floor is the raw Git of the same change or read."""
+    name = meta["bench"]["model"]
+    artifact = fresh.scratch / "register-input" / "model.bin"
+    register = ["register", name, str(artifact), "--bump", "patch", "--metric", "auc=0.8", "--no-provenance"]
+    files, message = _add_version(repo, meta)
+    target, to_stage = _promotion_target(repo)
+
+    def new_bytes() -> None:
+        artifact.parent.mkdir(parents=True, exist_ok=True)
+        artifact.write_bytes(os.urandom(ARTIFACT_BYTES))
+
+    @contextlib.contextmanager
+    def registering() -> Any:
+        with fresh.copy("full") as where:
+            fresh.use_remote(where, fresh.scratch / "register-remote", empty=True)
+            yield where
+
+    cold_register = case(
+        "register",
+        f"register {name} (1 MiB, new bytes, pushed to a local DVC remote)",
+        register,
+        "full",
+        floor=floors.commit_files(files, message),
+        prepare=new_bytes,
+        floor_fresh=True,
+    )
+    cold_register.fresh = registering
+    warm_register = case(
+        "register-warm",
+        f"register {name}, the same clone again (a runner that keeps its checkout)",
+        register,
+        "register-warm",
+        floor=floors.commit_files(files, message),
+        prepare=new_bytes,
+    )
+    warm_register.fresh = None
+    return [
+        cold_register,
+        warm_register,
+        case(
+            "promote",
+            f"promote {target} --to {to_stage} --no-pr --no-push",
+            ["promote", target, "--to", to_stage, "--no-pr", "--no-push"],
+            "full",
+            floor=floors.stage_commit(target.split("@")[0], target.split("@")[1]),
+            floor_fresh=True,
+        ),
+        case(
+            "history-name",
+            f"history {name}",
+            ["history", name],
+            "full",
+            floor=floors.log_path(f"models/{name}"),
+            floor_fresh=True,
+        ),
+    ]
+
+
+def _promotion_target(repo: Path) -> tuple[str, str]:
+    """(NAME@VERSION, stage) of the promotion ``_promotion`` makes for check."""
+    files, message = _promotion(repo, {})
+    subject = message.splitlines()[0]  # "promote NAME@VERSION: development -> staging"
+    return subject.split()[1].rstrip(":"), subject.rsplit(" ", 1)[-1]
+
+
 def largest_page(site: Path) -> dict[str, Any]:
     """The largest file of a built site: the issue's bound is 2 MB a page."""
     biggest = max(((p.stat().st_size, p) for p in site.rglob("*.html")), default=(0, site))
@@ -615,6 +688,13 @@ def ready(case: Case, fresh: cold.Fresh) -> None:
         if case.key == "cold-remote":
             case.fresh = fresh.empty_cache
         case.cwd = fresh.scratch
+        return
+    if case.kind == "register-warm":
+        where = fresh.scratch / "register-warm"
+        if not where.exists():
+            subprocess.run(["cp", "-a", "--", str(fresh.template("full")), str(where)], check=True)
+            fresh.use_remote(where, fresh.scratch / "register-warm-remote", empty=True)
+        case.cwd = where
         return
     if case.kind == "history" and not (fresh.scratch / "template-history").exists():
         template = fresh.template("full")  # the records kept by one `history` run, then copied
@@ -670,8 +750,14 @@ def time_modelreg(case: Case, tool: list[str], runs: int) -> dict[str, Any]:
 def time_floor(case: Case, runs: int) -> dict[str, Any]:
     if case.floor is None or case.skip is not None:
         return {"status": "none"}
-    samples = [run_floor(case.floor, case.cwd) for _ in range(runs + 1)][1:]
-    return {"status": "ok", "what": case.floor.label, **summarize(samples)}
+    samples = []
+    for _ in range(runs + 1):
+        if case.floor_fresh and case.prepare:
+            case.prepare()
+        where = case.fresh() if case.floor_fresh and case.fresh else contextlib.nullcontext(case.cwd)
+        with where as cwd:
+            samples.append(run_floor(case.floor, cwd))
+    return {"status": "ok", "what": case.floor.label, **summarize(samples[1:])}
 
 
 def time_gto(case: Case, gto: list[str] | None, runs: int, budget: float) -> dict[str, Any]:
