@@ -909,7 +909,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     repo, meta = build(args.size, args.seed, args.cache_dir.resolve())
     changes = prepare_changes(repo, meta)
-    fresh = cold.Fresh(repo, args.scratch_dir.resolve())
+    fresh = cold.Fresh(repo, args.scratch_dir.resolve() / f"{args.size}-s{args.seed}")  # clones of this registry
     rows = cases(repo, meta, changes) + cold_cases(repo, meta, fresh)
     if args.only:
         wanted = set(args.only.split(","))

@@ -348,6 +348,37 @@ def first_parent_log(
             yield _parse_record(pending)
 
 
+def first_parent_naming(top: Path, tip: str, text: str) -> list[str]:
+    """Commits on ``tip``'s first-parent chain, newest first, whose message contains ``text``
+    (a fixed string), or whose merged-in branch tip's message does."""
+    grep = ["--format=%H", "--fixed-strings", f"--grep={text}", "--end-of-options", tip, "--"]
+    named = set(_git(top, "log", *grep).split())
+    if not named:
+        return []
+    found = []
+    chain = _git(top, "rev-list", "--first-parent", "--parents", "--end-of-options", tip, "--")
+    for line in chain.splitlines():
+        sha, *parents = line.split()
+        if sha in named or (len(parents) > 1 and parents[1] in named):
+            found.append(sha)
+    return found
+
+
+def first_parent_order(top: Path, tip: str) -> dict[str, int]:
+    """The position of each commit on ``tip``'s first-parent chain, the oldest 0."""
+    chain = _git(top, "rev-list", "--first-parent", "--reverse", "--end-of-options", tip, "--").split()
+    return {sha: i for i, sha in enumerate(chain)}
+
+
+def log_commits(top: Path, shas: list[str]) -> list[LogCommit]:
+    """The commits ``shas`` (their metadata and message, no changes), in that order."""
+    if not shas:
+        return []
+    argv = ["git", "log", "--no-walk=unsorted", "-z", "--encoding=UTF-8", f"--format={_FORMAT}", "--stdin"]
+    out = proc.run(argv, cwd=top, stdin=("\n".join(shas) + "\n").encode()).stdout
+    return [_parse_record(record) for record in out.split(b"\x1e") if record.strip(b"\0\n")]
+
+
 def _parse_record(record: bytes) -> LogCommit:
     text = record.decode("utf-8", errors="replace")
     *header, raw = text.split("\x1f", len(_FIELDS))

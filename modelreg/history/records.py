@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from modelreg import store
 from modelreg.adapters import git
 from modelreg.history.depth import require_history
-from modelreg.history.engine import CommitRecord, Warn, iter_records
+from modelreg.history.engine import CommitRecord, Warn, iter_records, model_records
 
 KIND = "history"  # the store's kind of value
 KEY = "first-parent chain"  # the header of the chain of the last head asked about
@@ -99,6 +99,9 @@ def records_since(top: Path, since: str, *, warn: Warn = stderr_warning) -> list
 def _records(
     top: Path, head: str, tip: str | None, warn: Warn, model: str | None, *, fresh: bool = False
 ) -> list[CommitRecord]:
+    if model is not None and (tip is None or tip == head) and (fresh or read_kept(top) is None):
+        # nothing kept: one model's commits answer, not a walk of the whole registry's
+        return list(model_records(top, head, model))
     kept = _head_kept(top, head, warn, fresh=fresh)
     lines = kept.lines
     if tip is not None and tip != head:
