@@ -84,3 +84,20 @@ def test_the_claims_of_commits_that_touch_other_models_are_marked(populated: Reg
     assert read_kept(reg.path) is None  # one model's records are not the history's: none kept
     unknown = reg.cli_process("history", "nosuch")
     assert unknown.code == 1 and "nosuch" in unknown.err
+
+
+def test_a_long_whole_walk_writes_the_commit_graph_once(populated: Reg, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modelreg.history import records
+
+    reg = populated
+    graph = reg.path / ".git" / "objects" / "info" / "commit-graph"
+    r = reg.cli("history")
+    assert r.code == 0 and not graph.exists()  # a short history: the walk is cheap without it
+    shutil.rmtree(reg.path / ".git" / "modelreg")
+    monkeypatch.setattr(records, "GRAPH_FROM", 1)
+    r = reg.cli("history")
+    assert r.code == 0, r.err
+    assert graph.is_file()
+    verified = subprocess.run(["git", "commit-graph", "verify"], cwd=reg.path, capture_output=True, text=True)
+    assert verified.returncode == 0, verified.stderr
+    assert git("log", "--format=%H", "--", "models/fraud", cwd=reg.path)  # git reads it

@@ -510,6 +510,20 @@ def shallow_depth(top: Path) -> int | None:
     return int(out.stdout.decode().strip() or 0) if out.returncode == 0 else 0
 
 
+def ensure_commit_graph(top: Path) -> bool:
+    """Write a commit-graph with changed-path Bloom filters when the repository has none (a
+    fresh clone): Git then walks history, and ``git log -- PATH`` most of all, several times
+    faster. Not in a shallow clone (Git ignores the graph there). Whether one was written;
+    a failure to write is not an error (the walks are only slower)."""
+    info = git_dir_path(top, "objects/info")
+    if (info / "commit-graph").exists() or (info / "commit-graphs").exists():
+        return False
+    if _git(top, "rev-parse", "--is-shallow-repository").strip() == "true":
+        return False
+    argv = ["git", "commit-graph", "write", "--reachable", "--changed-paths"]
+    return proc.run(argv, cwd=top, check=False).returncode == 0
+
+
 def unshallow(top: Path) -> None:
     """Fetch the history a shallow clone lacks from the remote it was cloned from."""
     proc.run(["git", "fetch", "--quiet", "--unshallow"], cwd=top, env={"GIT_TERMINAL_PROMPT": "0"})

@@ -31,6 +31,9 @@ from modelreg.history.engine import CommitRecord, Warn, iter_records, model_reco
 KIND = "history"  # the store's kind of value
 KEY = "first-parent chain"  # the header of the chain of the last head asked about
 _CHUNK_LINES = 2_000  # records per value
+# A whole walk this long writes Git's commit-graph (when there is none): ~15% more on that walk,
+# and every later walk of a path (a model's history, --at) 5-10x faster.
+GRAPH_FROM = 10_000
 _CHUNKS_PER_WRITE = 4  # values per transaction: what is written is not held twice for long
 
 
@@ -151,6 +154,8 @@ def _head_kept(top: Path, head: str, warn: Warn, *, fresh: bool = False) -> Kept
     if lines is None:
         found = iter_records(top, head, known=_Known(kept.lines if kept else []))
         lines = [_line(r) for r in found]  # one record at a time: 40,000 of them take 150 MB
+        if len(lines) >= GRAPH_FROM:
+            git.ensure_commit_graph(top)
     kept = Kept(head=head, branch=git.current_branch(top), lines=lines)
     keep(top, kept)
     return kept
