@@ -73,12 +73,12 @@ class Catalog:
         already): what a question about one model reads."""
         return self._of_model(name)
 
-    def lineage_snapshot(self, name: str) -> Snapshot:
-        """registry.yaml and the documents of model ``name`` and of every model its versions
-        derive from, however far up (every one when they are read already): what a rule or an
-        upward lineage about one model reads. A move of one model reads that much, not the
-        registry."""
-        models = {name}
+    def lineage_snapshot(self, *names: str) -> Snapshot:
+        """registry.yaml and the documents of the models ``names`` and of every model their
+        versions derive from, however far up (every one when they are read already): what a
+        rule or an upward lineage about a model reads. A move of one model reads that much,
+        not the registry."""
+        models = set(names)
         while True:
             snap = self._of_models(sorted(models))
             if snap is self._whole:
