@@ -909,7 +909,8 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     repo, meta = build(args.size, args.seed, args.cache_dir.resolve())
     changes = prepare_changes(repo, meta)
-    fresh = cold.Fresh(repo, args.scratch_dir.resolve() / f"{args.size}-s{args.seed}")  # clones of this registry
+    # the clones of this size and seed (a small run's clones must not serve a large one)
+    fresh = cold.Fresh(repo, args.scratch_dir.resolve() / f"{args.size}-s{args.seed}")
     rows = cases(repo, meta, changes) + cold_cases(repo, meta, fresh)
     if args.only:
         wanted = set(args.only.split(","))

@@ -49,8 +49,16 @@ def _claims_elsewhere(reg: Reg) -> list[str]:
     return [trailers, squash, merge]
 
 
+@pytest.fixture(autouse=True)
+def narrow_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registries here are small: read one model's commits alone whatever the length."""
+    from modelreg.history import records
+
+    monkeypatch.setattr(records, "NARROW_FROM", 0)
+
+
 def _history(reg: Reg, *args: str) -> str:
-    r = reg.cli_process("history", *args)
+    r = reg.cli("history", *args)
     assert r.code == 0, r.err
     return r.out
 
@@ -82,11 +90,13 @@ def test_the_claims_of_commits_that_touch_other_models_are_marked(populated: Reg
     from modelreg.history.records import read_kept
 
     assert read_kept(reg.path) is None  # one model's records are not the history's: none kept
-    unknown = reg.cli_process("history", "nosuch")
+    unknown = reg.cli("history", "nosuch")
     assert unknown.code == 1 and "nosuch" in unknown.err
 
 
-def test_a_long_whole_walk_writes_the_commit_graph_once(populated: Reg, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_long_whole_walk_writes_the_commit_graph_once(
+    populated: Reg, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from modelreg.history import records
 
     reg = populated

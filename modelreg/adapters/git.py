@@ -364,6 +364,11 @@ def first_parent_naming(top: Path, tip: str, text: str) -> list[str]:
     return found
 
 
+def first_parent_count(top: Path, tip: str) -> int:
+    """How many commits ``tip``'s first-parent chain has."""
+    return int(_git(top, "rev-list", "--count", "--first-parent", "--end-of-options", tip, "--").strip() or 0)
+
+
 def first_parent_order(top: Path, tip: str) -> dict[str, int]:
     """The position of each commit on ``tip``'s first-parent chain, the oldest 0."""
     chain = _git(top, "rev-list", "--first-parent", "--reverse", "--end-of-options", tip, "--").split()

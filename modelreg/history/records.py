@@ -34,6 +34,7 @@ _CHUNK_LINES = 2_000  # records per value
 # A whole walk this long writes Git's commit-graph (when there is none): ~15% more on that walk,
 # and every later walk of a path (a model's history, --at) 5-10x faster.
 GRAPH_FROM = 10_000
+NARROW_FROM = 5_000  # a first-parent chain this long: one model's question, nothing kept, reads its commits
 _CHUNKS_PER_WRITE = 4  # values per transaction: what is written is not held twice for long
 
 
@@ -102,8 +103,7 @@ def records_since(top: Path, since: str, *, warn: Warn = stderr_warning) -> list
 def _records(
     top: Path, head: str, tip: str | None, warn: Warn, model: str | None, *, fresh: bool = False
 ) -> list[CommitRecord]:
-    if model is not None and (tip is None or tip == head) and (fresh or read_kept(top) is None):
-        # nothing kept: one model's commits answer, not a walk of the whole registry's
+    if model is not None and (tip is None or tip == head) and reads_one_model(top, head, fresh=fresh):
         return list(model_records(top, head, model))
     kept = _head_kept(top, head, warn, fresh=fresh)
     lines = kept.lines
@@ -118,6 +118,16 @@ def _records(
         mark = json.dumps(model)  # the name as the models field spells it (a false match is filtered later)
         lines = [line for line in lines if mark in line.split("\t", 3)[2]]
     return [_parse(line) for line in lines]
+
+
+def reads_one_model(top: Path, head: str, *, fresh: bool = False) -> bool:
+    """Whether a question about one model reads only that model's commits: when nothing is
+    kept for any head (a fresh clone) and the history is long enough that walking all of it
+    (and keeping it) costs far more than walking the model's files. Otherwise the whole
+    history is read once, kept, and served from then on."""
+    if not fresh and read_kept(top) is not None:
+        return False
+    return git.first_parent_count(top, head) >= NARROW_FROM
 
 
 def _parse(line: str) -> CommitRecord:

@@ -368,14 +368,15 @@ def _rows(
     model: str | None = None,
 ) -> list[list[Any]]:
     """The rows of HEAD: ``found`` (the kept ones) when kept for it, or the kept ones and those
-    of newer commits, or all made anew; with none kept, a question about ``model`` makes
-    only the rows of its commits (and keeps none: they are not the whole trail)."""
+    of newer commits, or all made anew; a question about ``model`` in a long history with
+    nothing kept makes only the rows of its commits (and keeps none: they are not the whole
+    trail)."""
     if found is not None and found[0] == head:
         return found[1]
     from modelreg.history import records as history_cache
 
     warn = warn or history_cache.stderr_warning
-    if found is None and model is not None:
+    if found is None and model is not None and history_cache.reads_one_model(top, head):
         return rows_of(history_cache.records(top, tip=head, warn=warn, model=model))
     newer = history_cache.records_since(top, found[0], warn=warn) if found is not None else None
     if found is not None and newer is not None:  # the branch moved on: rows for the new commits only
