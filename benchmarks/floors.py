@@ -101,6 +101,38 @@ def history(path: str) -> Floor:
     return Floor(f"git log --first-parent --raw -- {path} + cat-file --batch (changed blobs)", steps)
 
 
+def commit_files(files: dict[str, bytes], message: str) -> Floor:
+    """Write ``files`` as blobs, stage them and commit: the Git a registration needs."""
+
+    def steps(run: Callable[..., bytes]) -> None:
+        lines = []
+        for path, data in files.items():
+            blob = run(["git", "hash-object", "-w", "--stdin"], stdin=data).decode().strip()
+            lines.append(f"100644 {blob}\t{path}\n")
+        run(["git", "update-index", "--index-info"], stdin="".join(lines).encode())
+        run(["git", "commit", "-q", "--no-verify", "--allow-empty", "-m", message])
+
+    return Floor(f"git hash-object -w ({len(files)} files) + update-index + commit", steps)
+
+
+def stage_commit(name: str, version: str) -> Floor:
+    """Read the model's stages.yaml and the version's manifest, commit stages.yaml edited."""
+
+    def steps(run: Callable[..., bytes]) -> None:
+        stages = f"models/{name}/stages.yaml"
+        out = cat_blobs(run, [f"HEAD:{stages}", f"HEAD:models/{name}/{version}.yaml"])
+        edited = out.split(b"\n", 1)[1] + f"# {version}\n".encode()
+        blob = run(["git", "hash-object", "-w", "--stdin"], stdin=edited).decode().strip()
+        run(["git", "update-index", "--index-info"], stdin=f"100644 {blob}\t{stages}\n".encode())
+        run(["git", "commit", "-q", "--no-verify", "-m", f"promote {name}@{version}"])
+
+    return Floor("cat-file --batch (stages.yaml + manifest) + hash-object + update-index + commit", steps)
+
+
+def log_path(path: str) -> Floor:
+    return Floor(f"git log -- {path}", lambda run: run(["git", "log", "--", path]) and None)
+
+
 def at_date(date: str, paths: list[str]) -> Floor:
     """The commit on main at a date, then the files that answer."""
 

@@ -364,6 +364,7 @@ def write_stream(stream: Stream, plans: list[ModelPlan], name: str) -> dict[str,
     events = sorted((e for p in plans for e in p.events), key=lambda e: (e.when, e.order))
     plan_of = {p.name: p for p in plans}
     registered_at: dict[tuple[str, str], int] = {}
+    seen_models: set[str] = set()  # those with a model.yaml already (a set: a scan per event is quadratic)
     counters: dict[str, int] = {}
     pr = 0
     for event in events:
@@ -378,7 +379,8 @@ def write_stream(stream: Stream, plans: list[ModelPlan], name: str) -> dict[str,
                 ),
                 f"models/{event.model}/{event.version}/.gitignore": gitignore,
             }
-            if not any(key[0] == event.model for key in registered_at):
+            if event.model not in seen_models:
+                seen_models.add(event.model)
                 changes[f"models/{event.model}/model.yaml"] = FACTS_YAML.format(
                     name=event.model, domain=plan.domain, kind=plan.kind
                 )

@@ -79,9 +79,16 @@ class Case:
     env: dict[str, str] | None = None
     skip: str | None = None  # why the case cannot run on this registry
     kind: str | None = None  # the cold paths: which clone the case runs in ("remote": none)
+    floor_fresh: bool = False  # the floor writes: it runs in a fresh copy too (prepared as the command's)
 
 
 # -- processes --------------------------------------------------------------------------------
+
+
+# GNU time execs the command from its own small process, so that the peak it reports is the
+# command's: a child forked from this runner starts with the runner's resident pages, and
+# Linux counts them in the peak (ru_maxrss) it reports after the exec.
+TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 
 
 def run_process(
@@ -93,15 +100,22 @@ def run_process(
     timeout: float | None = None,
     env: dict[str, str] | None = None,
 ) -> tuple[Sample, bytes]:
-    """Run ``argv`` and measure it: wall time, CPU time and peak memory from wait4 (no shell)."""
-    with tempfile.TemporaryFile() as fin, tempfile.TemporaryFile() as fout, tempfile.TemporaryFile() as ferr:
+    """Run ``argv`` and measure it: wall time, CPU time (wait4) and the peak memory of the
+    command's own process (GNU time's %M; wait4's, which carries the runner's, without it)."""
+    with (
+        tempfile.TemporaryFile() as fin,
+        tempfile.TemporaryFile() as fout,
+        tempfile.TemporaryFile() as ferr,
+        tempfile.NamedTemporaryFile() as fpeak,
+    ):
         if stdin is not None:
             fin.write(stdin)
             fin.seek(0)
         env = {**os.environ, "DVC_NO_ANALYTICS": "1", **(env or {})}
+        measured = [TIME, "-f", "%M", "-o", fpeak.name, "--", *argv] if TIME else argv
         started = time.perf_counter()
         proc = subprocess.Popen(
-            argv,
+            measured,
             cwd=cwd,
             stdin=fin if stdin is not None else subprocess.DEVNULL,
             stdout=fout if capture else subprocess.DEVNULL,
@@ -119,8 +133,16 @@ def run_process(
         proc.returncode = os.waitstatus_to_exitcode(status)
         fout.seek(0)
         out = fout.read() if capture else b""
+        peak_kb = _peak_kb(Path(fpeak.name)) if TIME else None
     cpu = usage.ru_utime + usage.ru_stime
-    return Sample(wall, cpu, usage.ru_maxrss / 1024, proc.returncode), out
+    rss_mb = (peak_kb if peak_kb is not None else usage.ru_maxrss) / 1024
+    return Sample(wall, cpu, rss_mb, proc.returncode), out
+
+
+def _peak_kb(report: Path) -> int | None:
+    """GNU time's last line is the peak (a failed command's report says so on a line before)."""
+    lines = [line for line in report.read_text(errors="replace").splitlines() if line.strip()]
+    return int(lines[-1]) if lines and lines[-1].strip().isdigit() else None
 
 
 def _kill_group(pid: int) -> None:
@@ -558,6 +580,7 @@ def cold_cases(repo: Path, meta: dict[str, Any], fresh: cold.Fresh) -> list[Case
             "history",
             floor=floors.history("models"),
         ),
+        *write_cases(repo, meta, fresh, case),
         case(
             "remote",
             f"show --repo git://... {name}@production (empty cache)",
@@ -578,6 +601,77 @@ def cold_cases(repo: Path, meta: dict[str, Any], fresh: cold.Fresh) -> list[Case
     ]
 
 
+ARTIFACT_BYTES = 1 << 20
+
+
+def write_cases(repo: Path, meta: dict[str, Any], fresh: cold.Fresh, case: Callable[..., Case]) -> list[Case]:
+    """What a training job and a release step run: ``register`` (new bytes each run, pushed to
+    a local DVC remote) in a fresh clone and in one kept between runs, ``promote --no-pr`` and
+    ``history NAME`` in a fresh clone. Each floor is the raw Git of the same change or read."""
+    name = meta["bench"]["model"]
+    artifact = fresh.scratch / "register-input" / "model.bin"
+    register = ["register", name, str(artifact), "--bump", "patch", "--metric", "auc=0.8", "--no-provenance"]
+    files, message = _add_version(repo, meta)
+    target, to_stage = _promotion_target(repo)
+
+    def new_bytes() -> None:
+        artifact.parent.mkdir(parents=True, exist_ok=True)
+        artifact.write_bytes(os.urandom(ARTIFACT_BYTES))
+
+    @contextlib.contextmanager
+    def registering() -> Any:
+        with fresh.copy("full") as where:
+            fresh.use_remote(where, fresh.scratch / "register-remote", empty=True)
+            yield where
+
+    cold_register = case(
+        "register",
+        f"register {name} (1 MiB, new bytes, pushed to a local DVC remote)",
+        register,
+        "full",
+        floor=floors.commit_files(files, message),
+        prepare=new_bytes,
+        floor_fresh=True,
+    )
+    cold_register.fresh = registering
+    warm_register = case(
+        "register-warm",
+        f"register {name}, the same clone again (a runner that keeps its checkout)",
+        register,
+        "register-warm",
+        floor=floors.commit_files(files, message),
+        prepare=new_bytes,
+    )
+    warm_register.fresh = None
+    return [
+        cold_register,
+        warm_register,
+        case(
+            "promote",
+            f"promote {target} --to {to_stage} --no-pr --no-push",
+            ["promote", target, "--to", to_stage, "--no-pr", "--no-push"],
+            "full",
+            floor=floors.stage_commit(target.split("@")[0], target.split("@")[1]),
+            floor_fresh=True,
+        ),
+        case(
+            "history-name",
+            f"history {name}",
+            ["history", name],
+            "full",
+            floor=floors.log_path(f"models/{name}"),
+            floor_fresh=True,
+        ),
+    ]
+
+
+def _promotion_target(repo: Path) -> tuple[str, str]:
+    """(NAME@VERSION, stage) of the promotion ``_promotion`` makes for check."""
+    files, message = _promotion(repo, {})
+    subject = message.splitlines()[0]  # "promote NAME@VERSION: development -> staging"
+    return subject.split()[1].rstrip(":"), subject.rsplit(" ", 1)[-1]
+
+
 def largest_page(site: Path) -> dict[str, Any]:
     """The largest file of a built site: the issue's bound is 2 MB a page."""
     biggest = max(((p.stat().st_size, p) for p in site.rglob("*.html")), default=(0, site))
@@ -594,6 +688,13 @@ def ready(case: Case, fresh: cold.Fresh) -> None:
         if case.key == "cold-remote":
             case.fresh = fresh.empty_cache
         case.cwd = fresh.scratch
+        return
+    if case.kind == "register-warm":
+        where = fresh.scratch / "register-warm"
+        if not where.exists():
+            subprocess.run(["cp", "-a", "--", str(fresh.template("full")), str(where)], check=True)
+            fresh.use_remote(where, fresh.scratch / "register-warm-remote", empty=True)
+        case.cwd = where
         return
     if case.kind == "history" and not (fresh.scratch / "template-history").exists():
         template = fresh.template("full")  # the records kept by one `history` run, then copied
@@ -649,8 +750,14 @@ def time_modelreg(case: Case, tool: list[str], runs: int) -> dict[str, Any]:
 def time_floor(case: Case, runs: int) -> dict[str, Any]:
     if case.floor is None or case.skip is not None:
         return {"status": "none"}
-    samples = [run_floor(case.floor, case.cwd) for _ in range(runs + 1)][1:]
-    return {"status": "ok", "what": case.floor.label, **summarize(samples)}
+    samples = []
+    for _ in range(runs + 1):
+        if case.floor_fresh and case.prepare:
+            case.prepare()
+        where = case.fresh() if case.floor_fresh and case.fresh else contextlib.nullcontext(case.cwd)
+        with where as cwd:
+            samples.append(run_floor(case.floor, cwd))
+    return {"status": "ok", "what": case.floor.label, **summarize(samples[1:])}
 
 
 def time_gto(case: Case, gto: list[str] | None, runs: int, budget: float) -> dict[str, Any]:
@@ -713,11 +820,17 @@ def machine() -> dict[str, Any]:
     }
 
 
+SPREAD_BELOW = 0.05  # seconds: a median this small is shown with its fastest and slowest run
+
+
 def seconds(result: dict[str, Any]) -> str:
     status = result.get("status")
     if status == "ok":
         value = result["median_s"]
         text = f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
+        runs = result.get("runs_s") or [value]
+        if value < SPREAD_BELOW and len(runs) > 1:  # a few milliseconds: say how much they vary
+            text += f" ({min(runs) * 1000:.0f}-{max(runs) * 1000:.0f} ms)"
         return text + ("" if result.get("exit", [0]) == [0] else f" (exit {result['exit']})")
     return {
         "not available": "n/a",
@@ -796,7 +909,8 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     repo, meta = build(args.size, args.seed, args.cache_dir.resolve())
     changes = prepare_changes(repo, meta)
-    fresh = cold.Fresh(repo, args.scratch_dir.resolve())
+    # the clones of this size and seed (a small run's clones must not serve a large one)
+    fresh = cold.Fresh(repo, args.scratch_dir.resolve() / f"{args.size}-s{args.seed}")
     rows = cases(repo, meta, changes) + cold_cases(repo, meta, fresh)
     if args.only:
         wanted = set(args.only.split(","))

@@ -41,6 +41,10 @@ CASE_KEYS = [
     "cold-show-depth1",
     "cold-history-depth1",
     "cold-history-json",
+    "cold-register",
+    "cold-register-warm",
+    "cold-promote",
+    "cold-history-name",
     "cold-remote",
     "cold-remote-again",
 ]
@@ -122,6 +126,8 @@ def test_run_smoke(tmp_path: Path) -> None:
         assert case["modelreg"]["status"] == ("skipped" if case["key"] == "cold-pull" else "ok"), case
         assert case["floor"]["status"] in {"ok", "none"}
     assert "cold paths:" in result.stdout
+    for key in ("cold-register", "cold-register-warm", "cold-promote", "cold-history-name"):
+        assert by_key[key]["floor"]["status"] == "ok", key  # each write beside its raw Git
     for case in data["cases"]:
         assert case["modelreg"]["status"] in {"ok", "not available", "skipped"}
         if case["modelreg"]["status"] == "ok":  # a shallow clone's history stops with what to fetch

@@ -156,28 +156,119 @@ def set_default_remote(
 
 
 def add(top: Path, paths: list[str]) -> None:
-    """Track ``paths`` (relative to ``top``) with DVC: one ``.dvc`` pointer each."""
+    """Track ``paths`` (relative to ``top``) with DVC: one ``.dvc`` pointer each, the bytes in
+    DVC's cache, the path in its folder's .gitignore; what ``dvc add`` writes.
+
+    ``dvc add`` first loads every pointer of the repository to see that the new output overlaps
+    none (seconds at thousands of versions). A new path that no pointer, pipeline or Git entry
+    covers needs none of that: each is then hashed, cached and written through DVC's own stage
+    and dvc-data's build and transfer, which is the rest of what ``dvc add`` does."""
     with _dvc(top, "track the artifacts") as repo:
-        repo.add([str(top / p) for p in paths])
+        if not all(_is_fresh(repo, top, p) for p in paths):
+            repo.add([str(top / p) for p in paths])
+            return
+        with repo.lock:
+            for rel in paths:
+                _track_new(repo, top / rel)
+
+
+def _is_fresh(repo: Any, top: Path, rel: str) -> bool:
+    """Whether ``rel`` is a path no DVC output or Git entry can cover: no pointer or pipeline
+    file in a folder above it, not in Git's index, the cache linking by copy (DVC relinks
+    other kinds), and the remote not a versioned one."""
+    parts = Path(rel).parts
+    for depth in range(len(parts)):
+        here = top.joinpath(*parts[:depth])
+        if (here / "dvc.yaml").exists() or (depth and here.with_name(here.name + ".dvc").exists()):
+            return False
+    cache_type = repo.config.get("cache", {}).get("type")
+    if cache_type not in (None, "copy", "reflink", ["reflink", "copy"], ["copy"], ["reflink"]):
+        return False
+    from modelreg.adapters import git
+
+    return not git.is_tracked(top, rel)
+
+
+def _track_new(repo: Any, target: Path) -> None:
+    from dvc_data.hashfile.build import build
+    from dvc_data.hashfile.transfer import transfer
+
+    path, wdir, out = _resolve_paths(repo, str(target))
+    stage = repo.stage.create(single_stage=True, validate=False, fname=path, wdir=wdir, outs=[out])
+    output = stage.outs[0]
+    cache = repo.cache.local
+    staging, meta, obj = build(cache, output.fs_path, output.fs, "md5", ignore=output.dvcignore)
+    result = transfer(staging, cache, {obj.hash_info}, shallow=False, hardlink=False)
+    for failed in result.failed:  # transfer logs why and goes on; copying again raises it
+        source = staging.get(failed.value) if failed.value else None
+        if source is None or failed.isdir:
+            raise DvcError(f"DVC could not track {output}: its objects did not reach the cache")
+        try:
+            cache.add(source.path, source.fs, source.oid)
+        except OSError as e:  # what failed is the cache, not the file named
+            raise OSError(e.errno, e.strerror) from e
+    output.obj, output.hash_info, output.meta, output.files = obj, obj.hash_info, meta, None
+    repo.scm_context.ignore(output.fspath)
+    stage.dump()
+
+
+def _resolve_paths(repo: Any, target: str) -> tuple[str, str, str]:
+    from dvc.utils import resolve_paths
+
+    path, wdir, out = resolve_paths(repo, target)
+    return str(path), str(wdir), str(out)
 
 
 def push(top: Path, pointers: list[str]) -> int:
-    """Push the data of ``pointers`` to the default remote; return how many files moved."""
-    from dvc.exceptions import DvcException
+    """Push the data of ``pointers`` to the default remote; return how many objects moved.
 
+    ``dvc push`` of named pointers loads every pointer of the repository first; the objects
+    these pointers name (a folder's listing and its files) go through DVC's object push
+    instead, the same transfer into the same layout. A versioned or work-tree remote, whose
+    layout follows the pointers, takes ``dvc push``."""
     with _dvc(top, "push to the default remote") as repo:
-        if not repo.config.get("core", {}).get("remote"):
+        name = repo.config.get("core", {}).get("remote")
+        if not name:
             raise DvcError(
                 "no default DVC remote; add one with `dvc remote add -d NAME URL` and commit .dvc/config"
             )
-        try:
-            transferred: int = repo.push(targets=[str(top / p) for p in pointers])
-        except (DvcError, DvcException):
-            raise
-        except Exception as e:  # the remote's SDK (botocore, ...) fails with its own types
-            text = _unstyled(e).strip().splitlines()[0] if _unstyled(e).strip() else type(e).__name__
-            raise DvcError(f"DVC could not push to the default remote: {text}") from e
-    return transferred
+        settings = repo.config.get("remote", {}).get(name, {})
+        with _push_errors():
+            if settings.get("version_aware") or settings.get("worktree"):
+                transferred: int = repo.push(targets=[str(top / p) for p in pointers])
+                return transferred
+            return _push_objects(repo, [str(top / p) for p in pointers])
+
+
+def _push_objects(repo: Any, pointers: list[str]) -> int:
+    from dvc.dvcfile import load_file
+    from dvc.exceptions import UploadError
+    from dvc_data.hashfile.tree import Tree
+
+    wanted = set()
+    for pointer in pointers:
+        for output in load_file(repo, pointer).stage.outs:
+            wanted.add(output.hash_info)
+            if output.hash_info.isdir:
+                tree = Tree.load(output.cache, output.hash_info)
+                wanted.update(oid for _, _, oid in tree)
+    result = repo.cloud.push(wanted)
+    if result.failed:
+        raise UploadError(len(result.failed))  # as ``dvc push`` says it; _dvc adds why
+    return len(result.transferred)
+
+
+@contextmanager
+def _push_errors() -> Iterator[None]:
+    from dvc.exceptions import DvcException
+
+    try:
+        yield
+    except (DvcError, DvcException):
+        raise
+    except Exception as e:  # the remote's SDK (botocore, ...) fails with its own types
+        text = _unstyled(e).strip().splitlines()[0] if _unstyled(e).strip() else type(e).__name__
+        raise DvcError(f"DVC could not push to the default remote: {text}") from e
 
 
 # --- objects by md5: the DVC cache and the default remote ----------------------------------

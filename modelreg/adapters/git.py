@@ -348,6 +348,42 @@ def first_parent_log(
             yield _parse_record(pending)
 
 
+def first_parent_naming(top: Path, tip: str, text: str) -> list[str]:
+    """Commits on ``tip``'s first-parent chain, newest first, whose message contains ``text``
+    (a fixed string), or whose merged-in branch tip's message does."""
+    grep = ["--format=%H", "--fixed-strings", f"--grep={text}", "--end-of-options", tip, "--"]
+    named = set(_git(top, "log", *grep).split())
+    if not named:
+        return []
+    found = []
+    chain = _git(top, "rev-list", "--first-parent", "--parents", "--end-of-options", tip, "--")
+    for line in chain.splitlines():
+        sha, *parents = line.split()
+        if sha in named or (len(parents) > 1 and parents[1] in named):
+            found.append(sha)
+    return found
+
+
+def first_parent_count(top: Path, tip: str) -> int:
+    """How many commits ``tip``'s first-parent chain has."""
+    return int(_git(top, "rev-list", "--count", "--first-parent", "--end-of-options", tip, "--").strip() or 0)
+
+
+def first_parent_order(top: Path, tip: str) -> dict[str, int]:
+    """The position of each commit on ``tip``'s first-parent chain, the oldest 0."""
+    chain = _git(top, "rev-list", "--first-parent", "--reverse", "--end-of-options", tip, "--").split()
+    return {sha: i for i, sha in enumerate(chain)}
+
+
+def log_commits(top: Path, shas: list[str]) -> list[LogCommit]:
+    """The commits ``shas`` (their metadata and message, no changes), in that order."""
+    if not shas:
+        return []
+    argv = ["git", "log", "--no-walk=unsorted", "-z", "--encoding=UTF-8", f"--format={_FORMAT}", "--stdin"]
+    out = proc.run(argv, cwd=top, stdin=("\n".join(shas) + "\n").encode()).stdout
+    return [_parse_record(record) for record in out.split(b"\x1e") if record.strip(b"\0\n")]
+
+
 def _parse_record(record: bytes) -> LogCommit:
     text = record.decode("utf-8", errors="replace")
     *header, raw = text.split("\x1f", len(_FIELDS))
@@ -477,6 +513,20 @@ def shallow_depth(top: Path) -> int | None:
         return None
     out = proc.run(["git", "rev-list", "--count", "--first-parent", "HEAD"], cwd=top, check=False)
     return int(out.stdout.decode().strip() or 0) if out.returncode == 0 else 0
+
+
+def ensure_commit_graph(top: Path) -> bool:
+    """Write a commit-graph with changed-path Bloom filters when the repository has none (a
+    fresh clone): Git then walks history, and ``git log -- PATH`` most of all, several times
+    faster. Not in a shallow clone (Git ignores the graph there). Whether one was written;
+    a failure to write is not an error (the walks are only slower)."""
+    info = git_dir_path(top, "objects/info")
+    if (info / "commit-graph").exists() or (info / "commit-graphs").exists():
+        return False
+    if _git(top, "rev-parse", "--is-shallow-repository").strip() == "true":
+        return False
+    argv = ["git", "commit-graph", "write", "--reachable", "--changed-paths"]
+    return proc.run(argv, cwd=top, check=False).returncode == 0
 
 
 def unshallow(top: Path) -> None:

@@ -43,6 +43,11 @@ class Ref:
         return f"{self.name}@{self.selector}" + (LATEST_SUFFIX if self.pick_latest else "")
 
 
+def is_name(name: str) -> bool:
+    """Whether ``name`` can be a model name (``check_name`` says why not)."""
+    return bool(_NAME.fullmatch(name)) and name not in RESERVED_NAMES
+
+
 def check_name(name: str) -> str:
     """``name`` if it can be a model name (a folder under models/); InvalidInputError if not."""
     if not _NAME.fullmatch(name):  # fullmatch: "$" alone lets a trailing newline through

@@ -575,10 +575,33 @@ def iter_records(
     the commits that touch them (and each record to their changes): such records are partial,
     for one question, and are not to be kept.
     """
-    known = known if known is not None else {}
+    entries = git.first_parent_log(top, tip, paths or HISTORY_PATHS, exclude=exclude)
+    yield from _read(top, entries, registry_blob, known if known is not None else {})
+
+
+def model_records(top: Path, tip: str, model: str) -> Iterator[CommitRecord]:
+    """The records a question about ``model`` needs, oldest first, without walking the whole
+    registry's history: the first-parent commits that touch its folder or registry.yaml, and
+    those whose words (their message, or their merged branch's) name it, which may claim a
+    move of it their diff does not make. The records are partial (``iter_records``'s
+    ``paths``); their events of ``model`` are those of the whole history."""
+    paths = [f"{MODELS_DIR}/{model}", REGISTRY_FILE]
+    touching = list(git.first_parent_log(top, tip, paths))
+    seen = {entry.sha for entry in touching}
+    naming = [sha for sha in git.first_parent_naming(top, tip, model) if sha not in seen]
+    entries = touching
+    if naming:  # they touch none of the paths: their changes there are none
+        order = git.first_parent_order(top, tip)
+        entries = sorted([*touching, *git.log_commits(top, naming)], key=lambda e: order[e.sha])
+    yield from _read(top, entries, None, {})
+
+
+def _read(
+    top: Path, entries: Iterable[git.LogCommit], registry_blob: str | None, known: KnownRecords
+) -> Iterator[CommitRecord]:
     with git.BlobReader(top) as blobs:
         reader = Reader(blobs, registry_blob)
-        for entry in git.first_parent_log(top, tip, paths or HISTORY_PATHS, exclude=exclude):
+        for entry in entries:
             record = known.get(entry.sha) or reader.record(entry)
             reader.previous = (entry.sha, entry.commit_date)
             if record.registry_blob:

@@ -26,11 +26,15 @@ from pydantic import ValidationError
 from modelreg import store
 from modelreg.adapters import git
 from modelreg.history.depth import require_history
-from modelreg.history.engine import CommitRecord, Warn, iter_records
+from modelreg.history.engine import CommitRecord, Warn, iter_records, model_records
 
 KIND = "history"  # the store's kind of value
 KEY = "first-parent chain"  # the header of the chain of the last head asked about
 _CHUNK_LINES = 2_000  # records per value
+# A whole walk this long writes Git's commit-graph (when there is none): ~15% more on that walk,
+# and every later walk of a path (a model's history, --at) 5-10x faster.
+GRAPH_FROM = 10_000
+NARROW_FROM = 5_000  # a first-parent chain this long: one model's question, nothing kept, reads its commits
 _CHUNKS_PER_WRITE = 4  # values per transaction: what is written is not held twice for long
 
 
@@ -99,6 +103,8 @@ def records_since(top: Path, since: str, *, warn: Warn = stderr_warning) -> list
 def _records(
     top: Path, head: str, tip: str | None, warn: Warn, model: str | None, *, fresh: bool = False
 ) -> list[CommitRecord]:
+    if model is not None and (tip is None or tip == head) and reads_one_model(top, head, fresh=fresh):
+        return list(model_records(top, head, model))
     kept = _head_kept(top, head, warn, fresh=fresh)
     lines = kept.lines
     if tip is not None and tip != head:
@@ -112,6 +118,16 @@ def _records(
         mark = json.dumps(model)  # the name as the models field spells it (a false match is filtered later)
         lines = [line for line in lines if mark in line.split("\t", 3)[2]]
     return [_parse(line) for line in lines]
+
+
+def reads_one_model(top: Path, head: str, *, fresh: bool = False) -> bool:
+    """Whether a question about one model reads only that model's commits: when nothing is
+    kept for any head (a fresh clone) and the history is long enough that walking all of it
+    (and keeping it) costs far more than walking the model's files. Otherwise the whole
+    history is read once, kept, and served from then on."""
+    if not fresh and read_kept(top) is not None:
+        return False
+    return git.first_parent_count(top, head) >= NARROW_FROM
 
 
 def _parse(line: str) -> CommitRecord:
@@ -148,6 +164,8 @@ def _head_kept(top: Path, head: str, warn: Warn, *, fresh: bool = False) -> Kept
     if lines is None:
         found = iter_records(top, head, known=_Known(kept.lines if kept else []))
         lines = [_line(r) for r in found]  # one record at a time: 40,000 of them take 150 MB
+        if len(lines) >= GRAPH_FROM:
+            git.ensure_commit_graph(top)
     kept = Kept(head=head, branch=git.current_branch(top), lines=lines)
     keep(top, kept)
     return kept

@@ -108,22 +108,32 @@ def table(top: Path, query: Query, layout: Layout, *, warn: Warn | None = None) 
     found = _kept(top)
     if found is not None and found[0] == head and query == Query():
         return found[1].partition("\n")[2]
-    rows = _rows(top, head, read(top), layout, warn)
+    rows = _rows(top, head, read(top), layout, warn, model=query.model)
     if query.model is not None:
         check_known(query.model, query.version, [(r[0], r[1]) for r in rows])
     return layout.table(matching(rows, query))
 
 
 def _rows(
-    top: Path, head: str, found: tuple[str, list[Row]] | None, layout: Layout, warn: Warn | None
+    top: Path,
+    head: str,
+    found: tuple[str, list[Row]] | None,
+    layout: Layout,
+    warn: Warn | None,
+    *,
+    model: str | None = None,
 ) -> list[Row]:
     """The rows of HEAD: ``found`` (the kept ones) when kept for it, or the kept ones and those
-    of newer commits, or all made anew."""
+    of newer commits, or all made anew; a question about ``model`` in a long history with
+    nothing kept makes only the rows of its commits (and keeps none: they are not the whole
+    trail)."""
     if found is not None and found[0] == head:
         return found[1]
     from modelreg.history import records as history_cache
 
     warn = warn or history_cache.stderr_warning
+    if found is None and model is not None and history_cache.reads_one_model(top, head):
+        return rows_of(history_cache.records(top, tip=head, warn=warn, model=model), layout)
     newer = history_cache.records_since(top, found[0], warn=warn) if found is not None else None
     if found is not None and newer is not None:  # the branch moved on: rows for the new commits only
         rows = rows_of(newer, layout) + found[1]

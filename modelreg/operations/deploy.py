@@ -62,13 +62,13 @@ def deploy(
     if env not in config.environments:
         known = ", ".join(sorted(config.environments)) or "none are declared"
         raise NotFoundError(f"unknown environment {env!r}; registry.yaml declares: {known}")
-    current = dict(registry.snapshot.deployments.get(found.name, {}))
+    current = dict(registry.model_snapshot(found.name).deployments.get(found.name, {}))
     previous = current.get(env)
     deployment = _deployment(request, found.version, previous)
     if previous == deployment:
         raise InvalidInputError(f"{env} already runs {found.ref} so; nothing to deploy")
     current[env] = deployment
-    snap = registry.snapshot
+    snap = registry.model_snapshot(found.name)
     refused = [
         v.message
         for v in environments.deployment_violations(

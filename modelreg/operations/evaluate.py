@@ -77,7 +77,7 @@ def _prepared(top: Path, rev: str | None, request: EvaluateRequest) -> tuple[str
     registry = Catalog(top, rev=rev) if rev else Catalog(top)
     found = registry.get(request.ref)
     path = manifest_path(found.name, found.version)
-    raw = registry.snapshot.raw.get(path)
+    raw = registry.model_snapshot(found.name).raw.get(path)
     if raw is None:
         raise InvalidInputError(f"{path} is not a plain file; it cannot be evaluated")
     evaluation = _evaluation(request, git.ident(top))

@@ -205,7 +205,7 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
         raise InvalidInputError(f"{found.ref} is already in {found.stage}; nothing to {request.verb}")
     if request.verb == "demote":
         _check_backwards(config, found.ref, found.stage, request.to_stage)
-    snap = registry.snapshot
+    snap = registry.lineage_snapshot(found.name)
     lists = snap.stages.get(found.name, {})
     move = Move(name=found.name, version=found.version, from_stage=found.stage, to_stage=request.to_stage)
     placement = policy.place(
@@ -310,8 +310,8 @@ def violations(
     returning: list[tuple[str, str, str]] | None = None,
 ) -> list[str]:
     """Every rule the moves break: the rules check applies, plus capacity after displacement."""
-    snap = registry.snapshot
     name = moves[0].name
+    snap = registry.lineage_snapshot(name)
     current = policy.current_holders(config, snap, name, moves)
     messages = [
         v.detail if v.ref == moves[0].ref else v.message

@@ -87,7 +87,7 @@ def register(
     if request.provenance and request.code is None:
         request = request.model_copy(update={"code": provenance.training_code(sources)})
     parents = [_resolved_parent(registry, p) for p in request.parents]
-    new_model = name not in registry.snapshot.model_names()
+    new_model = not registry.model_snapshot(name).has_model(name)
     if not new_model and request.owner:
         owner = registry.model(name).owner
         if owner != request.owner:
@@ -136,7 +136,7 @@ def register(
 def _metric_warnings(registry: Catalog, request: RegisterRequest, ref: str) -> list[str]:
     """A version is written once: metrics that miss the names the policy uses are refused when
     nesting renamed them (without --flatten), and a warning otherwise."""
-    config = registry.snapshot.config
+    config = registry.model_snapshot(request.name).config
     if config is None or not request.metrics:
         return []
     missing = {m: why for m, why in config.named_metrics().items() if m not in request.metrics}
@@ -250,7 +250,7 @@ def _next_version(registry: Catalog, name: str, request: RegisterRequest) -> str
     if (request.version is None) == (request.bump is None):
         raise InvalidInputError("give exactly one of --version X.Y.Z or --bump major|minor|patch")
     # Every manifest file counts, valid or not: its version number is taken either way.
-    existing = sorted({v for n, v in registry.snapshot.present if n == name}, key=semver.sort_key)
+    existing = sorted({v for n, v in registry.model_snapshot(name).present if n == name}, key=semver.sort_key)
     if request.version is not None:
         parsed = semver.parse(request.version)
         if parsed is None:

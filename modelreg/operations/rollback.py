@@ -48,7 +48,7 @@ def rollback(
     commit = git.resolve(top, base_branch(top, request.base))
     registry = Catalog(top, rev=commit)
     events = audit.events(top, tip=commit, model=name)
-    returning = sorted(earned_stages(registry.config, events, name, registry.snapshot.manifests))
+    returning = sorted(earned_stages(registry.config, events, name, registry.model_snapshot(name).manifests))
     why = f"Rolls back {name}@{found.current.version}"
     why += f" (PR #{found.current.pr})" if found.current.pr else f" (commit {found.current.entered.short})"
     why += f" to {found.previous.version}, which held {stage} until {found.previous.until:%Y-%m-%d}."

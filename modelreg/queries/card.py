@@ -105,7 +105,7 @@ def _holder(
 ) -> ModelVersion | None:
     if target is None:
         return None
-    held = policy.holders(config, registry.snapshot, found.name, target)
+    held = policy.holders(config, registry.model_snapshot(found.name), found.name, target)
     others = [v for v in held if v != found.version]
     return registry.get(f"{found.name}@{others[0]}") if others else None
 

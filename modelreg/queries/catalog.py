@@ -73,13 +73,31 @@ class Catalog:
         already): what a question about one model reads."""
         return self._of_model(name)
 
+    def lineage_snapshot(self, *names: str) -> Snapshot:
+        """registry.yaml and the documents of the models ``names`` and of every model their
+        versions derive from, however far up (every one when they are read already): what a
+        rule or an upward lineage about a model reads. A move of one model reads that much,
+        not the registry."""
+        models = set(names)
+        while True:
+            snap = self._of_models(sorted(models))
+            if snap is self._whole:
+                return snap
+            above = {parent for n, v in snap.manifests for parent in _parent_models(snap, n, v)}
+            if above <= models:
+                return snap
+            models |= above
+
     def _of_model(self, name: str | None) -> Snapshot:
+        return self._of_models([name] if name else [])
+
+    def _of_models(self, names: list[str]) -> Snapshot:
         if self._whole is not None:
             return self._whole
-        key = name or ""
+        key = ",".join(names)
         found = self._scoped.get(key)
         if found is None:
-            found = self._scoped[key] = snapshot.load(self._tree.scoped([name] if name else []))
+            found = self._scoped[key] = snapshot.load(self._tree.scoped(names))
         return found
 
     @property
@@ -264,6 +282,17 @@ class Catalog:
                 if (git.state_dir(self.root) / JOURNAL_FILE).exists():
                     hint = "an interrupted command left changes: run `modelreg doctor`"
                 raise DocumentError(problem.file, f"{problem.message} ({hint})", line=problem.line)
+
+
+def _parent_models(snap: Snapshot, name: str, version: str) -> set[str]:
+    """The models the parents of ``name@version`` belong to (names that cannot be a model's
+    left out: they find nothing, and they never become a path to read)."""
+    found = set()
+    for ref, _ in snap.version_facts(name, version).parents:
+        key = rules.parent_key(ref)
+        if key is not None and refs.is_name(key[0]):
+            found.add(key[0])
+    return found
 
 
 def target(top: Path, text: str) -> tuple[str, str | None]:

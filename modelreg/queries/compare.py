@@ -204,7 +204,8 @@ def _verdict(delta: float | None, goal: Goal | None) -> Verdict | None:
 
 
 def _relations(registry: Catalog, found: list[ModelVersion]) -> list[Relation]:
-    graph = Graph.upward(registry.snapshot)  # ancestors only: reads the facts of theirs, not all
+    # ancestors only: the compared models' documents and those of the models they derive from
+    graph = Graph.upward(registry.lineage_snapshot(*sorted({f.name for f in found})))
     base = (found[0].name, found[0].version)
     base_up = graph.ancestors(base)
     out = []
@@ -247,6 +248,6 @@ def over_time(registry: Catalog, name: str, stage: str, *, tip: str | None = Non
     found = audit.events(registry.root, tip=tip, model=name)
     tenures = stage_tenures(found, name, stage, initial=config.initial_stage)
     for tenure in tenures:
-        manifest = registry.snapshot.manifests.get((name, tenure.version))
+        manifest = registry.model_snapshot(name).manifests.get((name, tenure.version))
         tenure.metrics = dict(manifest.metrics) if manifest else {}
     return StageTimeline(model=name, stage=stage, tenures=tenures)

@@ -134,7 +134,9 @@ def lineage(
     if depth is not None and depth < 1:
         raise InvalidInputError(f"invalid depth {depth}: give 1 or more (or leave it out for all)")
     root = registry.get(ref)
-    return build(registry.snapshot, (root.name, root.version), depth=depth, direction=direction)
+    # ancestors lie in the models the version derives from; descendants may be anywhere
+    snap = registry.lineage_snapshot(root.name) if direction == "up" else registry.snapshot
+    return build(snap, (root.name, root.version), depth=depth, direction=direction)
 
 
 def build(snap: Snapshot, start: Key, *, depth: int | None, direction: Direction) -> LineageGraph:
