@@ -82,9 +82,9 @@ class Candidate(BaseModel):
 
     @property
     def line(self) -> str:
-        held = f"held {self.tenure.stage} until {self.tenure.until:%Y-%m-%d}" if self.tenure.until else ""
-        why = f"; {self.refused}" if self.refused else ""
-        return f"{self.version} ({self.stage_now} now; {held}{why})"
+        held = f"held {self.tenure.stage} until {self.tenure.until:%Y-%m-%d}; " if self.tenure.until else ""
+        stays = ", stays there" if self.refused else ""
+        return f"{self.version} ({held}{self.stage_now} now{stays})"
 
 
 class RollbackPlan(BaseModel):
@@ -155,7 +155,7 @@ def _candidates(
         if t.version in holding:
             refused = f"it holds {t.stage} now"
         elif now in active and now != t.stage:
-            refused = f"it holds {now} now; moving it would take it from there"
+            refused = f"it holds {now} now, an active stage a rollback does not take versions from"
         found.append(Candidate(tenure=t, stage_now=now, refused=refused))
     return found
 

@@ -39,7 +39,13 @@ from modelreg.history.earned import earned_stages
 from modelreg.history.steps import steps_of
 from modelreg.operations import codeowners
 from modelreg.queries.catalog import Catalog
-from modelreg.queries.changes import CheckReport, ModelChange, model_change
+from modelreg.queries.changes import (
+    CheckReport,
+    ModelChange,
+    deployment_changes,
+    evaluation_changes,
+    model_change,
+)
 from modelreg.queries.scope import change_scope
 from modelreg.rules import environments, policy, writeonce
 from modelreg.rules.dvcconfig import DVC_CONFIG
@@ -344,18 +350,13 @@ def judge_models(
         moves = _moves(config, before, after, name)
         if earned is not None:
             problems.extend(_stage_problems(config, before, after, name, moves, earned=earned))
-        if moves or registered:
-            changes.append(
-                model_change(
-                    config,
-                    before,
-                    after.manifests,
-                    name=name,
-                    moves=moves,
-                    registered=registered,
-                    lineage_from=after,
-                )
-            )
+        change = model_change(
+            config, before, after.manifests, name=name, moves=moves, registered=registered, lineage_from=after
+        )
+        change.deployments = deployment_changes(before, after, name)
+        change.evaluations = evaluation_changes(before, after, name)
+        if not change.empty:
+            changes.append(change)
     return changes, problems
 
 
