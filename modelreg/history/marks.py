@@ -42,29 +42,20 @@ class Mark(BaseModel):
 
 
 class _Manifests(Mapping[tuple[str, str], Manifest]):
-    """A model's manifests at one commit, each read and validated when first asked for."""
+    """A model's manifests at one commit, each read and validated when first asked for
+    (``typed``: the walk's manifests by blob id, shared by every commit's)."""
 
-    def __init__(self, model: str, blobs: Mapping[str, str], load: Callable[[str, str], Any]) -> None:
-        self._model, self._blobs, self._load = model, blobs, load
-        self._made: dict[str, Manifest | None] = {}
+    def __init__(
+        self, model: str, blobs: Mapping[str, str], typed: Callable[[str, str], Manifest | None]
+    ) -> None:
+        self._model, self._blobs, self._typed = model, blobs, typed
 
     def __getitem__(self, key: tuple[str, str]) -> Manifest:
-        found = self._typed(key[1]) if key[0] == self._model else None
+        blob = self._blobs.get(key[1]) if key[0] == self._model else None
+        found = self._typed(blob, f"{key[1]}.yaml") if blob is not None else None
         if found is None:
             raise KeyError(key)
         return found
-
-    def _typed(self, version: str) -> Manifest | None:
-        if version not in self._made:
-            blob = self._blobs.get(version)
-            typed = None
-            if blob is not None:
-                try:
-                    problems, typed = schemas.check("manifest", self._load(blob, f"{version}.yaml"))
-                except DocumentError:
-                    typed = None
-            self._made[version] = typed
-        return self._made[version]
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter((self._model, v) for v in self._blobs)
@@ -81,6 +72,17 @@ class Judge:
         self, read: Read, load: Callable[[str, str], Any], steps: Callable[[str], list[Step]]
     ) -> None:
         self._read, self._load, self._steps = read, load, steps
+        self._typed: dict[str, Manifest | None] = {}
+
+    def typed(self, blob: str, path: str) -> Manifest | None:
+        """The manifest ``blob`` holds, validated once a walk (None when it is not valid)."""
+        if blob not in self._typed:
+            try:
+                problems, found = schemas.check("manifest", self._load(blob, path))
+            except DocumentError:
+                found = None
+            self._typed[blob] = found
+        return self._typed[blob]
 
     def marks(
         self,
@@ -98,8 +100,8 @@ class Judge:
         before = self._manifest_blobs(parent, model) if parent else {}
         versions = sorted(after, key=semver.sort_key)
         moves = policy.moves_between(config, model, old or {}, new or {}, versions) if new is not None else []
-        manifests = _Manifests(model, after, self._load)
-        held_before = _Manifests(model, before, self._load)
+        manifests = _Manifests(model, after, self.typed)
+        held_before = _Manifests(model, before, self.typed)
         current = policy.holders_of(
             config, old or {}, sorted(before, key=semver.sort_key), held_before, model, moves, gated_only=True
         )
