@@ -158,7 +158,7 @@ class Reader:
         if self._judge is None:
             from modelreg.history.marks import Judge  # only a cold read judges moves
 
-            self._judge = Judge(self._blobs.read, self._load, self.steps)
+            self._judge = Judge(self._fetch, self._load, self.steps)
         return self._judge
 
     @property
@@ -201,11 +201,23 @@ class Reader:
             ):
                 wanted += [change.old_blob, change.new_blob]
         wanted = [b for b in wanted if b not in self._parsed]
+        if self.policy is not None:  # what judging the commit's moves reads (``history.marks``)
+            for model in sorted({classify(c.path).model for c in entry.changes if _judged(c.path)}):
+                folder = f"{MODELS_DIR}/{model}"
+                wanted += [f"{entry.sha}:{folder}", f"{entry.sha}:{folder}/deployments.yaml"]
+                wanted += [f"{parent}:{folder}" for parent in entry.parents[:1]]
+                wanted += [f"{entry.sha}:{folder}/stages.yaml"]
         if len(entry.parents) > 1:  # the merged branch's tip: trailers, requester, reason
             wanted += entry.parents[1:2]
         if entry.parents and (self.previous is None or self.previous[0] != entry.parents[0]):
             wanted += entry.parents[:1]  # its date (a walk narrowed to paths skips commits)
         self._raw = self._blobs.read(wanted)
+
+    def _fetch(self, names: list[str]) -> dict[str, bytes]:
+        """Objects by name (``REV:PATH`` too), those not read yet in one round trip; kept for
+        ``_load`` until the next commit is read."""
+        self._raw.update(self._blobs.read([n for n in names if n not in self._raw]))
+        return {n: self._raw[n] for n in names if n in self._raw}
 
     def _commit_info(self, entry: git.LogCommit) -> CommitInfo:
         subject = entry.message.strip().split("\n", 1)[0]
@@ -327,7 +339,7 @@ class Reader:
     def _current_lists(self, commit: str, model: str) -> tuple[Any, Any]:
         """The model's stage lists at ``commit``, unchanged by it (a deployment-only change)."""
         name = f"{commit}:{MODELS_DIR}/{model}/stages.yaml"
-        raw = self._blobs.read([name]).get(name)
+        raw = self._fetch([name]).get(name)
         if raw is None:
             return {}, {}
         from modelreg.documents import yamlio
@@ -419,6 +431,11 @@ class Reader:
             return [EventChange(kind="violation", model=model, rule="yaml", detail=str(e))]
         detail = "created" if change.status == "A" else _describe_diff(old, new) or "reformatted"
         return [EventChange(kind="model_updated", model=model, detail=detail)]
+
+
+def _judged(path: str) -> bool:
+    """Whether a change of ``path`` has history judge the model's moves and deployments."""
+    return classify(path).kind in ("stages", "deployments")
 
 
 _ORDER = {"manifest": 0, "stages": 1, "deployments": 2, "facts": 3, "pointer": 4}

@@ -96,6 +96,8 @@ class Judge:
     ) -> list[Mark]:
         """What ``check --base parent`` refuses of ``commit``'s change to ``model``'s stages
         (``old``/``new``: its stage lists before and after; None when unreadable)."""
+        folder, was = f"{commit}:{MODELS_DIR}/{model}", f"{parent}:{MODELS_DIR}/{model}"
+        self._read([folder, f"{folder}/deployments.yaml", *([was] if parent else [])])  # one round trip
         after = self._manifest_blobs(commit, model)
         before = self._manifest_blobs(parent, model) if parent else {}
         versions = sorted(after, key=semver.sort_key)
@@ -107,6 +109,7 @@ class Judge:
         )
 
         def earned() -> set[tuple[str, str, str]]:
+            self._read([b for b in before.values() if b not in self._typed])  # one round trip
             return earned_stages(config, self._steps(model), model, held_before)
 
         verdicts = policy.change_verdicts(
