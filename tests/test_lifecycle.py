@@ -243,7 +243,7 @@ def test_finding_4_every_proposal_starts_from_origin(team: Reg) -> None:
         assert r.code == 0, (args, r.err)
         branch = branch_of(r.out)
         assert git("rev-parse", f"{branch}~1", cwd=reg.path).strip() == published, args
-        assert f"from origin/main" in r.out and "1 commit of main not on origin/main" in r.err, args
+        assert "from origin/main" in r.out and "1 commit of main not on origin/main" in r.err, args
         assert local not in git("rev-list", branch, cwd=reg.path)
     reg.register("fraud", "1.3.0", description="local only", metrics={"auc": 0.95})
     for args in [
@@ -309,3 +309,18 @@ def test_finding_9_messages(team: Reg) -> None:
     r = reg.cli("register", "churn", str(artifact), "--bump", "minor", "--description", "no metrics")
     assert r.code == 0, r.err
     assert "churn@0.2.0 records no metrics, and registry.yaml names auc" in r.err
+
+
+def test_the_python_api_rolls_back_with_environments(team: Reg) -> None:
+    from modelreg import Registry
+
+    reg = team
+    _released(reg)
+    result = Registry(reg.path).rollback("fraud", stage="production", deploy=["prod-eu", "prod-us"])
+    assert (result.ref, result.to_stage, result.deployed) == (
+        "fraud@1.1.0",
+        "production",
+        ["prod-eu", "prod-us"],
+    )
+    assert [m.ref for m in result.displaced] == ["fraud@1.2.0"]
+    assert reg.cli("check", "--base", "origin/main", "--head", result.branch).code == 0
