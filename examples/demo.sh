@@ -79,6 +79,7 @@ step modelreg deploy fraud-detector@production --env prod-eu --endpoint https://
 before="$(git rev-parse HEAD)"
 merge 6 deploy/fraud-detector-1.1.0-prod-eu
 export GITHUB_OUTPUT="$work/github_output"
+: > "$GITHUB_OUTPUT"  # the runner creates it for each step
 step modelreg events --base "$before" --format github
 step grep -A1 -E '^(deploy_env|ref)<<' "$GITHUB_OUTPUT"  # NAME<<DELIMITER, value, DELIMITER
 unset GITHUB_OUTPUT
