@@ -65,7 +65,6 @@ step modelreg history fraud-detector
 step modelreg lineage fraud-detector@1.1.0
 step modelreg compare fraud-detector@1.0.0 fraud-detector@1.1.0
 step modelreg compare fraud-detector --stage production --over-time
-step modelreg rollback fraud-detector --stage production --no-push --reason "demo: roll back"
 step modelreg compare fraud-detector@1.0.0 fraud-detector@1.1.0 --dataset holdout@2026-11
 
 # Deployments: desired state in models/NAME/deployments.yaml, changed by pull request. A
@@ -80,12 +79,22 @@ step modelreg deploy fraud-detector@production --env prod-eu --endpoint https://
 before="$(git rev-parse HEAD)"
 merge 6 deploy/fraud-detector-1.1.0-prod-eu
 export GITHUB_OUTPUT="$work/github_output"
+: > "$GITHUB_OUTPUT"  # the runner creates it for each step
 step modelreg events --base "$before" --format github
 step grep -A1 -E '^(deploy_env|ref)<<' "$GITHUB_OUTPUT"  # NAME<<DELIMITER, value, DELIMITER
 unset GITHUB_OUTPUT
 step modelreg deployments
 step modelreg deployments fraud-detector --at "$canary_merge"
 step modelreg history fraud-detector@1.1.0
+
+# 1.1.0 drifts on live data: put 1.0.0 back in production, and both environments with it, in
+# one pull request (the earned-stage exception: check and history accept the return).
+step modelreg rollback fraud-detector --stage production --deploy canary --deploy prod-eu --no-push \
+  --reason "1.1.0 drifts on live data"
+step modelreg check --base main --head rollback/fraud-detector-production-1.0.0
+merge 7 rollback/fraud-detector-production-1.0.0
+step modelreg deployments
+step modelreg history fraud-detector
 step git log --oneline --graph
 
 # The registry as a static web site (kept after the demo: open it through any web server).

@@ -244,6 +244,37 @@ class Registry:
         )
         return promote(self.root, request)
 
+    def rollback(
+        self,
+        name: str,
+        *,
+        stage: str,
+        version: str | None = None,
+        deploy: list[str] | None = None,
+        reason: str = "",
+        base: str | None = None,
+        branch: str | None = None,
+        push: bool = True,
+        pull_request: bool | None = None,
+    ) -> PromoteResult:
+        """Put back the most recent earlier holder of ``stage`` (or ``version``) by pull
+        request, with ``deploy``'s environments moved along in the same commit: what
+        ``modelreg rollback`` does. Raises a ``ModelregError``, leaving nothing."""
+        from modelreg.operations.promote import request_with_environment
+        from modelreg.operations.rollback import rollback
+
+        request = request_with_environment(
+            ref=f"{name}@{stage}",
+            to_stage=stage,
+            reason=reason,
+            deploy=list(deploy or []),
+            base=base,
+            branch=branch,
+            push=push,
+            pull_request=pull_request,
+        )
+        return rollback(self.root, name, stage, request, version=version)[1]
+
     @staticmethod
     def remote(url: str, rev: str | None = None, cache_dir: str | Path | None = None) -> RemoteRegistry:
         """The registry at Git URL ``url`` as of ``rev`` (branch, tag or commit id; the

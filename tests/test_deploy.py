@@ -143,7 +143,11 @@ def test_a_promotion_may_not_strand_an_environment(populated: Reg, add_origin: A
     # promote refuses: 1.1.0 would be displaced to archived while prod-eu runs it
     r = reg.cli("promote", "fraud@1.2.0", "--to", "production", "--no-push")
     assert r.code == 1
-    assert "prod-eu runs fraud@1.1.0, which stands in archived" in r.err and "modelreg deploy" in r.err
+    assert "prod-eu runs fraud@1.1.0, which stands in archived" in r.err
+    assert r.err.rstrip().endswith(
+        "to move prod-eu along in the same pull request: "
+        "modelreg promote fraud@1.2.0 --to production --deploy prod-eu"
+    )
     # check refuses the same move made by hand, and accepts it with prod-eu moved along
     base = git("rev-parse", "HEAD", cwd=reg.path).strip()
     reg.write("models/fraud/stages.yaml", "production: 1.2.0\narchived: [1.0.0, 1.1.0]\n")

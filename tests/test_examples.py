@@ -37,6 +37,12 @@ def test_demo_runs(tmp_path: Path) -> None:
     assert "└── retrain: fraud-detector@1.0.0  [archived]" in result.stdout
     assert "0.934 (+0.022, better)  fraud-detector@1.1.0" in result.stdout
     assert "roll back fraud-detector production from 1.1.0 (PR #4) to 1.0.0" in result.stdout
+    # the demo ends with that rollback, merged (#7) with both environments, and no violation
+    history = result.stdout.split("$ modelreg history fraud-detector\n")[-1].split("\n$ ")[0]
+    assert re.search(r"stage_changed +fraud-detector@1\.0\.0 +#7", history), history
+    assert "violation" not in history
+    deployments = result.stdout.split("$ modelreg deployments\n")[-1].split("\n$ ")[0]
+    assert re.search(r"canary .*1\.0\.0", deployments) and re.search(r"prod-eu .*1\.0\.0", deployments)
     site = tmp_path / "modelreg-demo-site"
     assert f"the site: {site}/index.html" in result.stdout
     assert (site / "models/fraud-detector/1.1.0/index.html").is_file()

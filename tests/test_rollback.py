@@ -23,8 +23,11 @@ def test_rollback_returns_the_previous_holder_and_check_accepts_it(populated: Re
     assert result.code == 0, result.err
     lines = result.out.splitlines()
     assert lines[0] == "roll back fraud production from 1.2.0 (PR #8) to 1.1.0"
-    assert lines[1] == "fraud@1.1.0: archived -> production"
-    assert lines[2] == "fraud@1.2.0: production -> archived (displaced)"
+    assert lines[1].startswith("considered: 1.1.0 (held production until ") and lines[1].endswith(
+        "; archived now)"
+    )
+    assert lines[2] == "fraud@1.1.0: archived -> production"
+    assert lines[3] == "fraud@1.2.0: production -> archived (displaced)"
     branch = "rollback/fraud-production-1.1.0"
     message = git("log", "-1", "--format=%B", branch, cwd=reg.path)
     assert message.startswith(

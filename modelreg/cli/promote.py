@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from modelreg.adapters.github import PullRequest
     from modelreg.operations.promote import PromoteRequest, PromoteResult
 
 from modelreg.cli.options import format_option, repo_option, say
@@ -22,8 +21,8 @@ max_versions) before touching anything. Then creates branch promote/NAME-VERSION
 from --base with one commit that edits only models/NAME/stages.yaml (moving the oldest
 holder out when the stage is full; with --deploy ENV also models/NAME/deployments.yaml, so
 that an environment moves along with the stage), pushes it to origin and, when GITHUB_TOKEN or GH_TOKEN
-is set, opens a pull request whose body compares the version with the stage's current
-holder. Without a token it prints the URL where the pull request can be opened.
+is set and origin is on GitHub, opens a pull request whose body compares the version with the
+stage's current holder. Otherwise it prints where to open the pull request.
 Your checkout, index and current branch are never touched; on failure nothing is left.
 REF may name a stage only when it holds one version; NAME@STAGE:latest takes its highest.
 
@@ -76,7 +75,8 @@ def _options(func: Callable[..., Any], *, branch: str = "promote/NAME-VERSION-ST
             "--pr/--no-pr",
             "pull_request",
             default=None,
-            help="Open a pull request on GitHub. Default: when GITHUB_TOKEN or GH_TOKEN is set.",
+            help="Open a pull request on GitHub. Default: when GITHUB_TOKEN or GH_TOKEN is set "
+            "and origin is on GitHub.",
         ),
         repo_option,
         format_option("text", "json"),
@@ -162,45 +162,11 @@ def report(result: PromoteResult, fmt: str) -> None:
     click.echo(f"{result.ref}: {result.from_stage} -> {result.to_stage}")
     for out in result.displaced:
         click.echo(f"{out.ref}: {out.from_stage} -> {out.to_stage} (displaced)")
-    click.echo(f"branch {result.branch} ({result.commit[:12]}) from {result.base}")
-    if result.left_out:
-        from modelreg.render.common import count
+    for env in result.deployed:
+        click.echo(f"{result.ref} -> {env} (deployed along)")
+    from modelreg.cli.proposing import report as where
 
-        commits = count(len(result.left_out), "commit")
-        click.echo(
-            f"note: {commits} of {_into(result)} not on {result.base} stay out of this branch; "
-            "land them by their own pull request",
-            err=True,
-        )
-    if result.pull_request is not None:
-        click.echo(_pull_request_line(result.pull_request, result))
-    elif result.compare_url:
-        click.echo(f"open the pull request at {result.compare_url}")
-    elif result.pushed:
-        click.echo(f"pushed to origin; open a pull request from {result.branch} into {_into(result)}")
-    else:
-        click.echo(f"not pushed; when ready: git push origin {result.branch}")
-
-
-def _into(result: PromoteResult) -> str:
-    """The branch a pull request merges into: the base, without origin/ when it started there."""
-    from modelreg.operations.promote import REMOTE
-
-    return result.base.removeprefix(f"{REMOTE}/")
-
-
-def _pull_request_line(pr: PullRequest, result: PromoteResult) -> str:
-    """The pull request, as far as GitHub's answer named it (it exists either way)."""
-    if pr.number is not None and pr.url:
-        return f"pull request #{pr.number}: {pr.url}"
-    if pr.number is not None:
-        return f"pull request #{pr.number} opened (GitHub's answer gave no URL)"
-    if pr.url:
-        return f"pull request opened: {pr.url}"
-    return (
-        f"pull request from {result.branch} into {_into(result)} opened "
-        "(GitHub's answer named neither its number nor its URL)"
-    )
+    where(result)
 
 
 command = build("promote", stage=None, help_text=PROMOTE_HELP)

@@ -21,11 +21,14 @@ from modelreg.adapters import git
 from modelreg.domain.errors import DocumentError
 from modelreg.domain.layout import MODELS_DIR, REGISTRY_FILE, classify
 from modelreg.history.approval import AuditRecord, record_of
+from modelreg.history.steps import STEP_KINDS, Step, steps_of
 from modelreg.rules.writeonce import appended_evaluations
 
 if TYPE_CHECKING:
     from modelreg.domain.models import RegistryConfig
-    from modelreg.rules.policy import Violation
+    from modelreg.history.marks import Judge
+
+Earlier = Callable[[str], list[Step]]
 
 HISTORY_PATHS = [MODELS_DIR, REGISTRY_FILE]
 TRAILER_PREFIX = "Modelreg-"
@@ -124,13 +127,39 @@ class CommitRecord(BaseModel):
 class Reader:
     """Turns log commits into records, reading each needed blob once through one cat-file."""
 
-    def __init__(self, blobs: git.BlobReader, registry_blob: str | None) -> None:
+    def __init__(
+        self, blobs: git.BlobReader, registry_blob: str | None, earlier: Earlier | None = None
+    ) -> None:
         self._blobs = blobs
         self._parsed: dict[str, Any] = {}
         self._raw: dict[str, bytes] = {}
         self._policy: tuple[str | None, RegistryConfig | None] | None = None
         self.registry_blob = registry_blob
         self.previous: tuple[str, str] | None = None  # (commit, commit date) the walk read last
+        self._earlier = earlier  # a model's steps before the walk began (a walk after ``exclude``)
+        self._steps: dict[str, list[Step]] = {}  # a model's steps the walk has passed
+        self._judge: Judge | None = None
+
+    def passed(self, record: CommitRecord) -> None:
+        """Note ``record``'s steps: a later commit's return to a stage is judged by them."""
+        for c in record.changes:
+            if c.model is not None and c.kind in STEP_KINDS:
+                self._steps.setdefault(c.model, []).append(
+                    Step(record.commit.sha, c.kind, c.version, c.from_stage, c.to_stage)
+                )
+
+    def steps(self, model: str) -> list[Step]:
+        """``model``'s steps on the chain before the commit being read, oldest first."""
+        before = self._earlier(model) if self._earlier is not None else []
+        return [*before, *self._steps.get(model, [])]
+
+    @property
+    def judge(self) -> Judge:
+        if self._judge is None:
+            from modelreg.history.marks import Judge  # only a cold read judges moves
+
+            self._judge = Judge(self._fetch, self._load, self.steps)
+        return self._judge
 
     @property
     def policy(self) -> RegistryConfig | None:
@@ -150,11 +179,13 @@ class Reader:
     def record(self, entry: git.LogCommit) -> CommitRecord:
         self._prefetch(entry)
         record = CommitRecord(commit=self._commit_info(entry))
-        for change in entry.changes:
-            if change.path == REGISTRY_FILE:
-                record.changes.extend(self._policy_changes(change))
-                record.registry_blob = self.registry_blob = change.new_blob
-        record.changes.extend(self._model_changes(entry.changes))
+        policy_changes = [c for c in entry.changes if c.path == REGISTRY_FILE]
+        for change in policy_changes:
+            record.changes.extend(self._policy_changes(change))
+        # moves are judged by the policy in force before the commit, as check judges a pull request
+        record.changes.extend(self._model_changes(entry))
+        for change in policy_changes:
+            record.registry_blob = self.registry_blob = change.new_blob
         record.changes.extend(untrusted_marks(record))
         return record
 
@@ -170,11 +201,23 @@ class Reader:
             ):
                 wanted += [change.old_blob, change.new_blob]
         wanted = [b for b in wanted if b not in self._parsed]
+        if self.policy is not None:  # what judging the commit's moves reads (``history.marks``)
+            for model in sorted({classify(c.path).model for c in entry.changes if _judged(c.path)}):
+                folder = f"{MODELS_DIR}/{model}"
+                wanted += [f"{entry.sha}:{folder}", f"{entry.sha}:{folder}/deployments.yaml"]
+                wanted += [f"{parent}:{folder}" for parent in entry.parents[:1]]
+                wanted += [f"{entry.sha}:{folder}/stages.yaml"]
         if len(entry.parents) > 1:  # the merged branch's tip: trailers, requester, reason
             wanted += entry.parents[1:2]
         if entry.parents and (self.previous is None or self.previous[0] != entry.parents[0]):
             wanted += entry.parents[:1]  # its date (a walk narrowed to paths skips commits)
         self._raw = self._blobs.read(wanted)
+
+    def _fetch(self, names: list[str]) -> dict[str, bytes]:
+        """Objects by name (``REV:PATH`` too), those not read yet in one round trip; kept for
+        ``_load`` until the next commit is read."""
+        self._raw.update(self._blobs.read([n for n in names if n not in self._raw]))
+        return {n: self._raw[n] for n in names if n in self._raw}
 
     def _commit_info(self, entry: git.LogCommit) -> CommitInfo:
         subject = entry.message.strip().split("\n", 1)[0]
@@ -237,10 +280,12 @@ class Reader:
         detail = "created" if change.status == "A" else _describe_diff(old, new) or "reformatted"
         return [EventChange(kind="policy_changed", detail=detail)]
 
-    def _model_changes(self, changes: list[git.FileChange]) -> list[EventChange]:
+    def _model_changes(self, entry: git.LogCommit) -> list[EventChange]:
+        changes = entry.changes
         found: list[EventChange] = []
         added, deleted = _manifests(changes, "A"), _manifests(changes, "D")
         new_models = {model for model, _ in added}
+        staged: dict[str, tuple[Any, Any]] = {}  # model -> its stage lists before and after
         for change in sorted(changes, key=lambda c: (_ORDER.get(classify(c.path).kind, 9), c.path)):
             where = classify(change.path)
             version = (where.model, where.version)
@@ -248,14 +293,62 @@ class Reader:
                 found.extend(self._manifest_change(change, where.model, where.version))
             elif where.kind == "stages":
                 found.extend(self._stage_changes(change, where.model, deleted))
+                staged[where.model] = self._stage_lists(change)
             elif where.kind == "deployments":
                 found.extend(self._deployment_changes(change, where.model))
+                staged.setdefault(where.model, self._current_lists(entry.sha, where.model))
             elif where.kind == "facts" and not (change.status == "A" and where.model in new_models):
                 found.extend(self._facts_change(change, where.model))
             elif where.kind == "pointer" and change.status in "MD" and version not in added | deleted:
                 verb = "deleted" if change.status == "D" else "changed"
                 found.append(_violation(*version, f"artifact pointer {change.path} {verb} after registering"))
+        return found + self._marks(entry, staged)
+
+    def _marks(self, entry: git.LogCommit, staged: dict[str, tuple[Any, Any]]) -> list[EventChange]:
+        """The rules ``check --base PARENT`` applies to the commit's changes of stages and
+        deployments (``history.marks``); nothing while no valid registry.yaml was in force."""
+        config = self.policy
+        if config is None:
+            return []
+        parent = entry.parents[0] if entry.parents else None
+        found = []
+        for model, (old, new) in sorted(staged.items()):
+            for mark in self.judge.marks(config, model, commit=entry.sha, parent=parent, old=old, new=new):
+                found.append(
+                    EventChange(
+                        kind="violation",
+                        model=model,
+                        version=mark.version,
+                        rule=mark.rule,
+                        environment=mark.environment,
+                        detail=mark.detail,
+                    )
+                )
         return found
+
+    def _stage_lists(self, change: git.FileChange) -> tuple[Any, Any]:
+        """A stages.yaml change's stage lists before and after (None: unreadable, or not a mapping)."""
+        return self._lists_of(change.old_blob, change.path), self._lists_of(change.new_blob, change.path)
+
+    def _lists_of(self, blob: str, path: str) -> Any:
+        try:
+            return _lists(self._load(blob, path))
+        except DocumentError:
+            return None
+
+    def _current_lists(self, commit: str, model: str) -> tuple[Any, Any]:
+        """The model's stage lists at ``commit``, unchanged by it (a deployment-only change)."""
+        name = f"{commit}:{MODELS_DIR}/{model}/stages.yaml"
+        raw = self._fetch([name]).get(name)
+        if raw is None:
+            return {}, {}
+        from modelreg.documents import yamlio
+
+        try:
+            lists = _lists(yamlio.load(raw, name))
+        except DocumentError:
+            return None, None
+        return lists, lists
 
     def _manifest_change(self, change: git.FileChange, model: str, version: str) -> list[EventChange]:
         if change.status == "A":
@@ -296,17 +389,6 @@ class Reader:
                     kind="stage_changed", model=model, version=version, from_stage=source, to_stage=target
                 )
             )
-            refused = _transition_refused(config, model, version, source, target) if config else None
-            if refused:
-                found.append(
-                    EventChange(
-                        kind="violation",
-                        model=model,
-                        version=version,
-                        rule="transition",
-                        detail=refused.detail,
-                    )
-                )
         return found
 
     def _deployment_changes(self, change: git.FileChange, model: str) -> list[EventChange]:
@@ -349,6 +431,11 @@ class Reader:
             return [EventChange(kind="violation", model=model, rule="yaml", detail=str(e))]
         detail = "created" if change.status == "A" else _describe_diff(old, new) or "reformatted"
         return [EventChange(kind="model_updated", model=model, detail=detail)]
+
+
+def _judged(path: str) -> bool:
+    """Whether a change of ``path`` has history judge the model's moves and deployments."""
+    return classify(path).kind in ("stages", "deployments")
 
 
 _ORDER = {"manifest": 0, "stages": 1, "deployments": 2, "facts": 3, "pointer": 4}
@@ -511,6 +598,24 @@ def _version_key(version: str) -> Any:
     return semver.sort_key(version)
 
 
+def _lists(data: Any) -> dict[str, list[str]] | None:
+    """stage -> versions from a stages.yaml document, as the snapshot reads it (None when it is
+    not a mapping of stages to a version or a list of them: validation reports it)."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        return None
+    lists: dict[str, list[str]] = {}
+    for stage, held in data.items():
+        if held is None:
+            continue
+        items = [held] if isinstance(held, str) else held if isinstance(held, list) else None
+        if items is None or not all(isinstance(v, str) for v in items):
+            return None
+        lists[str(stage)] = [str(v) for v in items]
+    return lists
+
+
 def _placement(data: Any) -> dict[str, str]:
     """version -> stage from a stages.yaml document (first stage wins if one is listed twice)."""
     placed: dict[str, str] = {}
@@ -566,6 +671,7 @@ def iter_records(
     registry_blob: str | None = None,
     known: KnownRecords | None = None,
     paths: list[str] | None = None,
+    earlier: Earlier | None = None,
 ) -> Iterator[CommitRecord]:
     """Records of ``tip``'s first-parent chain (after ``exclude``), oldest first, one at a time
     (so that a caller need not hold them all).
@@ -575,8 +681,10 @@ def iter_records(
     the commits that touch them (and each record to their changes): such records are partial,
     for one question, and are not to be kept.
     """
+    if exclude is not None and earlier is None:
+        earlier = _steps_before(top, exclude)
     entries = git.first_parent_log(top, tip, paths or HISTORY_PATHS, exclude=exclude)
-    yield from _read(top, entries, registry_blob, known if known is not None else {})
+    yield from _read(top, entries, registry_blob, known if known is not None else {}, earlier)
 
 
 def model_records(top: Path, tip: str, model: str) -> Iterator[CommitRecord]:
@@ -597,16 +705,35 @@ def model_records(top: Path, tip: str, model: str) -> Iterator[CommitRecord]:
 
 
 def _read(
-    top: Path, entries: Iterable[git.LogCommit], registry_blob: str | None, known: KnownRecords
+    top: Path,
+    entries: Iterable[git.LogCommit],
+    registry_blob: str | None,
+    known: KnownRecords,
+    earlier: Earlier | None = None,
 ) -> Iterator[CommitRecord]:
     with git.BlobReader(top) as blobs:
-        reader = Reader(blobs, registry_blob)
+        reader = Reader(blobs, registry_blob, earlier)
         for entry in entries:
             record = known.get(entry.sha) or reader.record(entry)
             reader.previous = (entry.sha, entry.commit_date)
+            reader.passed(record)
             if record.registry_blob:
                 reader.registry_blob = record.registry_blob
             yield record
+
+
+def _steps_before(top: Path, commit: str) -> Earlier:
+    """A model's steps on ``commit``'s first-parent chain, read when first asked for (by a
+    return to a stage in a walk that starts after ``commit``): one walk of the model's folder."""
+    found: dict[str, list[Step]] = {}
+
+    def steps(model: str) -> list[Step]:
+        if model not in found:
+            records = iter_records(top, commit, paths=[f"{MODELS_DIR}/{model}", REGISTRY_FILE])
+            found[model] = steps_of(events_of(records), model)
+        return found[model]
+
+    return steps
 
 
 def events_of(records: Iterable[CommitRecord]) -> list[Event]:
@@ -615,13 +742,3 @@ def events_of(records: Iterable[CommitRecord]) -> list[Event]:
 
 
 Warn = Callable[[str], None]
-
-
-def _transition_refused(
-    config: RegistryConfig, model: str, version: str, source: str, target: str
-) -> Violation | None:
-    """The one transition rule (``policy.transition_violation``), asked by a cold read only: a
-    warm `history` imports neither the rules nor the snapshot they read."""
-    from modelreg.rules.policy import Move, transition_violation
-
-    return transition_violation(config, Move(name=model, version=version, from_stage=source, to_stage=target))

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
 from pydantic import BaseModel
 
-from modelreg.domain.errors import NotFoundError
-from modelreg.domain.models import Manifest, RegistryConfig
+from modelreg.domain.errors import InvalidInputError, NotFoundError
 from modelreg.history.engine import CommitInfo, Event
-from modelreg.rules import policy
 
 
 class Tenure(BaseModel):
@@ -71,13 +69,33 @@ def held_since(events: list[Event], model: str, version: str, stage: str, *, ini
     return None
 
 
+class Candidate(BaseModel):
+    """A version that held the stage before its current holder, and whether it may return."""
+
+    tenure: Tenure  # its latest stay in the stage
+    stage_now: str
+    refused: str | None = None  # why it is not put back (None: it may be)
+
+    @property
+    def version(self) -> str:
+        return self.tenure.version
+
+    @property
+    def line(self) -> str:
+        held = f"held {self.tenure.stage} until {self.tenure.until:%Y-%m-%d}; " if self.tenure.until else ""
+        stays = ", stays there" if self.refused else ""
+        return f"{self.version} ({held}{self.stage_now} now{stays})"
+
+
 class RollbackPlan(BaseModel):
-    """What rolling ``stage`` back means: the current holder, and the one it replaced."""
+    """What rolling ``stage`` back means: the current holder, the one that returns, and every
+    earlier holder considered (most recent first)."""
 
     model: str
     stage: str
     current: Tenure
     previous: Tenure
+    candidates: list[Candidate] = []
 
     @property
     def summary(self) -> str:
@@ -87,93 +105,75 @@ class RollbackPlan(BaseModel):
         )
 
 
-def rollback_target(events: list[Event], model: str, stage: str, *, initial: str) -> RollbackPlan:
-    """The version that held ``stage`` before its current holder, and what put the current one there.
+def rollback_target(
+    events: list[Event],
+    model: str,
+    stage: str,
+    *,
+    initial: str,
+    stage_now: Mapping[str, str] | None = None,
+    active: Collection[str] = (),
+    version: str | None = None,
+) -> RollbackPlan:
+    """The most recent earlier holder of ``stage`` that does not now hold another ``active``
+    stage (``stage_now``: each version's stage now), or ``version`` when given; and what put
+    the current holder there.
 
-    NotFoundError when nothing holds the stage now or nothing else held it before.
-    """
+    NotFoundError when nothing holds the stage now or no earlier holder may return."""
     tenures = stage_tenures(events, model, stage, initial=initial)
     current = [t for t in tenures if t.current]
     if not current:
         raise NotFoundError(f"no version of {model} is in {stage} now; there is nothing to roll back")
     latest = max(current, key=lambda t: t.since)
-    holding = {t.version for t in current}
-    earlier = [
-        t
-        for t in tenures
-        if not t.current and t.version not in holding and t.until and t.until <= latest.since
-    ]
-    if not earlier:
+    candidates = _candidates(tenures, latest, stage_now or {}, active, initial)
+    if not candidates:
         raise NotFoundError(
             f"no version of {model} held {stage} before {latest.version}; there is nothing to roll back to"
         )
-    previous = max(earlier, key=lambda t: (t.until or t.since, t.since))
-    return RollbackPlan(model=model, stage=stage, current=latest, previous=previous)
+    chosen = _chosen(candidates, model, stage, version)
+    return RollbackPlan(
+        model=model, stage=stage, current=latest, previous=chosen.tenure, candidates=candidates
+    )
 
 
-def earned_stages(
-    config: RegistryConfig,
-    events: list[Event],
-    name: str,
-    manifests: Mapping[tuple[str, str], Manifest],
-) -> set[tuple[str, str, str]]:
-    """(name, version, stage) for every stage a version of ``name`` entered, on the branch whose
-    ``events`` (oldest first) these are, by a move ``config``'s rules allow: the transition,
-    the stage's requirements against the holder it replaced, and the stage's capacity. These
-    are the stages a version may return to (a rollback).
-
-    A move that history flags as a violation, or that the rules refuse now, earns nothing: a
-    stage cannot be earned by a commit that skipped the gate and was reverted. The initial
-    stage is never earned: every version stands there before it is judged at all.
-    """
-    flagged = {(e.commit.sha, e.version) for e in events if e.kind == "violation" and e.model == name}
-    lists: dict[str, list[str]] = {}
-    versions: list[str] = []
-    found: set[tuple[str, str, str]] = set()
-    for sha, group in _by_commit(e for e in events if e.model == name and e.version):
-        versions += [e.version for e in group if e.kind == "registered" and e.version]
-        moves = [
-            policy.Move(name=name, version=e.version, from_stage=e.from_stage, to_stage=e.to_stage)
-            for e in group
-            if e.kind == "stage_changed" and e.version and e.from_stage and e.to_stage
-        ]
-        if not moves:
+def _candidates(
+    tenures: list[Tenure], latest: Tenure, stage_now: Mapping[str, str], active: Collection[str], initial: str
+) -> list[Candidate]:
+    """Each version that held the stage before ``latest`` entered it (its latest stay), most
+    recent first, with why it may not return: it holds the stage now, or another active one."""
+    holding = {t.version for t in tenures if t.current}
+    stays: dict[str, Tenure] = {}
+    for t in tenures:
+        if t.current or not t.until or t.until > latest.since:
             continue
-        current = {
-            m.to_stage: manifests.get((name, held[0]))
-            for m in moves
-            if (held := policy.holders_in(config, lists, versions, m.to_stage))
-        }
-        refused = {v.ref for v in policy.judge(config, moves, manifests, current)}
-        lists = _applied(lists, moves)
-        full = {v.stage for v in policy.over_capacity(config, name, lists, versions)}
-        for move in moves:
-            if (
-                move.to_stage != config.initial_stage
-                and move.ref not in refused
-                and move.to_stage not in full
-                and (sha, move.version) not in flagged
-            ):
-                found.add((name, move.version, move.to_stage))
+        if t.version not in stays or (t.until, t.since) > (stays[t.version].until or t.since, t.since):
+            stays[t.version] = t
+    found = []
+    for t in sorted(stays.values(), key=lambda t: (t.until or t.since, t.since), reverse=True):
+        now = stage_now.get(t.version, initial)
+        refused = None
+        if t.version in holding:
+            refused = f"it holds {t.stage} now"
+        elif now in active and now != t.stage:
+            refused = f"it holds {now} now, an active stage a rollback does not take versions from"
+        found.append(Candidate(tenure=t, stage_now=now, refused=refused))
     return found
 
 
-def _by_commit(events: Iterable[Event]) -> Iterator[tuple[str, list[Event]]]:
-    """Consecutive events grouped by the commit that made them."""
-    group: list[Event] = []
-    for event in events:
-        if group and group[0].commit.sha != event.commit.sha:
-            yield group[0].commit.sha, group
-            group = []
-        group.append(event)
-    if group:
-        yield group[0].commit.sha, group
-
-
-def _applied(lists: dict[str, list[str]], moves: list[policy.Move]) -> dict[str, list[str]]:
-    """Stage lists after ``moves`` (a version leaves its old list and joins the new one)."""
-    moved = {m.version: m.to_stage for m in moves}
-    result = {s: [v for v in held if v not in moved] for s, held in lists.items()}
-    for version, stage in moved.items():
-        result.setdefault(stage, []).append(version)
-    return result
+def _chosen(candidates: list[Candidate], model: str, stage: str, version: str | None) -> Candidate:
+    listed = ", ".join(c.line for c in candidates)
+    if version is not None:
+        for c in candidates:
+            if c.version == version:
+                if c.refused:
+                    raise InvalidInputError(f"cannot put {model}@{version} back in {stage}: {c.refused}")
+                return c
+        raise NotFoundError(
+            f"{model}@{version} did not hold {stage} before its current holder; the earlier holders: {listed}"
+        )
+    for c in candidates:
+        if c.refused is None:
+            return c
+    raise NotFoundError(
+        f"no earlier holder of {stage} of {model} can return without leaving the stage it holds now: {listed}"
+    )

@@ -35,10 +35,17 @@ from modelreg.domain.models import RegistryConfig
 from modelreg.domain.problems import Problem
 from modelreg.history import audit
 from modelreg.history.depth import require_history
-from modelreg.history.tenures import earned_stages
+from modelreg.history.earned import earned_stages
+from modelreg.history.steps import steps_of
 from modelreg.operations import codeowners
 from modelreg.queries.catalog import Catalog
-from modelreg.queries.changes import CheckReport, ModelChange, model_change
+from modelreg.queries.changes import (
+    CheckReport,
+    ModelChange,
+    deployment_changes,
+    evaluation_changes,
+    model_change,
+)
 from modelreg.queries.scope import change_scope
 from modelreg.rules import environments, policy, writeonce
 from modelreg.rules.dvcconfig import DVC_CONFIG
@@ -120,7 +127,8 @@ def _earned_on(
 
     def earned(name: str) -> set[tuple[str, str, str]]:
         require_history(top, what="the rollback exception (a version returning to a stage)", fetch=fetch)
-        return earned_stages(config, audit.events(top, tip=base_commit, model=name), name, tip.manifests)
+        steps = steps_of(audit.events(top, tip=base_commit, model=name), name)
+        return earned_stages(config, steps, name, tip.manifests)
 
     return earned
 
@@ -342,18 +350,13 @@ def judge_models(
         moves = _moves(config, before, after, name)
         if earned is not None:
             problems.extend(_stage_problems(config, before, after, name, moves, earned=earned))
-        if moves or registered:
-            changes.append(
-                model_change(
-                    config,
-                    before,
-                    after.manifests,
-                    name=name,
-                    moves=moves,
-                    registered=registered,
-                    lineage_from=after,
-                )
-            )
+        change = model_change(
+            config, before, after.manifests, name=name, moves=moves, registered=registered, lineage_from=after
+        )
+        change.deployments = deployment_changes(before, after, name)
+        change.evaluations = evaluation_changes(before, after, name)
+        if not change.empty:
+            changes.append(change)
     return changes, problems
 
 
@@ -366,12 +369,17 @@ def _stage_problems(
     *,
     earned: Callable[[str], set[tuple[str, str, str]]],
 ) -> list[Problem]:
-    current = policy.current_holders(config, before, name, moves)
-    verdicts = policy.judge(config, moves, after.manifests, current)
-    if any(v.rule == "transition" for v in verdicts):
-        verdicts = policy.judge(config, moves, after.manifests, current, returning=earned(name))
-    if name not in after.stage_files or name in after.stages:  # one that does not parse is reported
-        verdicts += policy.over_capacity(config, name, after.stages.get(name, {}), after.versions(name))
+    parses = name not in after.stage_files or name in after.stages  # one that does not is reported
+    verdicts = policy.change_verdicts(
+        config,
+        name,
+        moves,
+        manifests=after.manifests,
+        current=policy.current_holders(config, before, name, moves),
+        earned=lambda: earned(name),
+        after=after.stages.get(name, {}) if parses else None,
+        versions=after.versions(name),
+    )
     return [_at(after, stages_path(name), v.message, rule=v.rule, location=(v.stage,)) for v in verdicts]
 
 

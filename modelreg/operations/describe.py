@@ -18,12 +18,11 @@ from pydantic import BaseModel, ValidationError
 from modelreg.adapters import git
 from modelreg.documents import factsfile
 from modelreg.domain import escape, faults, refs
-from modelreg.domain.errors import InvalidInputError
+from modelreg.domain.errors import InvalidInputError, NotFoundError
 from modelreg.domain.layout import CODEOWNERS_FILE, facts_path
 from modelreg.domain.models import ModelFacts
 from modelreg.operations import codeowners, proposal, transaction
 from modelreg.operations.evaluate import branch_name
-from modelreg.operations.promote import base_branch
 from modelreg.operations.proposal import ProposalOptions, ProposalResult
 from modelreg.queries.catalog import Catalog
 
@@ -178,11 +177,15 @@ def _commit_directly(top: Path, request: DescribeRequest) -> DescribeResult:
 
 
 def _propose(top: Path, request: DescribeRequest, *, say: Callable[[str], None]) -> DescribeResult:
-    base_commit = git.resolve(top, base_branch(top, request.options.base))
-    change = _prepared(top, base_commit, request)
+    begun = proposal.start(top, request.options)
+    try:
+        change = _prepared(top, begun.commit, request)
+    except NotFoundError:
+        begun.refuse_unlanded(f"model {request.name}", "describe")
+        raise
     name = request.name
     message = commit_message(name, change.changed, request.reason)
-    where = proposal.target(top, request.options, default_branch=branch_name(f"describe/{name}"))
+    where = proposal.target(top, begun, request.options, default_branch=branch_name(f"describe/{name}"))
     result = proposal.propose(
         where,
         request.options,

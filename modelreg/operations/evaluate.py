@@ -19,12 +19,11 @@ from pydantic import BaseModel, ValidationError
 from modelreg.adapters import git
 from modelreg.documents import schemas, yamlio
 from modelreg.domain import escape, faults
-from modelreg.domain.errors import DocumentError, InvalidInputError
+from modelreg.domain.errors import DocumentError, InvalidInputError, NotFoundError
 from modelreg.domain.layout import manifest_path
 from modelreg.domain.models import Dataset, Evaluation, EvaluationKind
 from modelreg.domain.numbers import number
 from modelreg.operations import proposal, transaction
-from modelreg.operations.promote import base_branch
 from modelreg.operations.proposal import ProposalOptions, ProposalResult
 from modelreg.queries.catalog import Catalog
 from modelreg.rules import writeonce
@@ -183,20 +182,23 @@ def _commit_directly(top: Path, request: EvaluateRequest) -> EvaluateResult:
 
 
 def _propose(top: Path, request: EvaluateRequest, *, say: Callable[[str], None]) -> EvaluateResult:
-    base_commit = git.resolve(top, base_branch(top, request.options.base))
-    ref, path, content, evaluation = _prepared(top, base_commit, request)
+    begun = proposal.start(top, request.options)
+    try:
+        ref, path, content, evaluation = _prepared(top, begun.commit, request)
+    except NotFoundError:
+        begun.refuse_unlanded(request.ref, "evaluate")
+        raise
     dataset = evaluation.dataset
     slug = f"{dataset.name}-{dataset.version}" if dataset.version else dataset.name
     name, version = ref.split("@", 1)
     where = proposal.target(
-        top, request.options, default_branch=branch_name(f"evaluate/{name}-{version}-{slug}")
+        top, begun, request.options, default_branch=branch_name(f"evaluate/{name}-{version}-{slug}")
     )
     message = commit_message(ref, evaluation)
     result = proposal.propose(
         where,
         request.options,
-        path=path,
-        content=content,
+        files={path: content},
         message=message,
         title=message.split("\n", 1)[0],
         body=_body(ref, evaluation),

@@ -137,12 +137,17 @@ def _metric_warnings(registry: Catalog, request: RegisterRequest, ref: str) -> l
     """A version is written once: metrics that miss the names the policy uses are refused when
     nesting renamed them (without --flatten), and a warning otherwise."""
     config = registry.model_snapshot(request.name).config
-    if config is None or not request.metrics:
+    if config is None:
         return []
     missing = {m: why for m, why in config.named_metrics().items() if m not in request.metrics}
     if not missing:
         return []
     absent = ", ".join(f"{m} ({why})" for m, why in missing.items())
+    if not request.metrics:
+        return [
+            f"{ref} records no metrics, and registry.yaml names {absent}; a version is written "
+            "once: register it again as another version with --metrics-file FILE or --metric KEY=VALUE"
+        ]
     if request.nested_metrics and not request.flatten:
         raise InvalidInputError(
             f"{ref} would store the metrics {', '.join(request.nested_metrics)} (nested keys joined "

@@ -38,12 +38,31 @@ class CandidateComparison(BaseModel):
     to_stage: str
     against: str | None  # the current holder of to_stage (or, for a new version, its parent)
     against_role: str  # e.g. "production now", "parent"
+    replaces: bool = False  # ``against`` leaves to_stage in the same change
     metrics: list[MetricRow]
     parents: list[str]
     registered_by: str
     registered_at: datetime
     description: str = ""
     lineage: LineageGraph | None = None  # ancestors, a few generations up
+
+
+class DeploymentChange(BaseModel):
+    """An environment that runs another version (or another endpoint or traffic), or none."""
+
+    environment: str
+    version: str | None  # None: undeployed
+    previous: str | None  # the version it ran before (None: none)
+    detail: str = ""  # endpoint and traffic, when given
+
+
+class EvaluationChange(BaseModel):
+    """An evaluation appended to a version's manifest."""
+
+    version: str
+    dataset: str
+    kind: str
+    metrics: dict[str, float]
 
 
 class ModelChange(BaseModel):
@@ -53,6 +72,49 @@ class ModelChange(BaseModel):
     registered: list[str] = []
     moves: list[Move] = []
     comparisons: list[CandidateComparison] = []
+    deployments: list[DeploymentChange] = []
+    evaluations: list[EvaluationChange] = []
+
+    @property
+    def empty(self) -> bool:
+        return not (self.registered or self.moves or self.deployments or self.evaluations)
+
+
+def deployment_changes(before: Snapshot, after: Snapshot, name: str) -> list[DeploymentChange]:
+    """Each environment of ``name`` whose deployment differs between the two snapshots."""
+    old, new = before.deployments.get(name, {}), after.deployments.get(name, {})
+    found = []
+    for env in sorted(set(old) | set(new)):
+        was, now = old.get(env), new.get(env)
+        if was == now:
+            continue
+        parts = []
+        if now is not None and now.endpoint:
+            parts.append(f"endpoint {now.endpoint}")
+        if now is not None and now.traffic is not None:
+            parts.append(f"traffic {now.traffic:g}%")
+        found.append(
+            DeploymentChange(
+                environment=env,
+                version=now.version if now else None,
+                previous=was.version if was else None,
+                detail=", ".join(parts),
+            )
+        )
+    return found
+
+
+def evaluation_changes(before: Snapshot, after: Snapshot, name: str) -> list[EvaluationChange]:
+    """Evaluations appended to ``name``'s versions between the two snapshots."""
+    found = []
+    for version in after.versions(name):
+        old, new = before.manifests.get((name, version)), after.manifests.get((name, version))
+        if old is None or new is None or len(new.evaluations) <= len(old.evaluations):
+            continue
+        for e in new.evaluations[len(old.evaluations) :]:
+            on = f"{e.dataset.name}@{e.dataset.version}" if e.dataset.version else e.dataset.name
+            found.append(EvaluationChange(version=version, dataset=on, kind=e.kind, metrics=e.metrics))
+    return found
 
 
 def metric_rows(config: RegistryConfig, candidate: Manifest, other: Manifest | None) -> list[MetricRow]:
@@ -120,11 +182,13 @@ def model_change(
             continue
         role = f"{move.to_stage} now"
         other = holders.get(move.to_stage)
-        comparisons.append(
-            _comparison(
-                config, candidate, other, from_stage=move.from_stage, to_stage=move.to_stage, role=role
-            )
+        compared = _comparison(
+            config, candidate, other, from_stage=move.from_stage, to_stage=move.to_stage, role=role
         )
+        compared.replaces = other is not None and any(
+            m.version == other.version and m.from_stage == move.to_stage for m in moves
+        )
+        comparisons.append(compared)
     moved = {m.version for m in moves}
     for version in registered:
         candidate = manifests.get((name, version))

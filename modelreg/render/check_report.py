@@ -38,6 +38,9 @@ def markdown_changes(changes: list[ModelChange]) -> str:
         others = [m for m in change.moves if (m.version, m.to_stage) not in shown]
         if others:
             parts.append("Also: " + "; ".join(_md_move(m) for m in others) + "\n")
+        parts.extend(f"- {_md(line)}" for line in extra_lines(change))
+        if change.deployments or change.evaluations:
+            parts.append("")
     return "\n".join(parts)
 
 
@@ -67,11 +70,12 @@ def _md_comparison(c: CandidateComparison) -> str:
         head += f", compared with its parent {_md(c.against)}" if c.against else ""
     else:
         head += f"{_md(c.from_stage)} {ARROW} {_md(c.to_stage)}"
-        head += (
-            f", replacing {_md(f'{c.model}@{c.against}')}"
-            if c.against
-            else f" (no version in {_md(c.to_stage)} now)"
-        )
+        if c.against and c.replaces:
+            head += f", replacing {_md(f'{c.model}@{c.against}')}"
+        elif c.against:
+            head += f", beside {_md(f'{c.model}@{c.against}')} ({_md(c.against_role)})"
+        else:
+            head += f" (no version in {_md(c.to_stage)} now)"
     lines = [head + "\n"]
     if c.metrics:
         lines.append(_md_table(c) + "\n")
@@ -167,6 +171,22 @@ def change_lines(change: ModelChange) -> list[str]:
     for version in change.registered:
         if version not in moved:
             lines.append(f"{change.model}@{version}: registered")
+    return lines + extra_lines(change)
+
+
+def extra_lines(change: ModelChange) -> list[str]:
+    """The change's deployments and evaluations, one line each."""
+    lines = []
+    for d in change.deployments:
+        if d.version is None:
+            lines.append(f"{change.model}: undeployed from {d.environment} (ran {d.previous})")
+            continue
+        was = f" (was {d.previous})" if d.previous and d.previous != d.version else ""
+        how = f"; {d.detail}" if d.detail else ""
+        lines.append(f"{change.model}@{d.version}: deployed to {d.environment}{was}{how}")
+    for e in change.evaluations:
+        shown = ", ".join(f"{k} {number(v)}" for k, v in sorted(e.metrics.items()))
+        lines.append(f"{change.model}@{e.version}: evaluated on {e.dataset} ({e.kind}; {shown})")
     return lines
 
 
@@ -174,7 +194,8 @@ def _text_detail(c: CandidateComparison | None) -> str:
     if c is None or c.against is None:
         return ""
     deltas = [f"{r.metric} {delta_text(r)}" for r in c.metrics if r.delta is not None]
-    return f" (replaces {c.against}" + (f"; {', '.join(deltas)}" if deltas else "") + ")"
+    verb = "replaces" if c.replaces else f"beside {c.against_role}:"
+    return f" ({verb} {c.against}" + (f"; {', '.join(deltas)}" if deltas else "") + ")"
 
 
 # --- GitHub ----------------------------------------------------------------------------------------

@@ -63,11 +63,7 @@ def _problem(
     if stage in accepted:
         return None
     wanted = " or ".join(accepted)
-    return (
-        f"{env} runs {name}@{version}, which stands in {stage}, but {env} requires {wanted}: "
-        f"deploy a version in {wanted} to {env} (modelreg deploy {name}@{accepted[0]} --env {env}) "
-        f"or keep {version} in {wanted}"
-    )
+    return f"{env} runs {name}@{version}, which stands in {stage}, but {env} requires {wanted}"
 
 
 def accepts(config: RegistryConfig, env: str, stage: str) -> bool:

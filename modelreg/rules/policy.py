@@ -6,7 +6,7 @@ asks it before touching anything; ``check`` asks it about every move between two
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -320,6 +320,8 @@ def judge(
         if bad is not None:
             found.append(bad)
             continue
+        if not gates(config, move.to_stage):
+            continue  # nothing to read: history judges every past move, most of them ungated
         candidate = manifests.get((move.name, move.version))
         holder = None if back else current.get(move.to_stage)
         if candidate is not None:
@@ -327,12 +329,61 @@ def judge(
     return found
 
 
+def gates(config: RegistryConfig, stage: str) -> bool:
+    """Whether ``stage`` has requirements a version must meet to enter it."""
+    policy = config.stages.get(stage)
+    return policy is not None and policy.requires != policy.requires.__class__()
+
+
+Earned = Callable[[], Collection[tuple[str, str, str]]]
+
+
+def change_verdicts(
+    config: RegistryConfig,
+    name: str,
+    moves: list[Move],
+    *,
+    manifests: Mapping[tuple[str, str], Manifest],
+    current: Mapping[str, Manifest | None],
+    earned: Earned,
+    after: StageLists | None,
+    versions: list[str],
+) -> list[Violation]:
+    """The one judgement of a change to one model, asked by ``check`` of a pull request and by
+    history of every commit that reached the branch: each move's transition (a version may
+    return to a stage it earned, which ``earned`` gives: asked only when a transition is
+    refused), the target stage's requirements, and capacity after the change (``after``: the
+    model's stage lists then, None when its stages.yaml does not parse)."""
+    found = judge(config, moves, manifests, current)
+    if any(v.rule == "transition" for v in found):
+        found = judge(config, moves, manifests, current, returning=earned())
+    if after is not None:
+        found += over_capacity(config, name, after, versions)
+    return found
+
+
 def current_holders(
     config: RegistryConfig, snap: Snapshot, name: str, moves: list[Move]
 ) -> dict[str, Manifest | None]:
     """The holder (highest version) in ``snap`` of each stage the ``moves`` enter."""
+    return holders_of(config, snap.stages.get(name, {}), snap.versions(name), snap.manifests, name, moves)
+
+
+def holders_of(
+    config: RegistryConfig,
+    stages: StageLists,
+    versions: list[str],
+    manifests: Mapping[tuple[str, str], Manifest],
+    name: str,
+    moves: list[Move],
+    *,
+    gated_only: bool = False,
+) -> dict[str, Manifest | None]:
+    """The holder (highest version) in ``stages`` of each stage the ``moves`` enter (with
+    ``gated_only``, of those with requirements: only they compare with a holder)."""
     found: dict[str, Manifest | None] = {}
     for stage in {m.to_stage for m in moves}:
-        held = holders(config, snap, name, stage)
-        found[stage] = snap.manifests.get((name, held[0])) if held else None
+        wanted = not gated_only or gates(config, stage)
+        held = holders_in(config, stages, versions, stage) if wanted else []
+        found[stage] = manifests.get((name, held[0])) if held else None
     return found
