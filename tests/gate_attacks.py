@@ -98,8 +98,9 @@ def git_ok(*args: str, cwd: Path) -> bool:
 
 
 def commit_all(path: Path, message: str, *, force: list[str] | None = None) -> bool:
-    """Commit everything Git sees (and the ``force``d ignored paths); False when nothing changed."""
-    git("add", "-A", cwd=path)
+    """Commit everything Git sees (and the ``force``d ignored paths); False when nothing changed.
+    An attacker's Git need not protect NTFS: names like ``.git::$INDEX_ALLOCATION`` go in too."""
+    git("-c", "core.protectNTFS=false", "add", "-A", cwd=path)
     for rel in force or []:
         git("add", "-f", "--", rel, cwd=path)
     if not git("status", "--porcelain", "--untracked-files=no", cwd=path).strip():

@@ -63,7 +63,7 @@ def name_problem(name: str) -> str | None:
     if len(name) > MAX_NAME_LENGTH:
         return f"is longer than {MAX_NAME_LENGTH} characters"
     if _SHORT_NAME.match(stem):
-        return "looks like a Windows short name (as GIT~1 is .git), which can stand for another file"
+        return "looks like a Windows short name (GIT~1 stands for .git) and could alias another file"
     return None
 
 
@@ -92,16 +92,20 @@ def unsafe_path(rel: str) -> str | None:
     for part in rel.split("/"):
         if part in {"", ".", ".."}:
             return f"has the path component {part!r}"
-        if part.startswith("."):
-            return f"has the hidden component {part[:60]!r}; artifact names may not start with a dot"
-        if part.lower().endswith(".dvc"):
-            return f"has the component {part[:60]!r}, ending in .dvc, which DVC reads as a pointer"
-        why = name_problem(part)
+        why = _artifact_name_problem(part)
         if why is not None:
-            return f"has the component {part[:60]!r}: it {why}"
+            return why if part == rel else f"has the component {part[:60]!r}, which {why}"
     if posixpath.normpath(rel) != rel:
         return "is not in normal form"
     return None
+
+
+def _artifact_name_problem(part: str) -> str | None:
+    if part.startswith("."):
+        return "is hidden (a leading dot)"
+    if part.lower().endswith(".dvc"):
+        return "ends in .dvc (DVC would read it as a pointer)"
+    return name_problem(part)
 
 
 def name_key(path: str) -> str:

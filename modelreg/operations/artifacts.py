@@ -36,7 +36,7 @@ from modelreg.adapters import dvc
 from modelreg.documents import dvcfile
 from modelreg.domain.errors import DocumentError, InvalidInputError, ModelregError, NotFoundError
 from modelreg.domain.escape import terminal
-from modelreg.domain.layout import artifacts_dir, check_no_symlinks, unsafe_path
+from modelreg.domain.layout import artifacts_dir, check_no_symlinks, name_key, unsafe_path
 from modelreg.domain.models import Artifact, ModelVersion
 
 if TYPE_CHECKING:
@@ -212,7 +212,7 @@ def _parse_listing(raw: bytes, md5: str) -> list[Entry]:
                 f"folder listing {md5} has an unsafe path {str(relpath)[:80]!r}: it {why}"
             )
         assert isinstance(relpath, str)
-        other = seen.setdefault(relpath.lower(), relpath)
+        other = seen.setdefault(name_key(relpath), relpath)
         if other != relpath:
             raise UnsafeListingError(
                 f"folder listing {md5}: {relpath[:80]!r} and {other[:80]!r} differ only by case; refused"

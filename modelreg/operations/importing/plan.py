@@ -140,16 +140,11 @@ def checked_manifest(data: dict[str, Any], files: list[SourceFile]) -> str | Non
         return f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}"
     for f in files:
         why = layout.unsafe_path(f.path)
-        top = f.path.split("/", 1)[0]
-        if why is None and (top.startswith(".") or top.endswith(".dvc")):
-            why = "is hidden or ends in .dvc, which DVC keeps for itself"
-        if why is None:
-            try:
-                layout.check_file_name(top, what="artifact")
-            except InvalidInputError as e:
-                why = str(e)
         if why:
             return f"artifact {f.path!r} {why}"
+    collisions = layout.case_collisions(f.path for f in files)
+    if collisions:
+        return f"artifacts {collisions[0][1]!r} and {collisions[0][0]!r} differ only by case"
     return None if files else "it has no artifact files"
 
 
