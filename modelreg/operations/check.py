@@ -12,6 +12,7 @@ every version in a stage past the initial one has its bytes in the remote.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from modelreg.adapters.git import ChangedFile
 from modelreg.documents import snapshot, yamlio
 from modelreg.documents.snapshot import Snapshot
 from modelreg.documents.tree import GitTree
-from modelreg.domain import semver
+from modelreg.domain import dating, semver
 from modelreg.domain.errors import DocumentError, InvalidInputError
 from modelreg.domain.layout import (
     CODEOWNERS_FILE,
@@ -77,6 +78,7 @@ def check(
     config = base_policy(tip)
     changed = git.changed_files(top, fork, head_commit, [MODELS_DIR], renames=False)
     problems = [*validation.problems, *write_once(before, after, changed)]
+    problems += misdated(before, after, changed, committed_at=git.committed_at(top, head_commit))
     if base_commit != fork:
         problems += collisions(GitTree(top, base_commit, models=scope), before, after, changed, base=base)
     remote_moved = bool(changed) and any(
@@ -282,6 +284,31 @@ def changed_fields(old_raw: bytes | None, new_raw: bytes | None, path: str) -> l
     except DocumentError:
         return [writeonce.WHOLE_FILE]
     return writeonce.edited_fields(old, new)
+
+
+def misdated(
+    before: Snapshot, after: Snapshot, changed: list[ChangedFile], *, committed_at: datetime
+) -> list[Problem]:
+    """Every evaluation the change appends (to a registered version, or with a new one) is
+    dated between its version's creation and the head commit (``dating.misdated``): a date
+    decides nothing, but one that cannot be true is not recorded."""
+    found = []
+    for change in changed:
+        where = classify(change.path)
+        key = (where.model, where.version)
+        if where.kind != "manifest" or key not in after.manifests:
+            continue
+        if key in before.present and key not in before.manifests:
+            continue  # an unreadable base manifest: write-once reports the edit
+        old = before.manifests.get(key)
+        start = len(old.evaluations) if old is not None else 0
+        for i, message in dating.misdated_evaluations(
+            after.manifests[key], committed_at=committed_at, start=start
+        ):
+            found.append(
+                _at(after, change.path, message, rule="evaluation-date", location=("evaluations", i))
+            )
+    return found
 
 
 # --- rule 3: a new version is new ----------------------------------------------------------------

@@ -20,7 +20,7 @@ from modelreg.adapters import git, github
 from modelreg.adapters.github import GitHubRepo, PullRequest
 from modelreg.documents import deploymentsfile, stagesfile
 from modelreg.documents.snapshot import Snapshot
-from modelreg.domain import faults
+from modelreg.domain import dating, faults
 from modelreg.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
 from modelreg.domain.escape import markdown_text
 from modelreg.domain.layout import deployments_path, stages_path
@@ -213,6 +213,8 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
     )
     moves = [move, *placement.displaced]
     refused = violations(config, moves, registry, lists=placement.stages, returning=request.returning)
+    dated = dating.misdated_evaluations(found.manifest, committed_at=git.committed_at(top, base_commit))
+    refused += [f"{found.ref}: {message}" for _, message in dated]
     deployed = redeployed(config, snap, found.name, found.version, request.deploy)
     refused += stranded_environments(config, snap, found.name, lists, placement.stages, deployed)
     if refused:

@@ -41,6 +41,10 @@ def check_snapshot(snap: Snapshot) -> None:
         facts = every[(name, version)]
         _check_artifacts(snap, name, version, facts.artifacts)
         _check_parents(snap, name, version, [ref for ref, _ in facts.parents])
+        for i, message in facts.misdated:
+            snap.problem(
+                manifest_path(name, version), message, rule="evaluation-date", location=("evaluations", i)
+            )
     _check_cycles(snap)
     _check_orphan_pointers(snap)
     _check_version_folders(snap, every)
