@@ -16,6 +16,14 @@ MODELS_DIR = "models"
 SCHEMAS_DIR = "schemas"
 WORKFLOW_FILE = ".github/workflows/modelreg.yml"
 CODEOWNERS_FILE = ".github/CODEOWNERS"
+# Files that decide what Git and DVC see of the others (what is ignored, how a file is diffed,
+# filtered or merged): policy, wherever they stand at the root or under models/.
+GOVERNING_NAMES = (".dvcignore", ".gitignore", ".gitattributes")
+# Every file ``validate`` reads (a folder ends in "/"): the pre-commit hook runs on exactly these
+# (hook_files_pattern; a test compares it with .pre-commit-hooks.yaml).
+DVC_CONFIG_FILE = ".dvc/config"
+DVC_LOCAL_CONFIG_FILE = ".dvc/config.local"
+VALIDATED_FILES = (REGISTRY_FILE, MODELS_DIR + "/", CODEOWNERS_FILE, DVC_CONFIG_FILE, DVC_LOCAL_CONFIG_FILE)
 JOURNAL_FILE = "transaction.json"  # under .git/modelreg/: an unfinished write, for doctor to undo
 # What a model name and a stage name may be (the schemas say the same: modelreg.domain.models).
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}$"
@@ -137,6 +145,20 @@ def check_no_symlinks(top: Path, rel: str) -> None:
                 f"{here.relative_to(top).as_posix()} is a symlink; modelreg writes only real files and "
                 "folders of the repository: remove it"
             )
+
+
+def hook_files_pattern() -> str:
+    """The ``files:`` regular expression of the pre-commit hook: ``VALIDATED_FILES``."""
+    parts = [re.escape(p) + ".*" if p.endswith("/") else re.escape(p) for p in VALIDATED_FILES]
+    return f"^({'|'.join(parts)})$"
+
+
+def is_governing(path: str) -> bool:
+    """Whether ``path`` is a .gitignore, .dvcignore or .gitattributes at the root or under models/."""
+    folder, _, leaf = path.rpartition("/")
+    return leaf in GOVERNING_NAMES and (
+        not folder or folder == MODELS_DIR or folder.startswith(MODELS_DIR + "/")
+    )
 
 
 def facts_path(name: str) -> str:

@@ -365,5 +365,19 @@ def _copy_and_track(
     artifacts = []
     for rel in rels:
         pointer = dvcfile.parse((top / (rel + ".dvc")).read_bytes(), rel + ".dvc")
+        _check_all_tracked(top / rel, pointer.nfiles)
         artifacts.append(Artifact(path=rel, md5=pointer.md5, size=pointer.size, nfiles=pointer.nfiles))
     return artifacts
+
+
+def _check_all_tracked(copied: Path, nfiles: int | None) -> None:
+    """DVC tracks every file copied into a folder artifact: a .dvcignore that leaves some out
+    would register (and later pull, "verified") an incomplete model."""
+    if not copied.is_dir():
+        return
+    count = sum(1 for f in copied.rglob("*") if f.is_file())
+    if nfiles != count:
+        raise InvalidInputError(
+            f"DVC would track {nfiles or 0} of the {count} files of {copied.name}: a .dvcignore leaves "
+            "the others out; change the .dvcignore (by a pull request of its own) or rename the files"
+        )
