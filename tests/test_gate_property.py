@@ -557,7 +557,7 @@ class Attacker:
         kind, *args = op
         getattr(self, kind)(*args)
         if kind not in ("revert", "land"):
-            git("add", "-A", cwd=self.path)
+            git("-c", "core.protectNTFS=false", "add", "-A", cwd=self.path)  # as an attacker may
             commit_all(self.path, f"{kind} {args}")
         git("clean", "-q", "-fd", "--", "models", cwd=self.path)  # leftovers of failed edits
 
