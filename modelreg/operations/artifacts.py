@@ -163,8 +163,8 @@ def _artifacts_by_rel(version: ModelVersion) -> dict[str, Artifact]:
                 "run `modelreg validate`"
             )
         why = unsafe_path(rel)
-        if why is None and seen.setdefault(rel.lower(), rel) != rel:
-            why = f"differs from {seen[rel.lower()][:80]!r} only by case"
+        if why is None and seen.setdefault(name_key(rel), rel) != rel:
+            why = f"differs from {seen[name_key(rel)][:80]!r} only by case"
         if why is not None:
             raise UnsafeListingError(
                 f"{version.ref}: artifact {artifact.path[:120]!r} may not be written: its path {why}; "

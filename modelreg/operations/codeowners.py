@@ -69,9 +69,7 @@ def render_owners(stages_owner: str | None, owners: Mapping[str, str | None]) ->
     if stages_owner:
         lines += [_line(pattern, stages_owner) for pattern in RELEASED]
         # the .gitignore DVC writes with a version is the model owner's (check refuses any other)
-        lines += [
-            _line(f"/{MODELS_DIR}/{name}/*/.gitignore", snap.facts[name].owner) for name in sorted(snap.facts)
-        ]
+        lines += [_line(f"/{MODELS_DIR}/{name}/*/.gitignore", owners[name]) for name in sorted(owners)]
     return "\n".join(line for line in lines if line) + "\n"
 
 
