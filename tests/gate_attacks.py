@@ -18,7 +18,7 @@ import re
 import subprocess
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,14 @@ GATE_RULES = {
     "remote",
     "unsafe-path",
     "deployment",
+    "evaluation-date",
 }
+# The clock skew the invariant allows between an evaluation's date and the commit adding it.
+SKEW = timedelta(minutes=10)
+GOVERNING = (".gitignore", ".dvcignore", ".gitattributes")
+# Code points HFS+ ignores in names (Git's is_hfs_dotgit), and Windows' device names.
+HFS_IGNORED = [0x200C, 0x200D, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x206A, 0x2070), 0xFEFF]
+DEVICES = {"con", "prn", "aux", "nul", *(f"{p}{i}" for p in ("com", "lpt") for i in range(1, 10))}
 
 # The base registry's policy: strict enough that every rule can be broken.
 POLICY = """\
@@ -98,8 +105,9 @@ def git_ok(*args: str, cwd: Path) -> bool:
 
 
 def commit_all(path: Path, message: str, *, force: list[str] | None = None) -> bool:
-    """Commit everything Git sees (and the ``force``d ignored paths); False when nothing changed."""
-    git("add", "-A", cwd=path)
+    """Commit everything Git sees (and the ``force``d ignored paths); False when nothing changed.
+    An attacker's Git need not protect NTFS: names like ``.git::$INDEX_ALLOCATION`` go in too."""
+    git("-c", "core.protectNTFS=false", "add", "-A", cwd=path)
     for rel in force or []:
         git("add", "-f", "--", rel, cwd=path)
     if not git("status", "--porcelain", "--untracked-files=no", cwd=path).strip():
@@ -277,21 +285,23 @@ def hand_register(
     folder: dict[str, bytes] | None = None,
     description: str = "made by hand",
     metrics: dict[str, float] | None = None,
+    artifact_name: str | None = None,
 ) -> list[str]:
     """Write a new version as ``modelreg register`` would (artifact, pointer, .gitignore,
     manifest), its objects in the DVC cache and, when ``pushed``, in the remote. Returns the
     paths written (the caller commits them). A ``folder`` becomes a folder artifact
-    ``weights`` whose listing names exactly its keys, however hostile."""
+    ``weights`` whose listing names exactly its keys, however hostile; ``artifact_name``
+    names the artifact instead of ``weights`` or ``model.bin``."""
     vdir = path / "models" / name / version
     vdir.mkdir(parents=True, exist_ok=True)
     if folder is not None:
-        art, (oid, size, nfiles) = "weights", store.folder(folder, pushed=pushed)
+        art, (oid, size, nfiles) = artifact_name or "weights", store.folder(folder, pushed=pushed)
         pointer = pointer_text(art, oid, size, nfiles)
         artifact: dict[str, Any] = {"path": f"models/{name}/{version}/{art}", "md5": oid, "size": size}
         artifact["nfiles"] = nfiles
     else:
         data = content if content is not None else f"{name}-{version}-weights".encode()
-        art, oid = "model.bin", store.file(data, pushed=pushed)
+        art, oid = artifact_name or "model.bin", store.file(data, pushed=pushed)
         (vdir / art).write_bytes(data)
         pointer = pointer_text(art, oid, len(data))
         artifact = {"path": f"models/{name}/{version}/{art}", "md5": oid, "size": len(data)}
@@ -334,16 +344,14 @@ def _moment(value: Any) -> datetime:
 
 
 def _latest_evaluation(manifest: dict[str, Any], dataset: str) -> dict[str, Any] | None:
-    """The newest evaluation on a dataset named ``dataset`` (the later one among equal dates)."""
+    """The evaluation on a dataset named ``dataset`` appended last (dates decide nothing)."""
     evals = manifest.get("evaluations")
     found = [
-        (i, e)
-        for i, e in enumerate(evals if isinstance(evals, list) else [])
+        e
+        for e in (evals if isinstance(evals, list) else [])
         if isinstance(e, dict) and isinstance(e.get("dataset"), dict) and e["dataset"].get("name") == dataset
     ]
-    if not found:
-        return None
-    return max(found, key=lambda item: (_moment(item[1].get("created_at")), item[0]))[1]
+    return found[-1] if found else None
 
 
 def _bounds_hold(evaluation: dict[str, Any] | None, bounds: Any) -> bool:
@@ -504,7 +512,41 @@ class Oracle:
             found += self._bytes(b, h, remote_dir)
         found += self._unsafe(b, h, listings=b.policy.remote)
         found += self._deployments(b, h)
+        found += self._dating(b, h)
+        if b.policy.stages:  # a base without a policy judges nothing
+            found += self._governing(b, h)
         return found
+
+    def _dating(self, b: View, h: View) -> list[str]:
+        """(g) every evaluation the change appends (to a registered version, or with a new one)
+        is dated no earlier than its version's created_at and no later than the head commit,
+        each within SKEW."""
+        committed = datetime.fromisoformat(git("log", "-1", "--format=%cI", h.commit, cwd=h.path).strip())
+        found = []
+        for key, new in sorted(h.manifests.items()):
+            old = b.manifests.get(key)
+            if not isinstance(new, dict) or (old is not None and not _same_manifest(old, new)):
+                continue  # (c) judges an edited manifest
+            evals = new.get("evaluations") if isinstance(new.get("evaluations"), list) else []
+            before = (old.get("evaluations") or []) if isinstance(old, dict) else []
+            created = _moment(new.get("created_at"))
+            for e in evals[len(before) :]:
+                when = _moment(e.get("created_at") if isinstance(e, dict) else None)
+                if created - when > SKEW or when - committed > SKEW:
+                    found.append(f"(g) {key[0]}@{key[1]}: an evaluation dated {when} was appended")
+        return found
+
+    def _governing(self, b: View, h: View) -> list[str]:
+        """(h) a change that adds, edits or removes a .gitignore, .dvcignore or .gitattributes
+        at the root or under models/ (but a new version's .gitignore listing exactly its
+        artifacts) changes nothing else under models/."""
+        out = git("diff", "--name-only", "--no-renames", "-z", b.commit, h.commit, cwd=h.path)
+        changed = [p for p in out.split("\0") if p]
+        ruling = [p for p in changed if _governs(p) and not _dvc_gitignore(b, h, p)]
+        models = [p for p in changed if p.startswith("models/") and p not in ruling]
+        if ruling and models:
+            return [f"(h) {', '.join(ruling)} changed with {models[0]}"]
+        return []
 
     def _deployments(self, b: View, h: View) -> list[str]:
         """(f) every deployments.yaml on the head maps environments the base declares to
@@ -708,13 +750,40 @@ def _listing(path: Path, oid: Any) -> list[str]:
     )
 
 
+def _governs(path: str) -> bool:
+    folder, _, leaf = path.rpartition("/")
+    return leaf in GOVERNING and (folder == "" or folder == "models" or folder.startswith("models/"))
+
+
+def _dvc_gitignore(b: View, h: View, path: str) -> bool:
+    """``path`` is a new version's .gitignore naming exactly its artifacts, as DVC writes it."""
+    parts = path.split("/")
+    if len(parts) != 4 or parts[3] != ".gitignore" or (parts[1], parts[2]) in b.manifests:
+        return False
+    manifest = h.manifests.get((parts[1], parts[2]))
+    arts = manifest.get("artifacts") if isinstance(manifest, dict) else None
+    if show(b.path, b.commit, path) is not None or not isinstance(arts, list):
+        return False
+    names = sorted("/" + posixpath.basename(str(a.get("path"))) for a in arts if isinstance(a, dict))
+    text = (show(h.path, h.commit, path) or b"").decode(errors="replace")
+    return sorted(text.splitlines()) == names
+
+
 def safe_relpath(rel: str) -> bool:
-    """The oracle's own idea of a safe path inside a version folder."""
+    """The oracle's own idea of a safe path inside a version folder: inside it, in normal form,
+    no control or HFS+-ignored code point, and no component that is hidden (a leading dot),
+    a Windows device, a short (8.3) name, an NTFS stream or ends in a dot or space."""
     if not rel or rel.startswith("/") or "\\" in rel or posixpath.normpath(rel) != rel:
         return False
-    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in rel):
+    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or ord(c) in HFS_IGNORED for c in rel):
         return False
-    return not any(part in ("", ".", "..") or part.lower() in (".git", ".dvc") for part in rel.split("/"))
+    for part in rel.split("/"):
+        stem = part.split(".")[0].lower()
+        if part in ("", ".", "..") or part.startswith(".") or part.endswith((".", " ")) or ":" in part:
+            return False
+        if stem in DEVICES or re.fullmatch(r"[^~]{0,6}~[0-9]+", stem) or part.lower().endswith(".dvc"):
+            return False
+    return True
 
 
 # --- a legitimate base registry ---------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,11 @@ def _write(reg: Reg, arg: dict[str, str]) -> None:
 
 
 def _append(reg: Reg, arg: dict[str, str]) -> None:
+    """Append ``text``; ``{now}`` in it is the current UTC time (an evaluation is dated between
+    its version's creation, when the test built the registry, and the commit that adds it)."""
     target = reg.path / arg["path"]
-    target.write_text(target.read_text() + arg["text"])
+    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    target.write_text(target.read_text() + arg["text"].replace("{now}", now))
 
 
 def _replace(reg: Reg, arg: dict[str, str]) -> None:

@@ -12,9 +12,18 @@ EXPECTED = """\
 /.github/ @acme/release
 /.dvc/ @acme/release
 /schemas/ @acme/release
+/.dvcignore @acme/release
+/.gitignore @acme/release
+/.gitattributes @acme/release
 /models/churn/ @acme/growth
 /models/fraud/ @acme/risk
+/models/**/.dvcignore @acme/release
+/models/**/.gitignore @acme/release
+/models/**/.gitattributes @acme/release
 /models/*/stages.yaml @acme/release
+/models/*/deployments.yaml @acme/release
+/models/churn/*/.gitignore @acme/growth
+/models/fraud/*/.gitignore @acme/risk
 """
 
 
@@ -25,6 +34,9 @@ def _with_stages_owner(reg: Reg) -> None:
 
 
 def test_writes_owners_then_the_stages_owner_last(populated: Reg) -> None:
+    """Findings 4 and 12: the release team owns deployments.yaml beside stages.yaml, and the
+    files that decide what Git and DVC see (root and anywhere under models/); the .gitignore
+    DVC writes with a version stays its model owner's (check refuses any other content)."""
     _with_stages_owner(populated)
     r = populated.cli("codeowners")
     assert r.code == 0, r.err

@@ -16,6 +16,7 @@ through staging), 1.3.0 in staging, 1.0.0 and 1.1.0 archived (1.1.0 held product
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,11 @@ from gate_attacks import (
 
 STAGES = "models/fraud/stages.yaml"
 REGISTRY = "registry.yaml"
+
+
+def _now() -> str:
+    """Now, as an evaluation records it: after the base's versions were registered."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def refused(
@@ -261,7 +267,7 @@ def test_twin_6_appending_an_evaluation_passes(sandbox: Sandbox) -> None:
     sandbox.write(
         manifest,
         text + "evaluations:\n- dataset: {name: transactions, version: '2026-11'}\n"
-        "  metrics: {auc: 0.94}\n  created_at: '2026-12-01T10:00:00Z'\n",
+        f"  metrics: {{auc: 0.94}}\n  created_at: '{_now()}'\n",
     )
     sandbox.commit("evaluate fraud@1.5.0 on November")
     accepted(sandbox)

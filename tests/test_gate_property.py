@@ -10,8 +10,12 @@ evaluations appended or rewritten), files inside registered versions' folders (p
 config.json, symlinks, the artifact bytes themselves), new versions (pushed or not, folder
 artifacts with hostile listings), .dvc/config, deployments.yaml (deployments to declared,
 undeclared and unfit environments, garbage, deletion), evaluations (holdout results that meet
-or miss production's requires, reordered, dropped), registry.yaml's environments, reverts of
-earlier commits. One commit per
+or miss production's requires, reordered, dropped, appended with any date: far future, before
+the version, within and beyond the clock skew, any offset from now), .gitignore, .dvcignore
+and .gitattributes added, edited or removed anywhere (the root, models/, a model's folder, a
+version's), new versions whose artifact, or a folder inside it, has a hidden or alias name
+(.git with each code point HFS+ ignores, NTFS streams, 8.3 short names, devices),
+registry.yaml's environments, reverts of earlier commits. One commit per
 edit. A ``land`` step plays CI and the merge button: it runs check on the branch so far and,
 only if check accepts, lands it on main by fast-forward, merge commit or squash; the branch
 then starts again from the new main. At the end check judges the branch against main.
@@ -27,7 +31,11 @@ check.remote, every version in a non-initial stage and every new version has all
 in the remote; (e) new versions' pointers name only safe paths, and so do their folder
 listings when the base asks for remote checks (only then does check read the remote); (f)
 every deployments.yaml maps environments the base declares to registered versions standing in
-a stage the environment accepts.
+a stage the environment accepts; (g) every evaluation the change appends is dated
+between its version's created_at and the head commit, within the clock skew (the latest
+evaluation is the one appended last, in the oracle as in check); (h) a change to a
+.gitignore, .dvcignore or .gitattributes at the root or under models/ (but the .gitignore DVC
+writes with a new version) changes nothing else under models/.
 
 The converse: branches made by modelreg's own ``promote`` of a move the oracle allows are
 always accepted (a gate that refuses everything fails here).
@@ -36,6 +44,7 @@ Run:
     .venv/bin/python -m pytest -q -p no:cacheprovider tests/test_gate_property.py      # ci: 200
     HYPOTHESIS_PROFILE=nightly .venv/bin/python -m pytest -q -p no:cacheprovider \\
         tests/test_gate_property.py                                                    # 2000
+    (HYPOTHESIS_PROFILE=deep: 600 random examples; dev: 5, the explicit examples first)
 Survey (record every counterexample instead of stopping at the first; nothing fails):
     GATE_SURVEY=/tmp/gate.jsonl .venv/bin/python -m pytest -q -p no:cacheprovider \\
         tests/test_gate_property.py -k sound
@@ -48,6 +57,7 @@ import os
 import re
 import shutil
 import tempfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +65,8 @@ import pytest
 import yaml
 from gate_attacks import (
     GIT_FOLDER_FILES,
+    HFS_IGNORED,
+    SKEW,
     Base,
     Oracle,
     Sandbox,
@@ -75,6 +87,8 @@ pytestmark = pytest.mark.slow  # generated hostile changes, each judged by real 
 
 settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True, print_blob=True)
 settings.register_profile("nightly", max_examples=2000, deadline=None, print_blob=True)
+settings.register_profile("deep", max_examples=600, deadline=None, print_blob=True)  # 3x ci, random
+settings.register_profile("dev", max_examples=5, deadline=None, derandomize=True, print_blob=True)
 PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 SURVEY = os.environ.get("GATE_SURVEY")
 RELAXED = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -86,6 +100,55 @@ SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 # --- the edits ----------------------------------------------------------------------------------
 
+# An evaluation's date: named cases around the limits (the version's creation, the commit, the
+# skew), or any offset from now, up to a thousand years either way.
+DATES = st.one_of(
+    st.sampled_from(
+        ["2999-01-01", "2001-01-01", "creation", "before_creation", "within_skew", "beyond_skew"]
+    ),
+    st.integers(-(10**6) * 525, (10**6) * 525).map(lambda minutes: f"minutes:{minutes}"),
+)
+GOVERNING_PLACES = [
+    ".dvcignore",
+    ".gitignore",
+    ".gitattributes",
+    "models/.dvcignore",
+    "models/fraud/.gitignore",
+    "models/churn/.gitattributes",
+    "models/fraud/1.2.0/.gitignore",
+    "models/fraud/3.99.0/.gitignore",
+    "models/fraud/1.2.0/sub/.dvcignore",
+]
+GOVERNING_TEXTS = ["*-1.bin\n", "[0-9]*.yaml\n", "*.yaml merge=ours\n", "*.bin -diff\n", "/model.bin\n", ""]
+# Names that are .git, .dvc or a hidden name on some file system, and Windows devices; the
+# code points HFS+ ignores come from the same list as the oracle's.
+ALIASES = st.one_of(
+    st.builds(
+        lambda cp, i: ".git"[:i] + chr(cp) + ".git"[i:], st.sampled_from(HFS_IGNORED), st.integers(0, 4)
+    ),
+    st.builds(lambda cp: "model" + chr(cp) + ".bin", st.sampled_from(HFS_IGNORED)),
+    st.sampled_from(
+        [
+            ".git::$INDEX_ALLOCATION",
+            ".git:$DATA",
+            "GIT~1",
+            "git~1",
+            "DVC~1",
+            "SSH~1",
+            ".GIT.",
+            ".git ",
+            ".ssh",
+            ".bashrc",
+            "CON",
+            "nul.bin",
+            "Com1.txt",
+            "lpt9",
+            "a:b",
+            "weights.dvc",
+            "model.",
+        ]
+    ),
+)
 model = st.sampled_from(MODELS)
 index = st.integers(0, 9)
 stage = st.sampled_from([*STAGES, "limbo"])
@@ -143,10 +206,25 @@ OPS = st.one_of(
         st.sampled_from([None, *STAGES]),
     ),
     st.tuples(st.just("dvcconfig"), st.sampled_from(["elsewhere", "second"])),
+    st.tuples(st.just("dated"), model, index, DATES, st.booleans()),
+    st.tuples(st.just("governing"), st.sampled_from(GOVERNING_PLACES), st.sampled_from(GOVERNING_TEXTS)),
+    st.tuples(st.just("register_named"), model, st.booleans(), ALIASES, st.booleans()),
     st.tuples(st.just("revert"), index),
     st.tuples(st.just("land"), st.sampled_from(["ff", "merge", "squash"])),
 )
 SEQUENCES = st.lists(OPS, min_size=1, max_size=8)
+
+
+def stamp(at: datetime) -> str:
+    return at.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def moment(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if not isinstance(value, datetime):
+        return datetime.now(timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 class Unsound(AssertionError):
@@ -254,7 +332,7 @@ class Attacker:
         evaluation = {
             "dataset": {"name": "transactions", "version": "2026-12"},
             "metrics": {"auc": 0.99},
-            "created_at": "2026-12-01T10:00:00Z",
+            "created_at": stamp(datetime.now(timezone.utc)),
         }
         if kind == "metric":
             doc.setdefault("metrics", {})["auc"] = 0.99
@@ -274,7 +352,7 @@ class Attacker:
             holdout = {
                 "dataset": {"name": "holdout", "version": f"2027-{self.serial:02d}"},
                 "metrics": {"auc": 0.95 if kind == "append_holdout" else 0.5},
-                "created_at": f"2027-01-{self.serial:02d}T10:00:00Z",
+                "created_at": stamp(datetime.now(timezone.utc)),
             }
             doc["evaluations"] = [*(doc.get("evaluations") or []), holdout]
         elif kind in ("reorder_eval", "drop_eval"):
@@ -379,6 +457,65 @@ class Attacker:
         if to is not None:
             self.move(name, self.versions(name).index(version), to, explicit=False)
 
+    def dated(self, name: str, i: int, when: str, strong: bool) -> None:
+        """Append a holdout evaluation (meeting production's requires or not) dated ``when``."""
+        version = self.pick(name, i)
+        rel = f"models/{name}/{version}.yaml"
+        if not (self.path / rel).exists():
+            return
+        doc = self.load(rel)
+        if not isinstance(doc, dict):
+            return
+        now, created = datetime.now(timezone.utc), moment(doc.get("created_at"))
+        moments = {
+            "creation": created,
+            "before_creation": created - SKEW - timedelta(minutes=5),
+            "within_skew": now + SKEW - timedelta(minutes=3),
+            "beyond_skew": now + SKEW + timedelta(minutes=5),
+        }
+        if when.startswith("minutes:"):
+            try:
+                at = now + timedelta(minutes=int(when.split(":")[1]))
+            except OverflowError:
+                return
+        else:
+            at = moments.get(when) or datetime.fromisoformat(when).replace(tzinfo=timezone.utc)
+        entry = {
+            "dataset": {"name": "holdout", "version": "2026-10"},
+            "metrics": {"auc": 0.95 if strong else 0.5},
+            "created_at": stamp(at),
+        }
+        doc["evaluations"] = [*(doc.get("evaluations") or []), entry]
+        self.dump(rel, doc)
+
+    def governing(self, where: str, text: str) -> None:
+        target = self.path / where
+        if target.is_file() and text:
+            target.write_text(target.read_text() + text)
+        elif target.exists() and not text:
+            target.unlink()
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        if target.exists():
+            git("add", "-f", "--", where, cwd=self.path)
+
+    def register_named(self, name: str, pushed: bool, alias: str, as_folder: bool) -> None:
+        """A new version whose artifact (or a folder inside its folder artifact) has ``alias``'s name."""
+        self.serial += 1
+        version = f"3.{self.serial}.0"
+        self.sb.register(
+            name,
+            version,
+            pushed=pushed,
+            folder={f"{alias}/config": b"[core]\n\tfsmonitor = touch /tmp/pwned\n", "w.bin": b"w"}
+            if as_folder
+            else None,
+            artifact_name=None if as_folder else alias,
+            description="a new version",
+            metrics={"auc": 0.99, "latency_ms": 5},
+        )
+
     def dvcconfig(self, kind: str) -> None:
         config = self.path / ".dvc" / "config"
         if kind == "elsewhere":
@@ -422,7 +559,7 @@ class Attacker:
         kind, *args = op
         getattr(self, kind)(*args)
         if kind not in ("revert", "land"):
-            git("add", "-A", cwd=self.path)
+            git("-c", "core.protectNTFS=false", "add", "-A", cwd=self.path)  # as an attacker may
             commit_all(self.path, f"{kind} {args}")
         git("clean", "-q", "-fd", "--", "models", cwd=self.path)  # leftovers of failed edits
 
@@ -452,6 +589,10 @@ class Attacker:
         if clause == "(c)":
             raise Unsound(message)
         if clause == "(d)":
+            raise Unsound(message)
+        if clause == "(g)":
+            raise Unsound(message)
+        if clause == "(h)":
             raise Unsound(message)
         raise Unsound(message)
 
@@ -502,6 +643,23 @@ FRAUD_WITH_1_4_0_IN_PRODUCTION = [
     remote_on=False,
     ops=[("manifest", "fraud", 3, "append_weak_holdout"), ("rewrite", "fraud", FRAUD_WITH_1_3_0_UP)],
 )
+# the appended evaluation of 2999 that outranked every later one; ignore files; .git aliases
+@example(remote_on=False, ops=[("dated", "fraud", 4, "2999-01-01", True)])
+@example(remote_on=False, ops=[("dated", "fraud", 3, "before_creation", True)])
+@example(
+    remote_on=False, ops=[("dated", "fraud", 4, "within_skew", True), ("move", "fraud", 4, "staging", False)]
+)
+@example(
+    remote_on=False,
+    ops=[("governing", ".dvcignore", "*-1.bin\n"), ("register", "fraud", True, "good", "folder", None)],
+)
+@example(
+    remote_on=False,
+    ops=[("governing", "models/fraud/.gitignore", "[0-9]*.yaml\n"), ("move", "fraud", 4, "staging", False)],
+)
+@example(remote_on=False, ops=[("register_named", "fraud", True, ".g\u200cit", False)])
+@example(remote_on=True, ops=[("register_named", "fraud", True, ".git::$INDEX_ALLOCATION", True)])
+@example(remote_on=False, ops=[("register_named", "fraud", True, ".bashrc", False)])
 def test_check_accepts_only_sound_changes(
     gate_bases: dict[bool, Base], scratch: Path, remote_on: bool, ops: list[tuple[Any, ...]]
 ) -> None:

@@ -591,6 +591,11 @@ def commit_date(top: Path, rev: str) -> str:
     return proc.output(["git", "log", "-1", "--format=%cI", "--end-of-options", rev], cwd=top).strip()
 
 
+def committed_at(top: Path, rev: str) -> datetime:
+    """The committer date of ``rev``, with its time zone."""
+    return datetime.fromisoformat(commit_date(top, rev))
+
+
 # --- writes, through plumbing only ---------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from modelreg.adapters import proc
 from modelreg.documents import schemas
 from modelreg.documents.summary import VersionSummary
 from modelreg.documents.tree import Tree, WorkTree, blob_id, documents_state
-from modelreg.domain import semver
+from modelreg.domain import dating, semver
 from modelreg.domain.errors import DocumentError
 from modelreg.domain.layout import (
     REGISTRY_FILE,
@@ -59,19 +59,22 @@ class VersionFacts(NamedTuple):
     version: str
     artifacts: list[tuple[str, str, int]]  # path, md5, size
     parents: list[tuple[str, str]]  # ref, relation
+    misdated: list[tuple[int, str]] = []  # evaluations dated before the version (dating.misdated)
 
     @classmethod
     def of(cls, m: Manifest) -> VersionFacts:
         artifacts = [(a.path, a.md5, a.size) for a in m.artifacts]
-        return cls(m.name, m.version, artifacts, [(p.ref, p.relation) for p in m.lineage.parents])
+        parents = [(p.ref, p.relation) for p in m.lineage.parents]
+        return cls(m.name, m.version, artifacts, parents, dating.misdated_evaluations(m))
 
     def to_data(self) -> list[Any]:
-        return [self.name, self.version, [list(a) for a in self.artifacts], [list(p) for p in self.parents]]
+        artifacts, parents = [list(a) for a in self.artifacts], [list(p) for p in self.parents]
+        return [self.name, self.version, artifacts, parents, [list(m) for m in self.misdated]]
 
     @classmethod
     def from_data(cls, data: Any) -> VersionFacts:
         """Rebuild from ``to_data``; ValueError when ``data`` is not what it wrote."""
-        name, version, artifacts, parents = data
+        name, version, artifacts, parents, misdated = data
         if type(name) is not str or type(version) is not str:
             raise ValueError("facts")
         found_artifacts = []
@@ -84,7 +87,12 @@ class VersionFacts(NamedTuple):
             if type(ref) is not str or type(relation) is not str:
                 raise ValueError("facts parents")
             found_parents.append((ref, relation))
-        return cls(name, version, found_artifacts, found_parents)
+        found_misdated = []
+        for index, message in misdated:
+            if type(index) is not int or type(message) is not str:
+                raise ValueError("facts misdated")
+            found_misdated.append((index, message))
+        return cls(name, version, found_artifacts, found_parents, found_misdated)
 
 
 _VIEWS: dict[str, tuple[str, Any]] = {"listing": ("s", VersionSummary), "facts": ("f", VersionFacts)}

@@ -36,7 +36,7 @@ from modelreg.adapters import dvc
 from modelreg.documents import dvcfile
 from modelreg.domain.errors import DocumentError, InvalidInputError, ModelregError, NotFoundError
 from modelreg.domain.escape import terminal
-from modelreg.domain.layout import artifacts_dir, check_no_symlinks, unsafe_path
+from modelreg.domain.layout import artifacts_dir, check_no_symlinks, name_key, unsafe_path
 from modelreg.domain.models import Artifact, ModelVersion
 
 if TYPE_CHECKING:
@@ -163,8 +163,8 @@ def _artifacts_by_rel(version: ModelVersion) -> dict[str, Artifact]:
                 "run `modelreg validate`"
             )
         why = unsafe_path(rel)
-        if why is None and seen.setdefault(rel.lower(), rel) != rel:
-            why = f"differs from {seen[rel.lower()][:80]!r} only by case"
+        if why is None and seen.setdefault(name_key(rel), rel) != rel:
+            why = f"differs from {seen[name_key(rel)][:80]!r} only by case"
         if why is not None:
             raise UnsafeListingError(
                 f"{version.ref}: artifact {artifact.path[:120]!r} may not be written: its path {why}; "
@@ -212,7 +212,7 @@ def _parse_listing(raw: bytes, md5: str) -> list[Entry]:
                 f"folder listing {md5} has an unsafe path {str(relpath)[:80]!r}: it {why}"
             )
         assert isinstance(relpath, str)
-        other = seen.setdefault(relpath.lower(), relpath)
+        other = seen.setdefault(name_key(relpath), relpath)
         if other != relpath:
             raise UnsafeListingError(
                 f"folder listing {md5}: {relpath[:80]!r} and {other[:80]!r} differ only by case; refused"

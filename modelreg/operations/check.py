@@ -11,7 +11,9 @@ every version in a stage past the initial one has its bytes in the remote.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import posixpath
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +22,17 @@ from modelreg.adapters.git import ChangedFile
 from modelreg.documents import snapshot, yamlio
 from modelreg.documents.snapshot import Snapshot
 from modelreg.documents.tree import GitTree
-from modelreg.domain import semver
+from modelreg.domain import dating, semver
 from modelreg.domain.errors import DocumentError, InvalidInputError
 from modelreg.domain.layout import (
     CODEOWNERS_FILE,
+    GOVERNING_NAMES,
     MODELS_DIR,
     REGISTRY_FILE,
     SCHEMAS_DIR,
     classify,
     deployments_path,
+    is_governing,
     stages_path,
 )
 from modelreg.domain.models import RegistryConfig
@@ -84,6 +88,7 @@ def check(
     config = base_policy(tip)
     changed = git.changed_files(top, fork, head_commit, [MODELS_DIR], renames=False)
     problems = [*validation.problems, *write_once(before, after, changed)]
+    problems += misdated(before, after, changed, committed_at=git.committed_at(top, head_commit))
     if base_commit != fork:
         problems += collisions(GitTree(top, base_commit, models=scope), before, after, changed, base=base)
     remote_moved = bool(changed) and any(
@@ -91,8 +96,12 @@ def check(
     )  # adding it is adopting DVC
     if remote_moved:
         problems.append(_remote_moved_with_models())
+    governing = governing_changes(top, fork, head_commit, before, after, changed)
     if config is not None:
-        problems += policy_changes(top, fork, head_commit, config, after, models_changed=bool(changed))
+        models_changed = any(c.path not in governing for c in changed)
+        problems += policy_changes(
+            top, fork, head_commit, config, after, models_changed=models_changed, governing=governing
+        )
     in_force = config or after.config
     earned = _earned_on(top, base_commit, config, tip, fetch=fetch) if config is not None else None
     model_changes, stage_problems = judge_models(in_force, before, after, changed, earned=earned)
@@ -183,21 +192,25 @@ def _at(snap: Snapshot, path: str, message: str, *, rule: str, location: tuple[A
 
 
 def policy_changes(
-    top: Path, fork: str, head: str, config: RegistryConfig, after: Snapshot, *, models_changed: bool
+    top: Path,
+    fork: str,
+    head: str,
+    config: RegistryConfig,
+    after: Snapshot,
+    *,
+    models_changed: bool,
+    governing: Sequence[str] = (),
 ) -> list[Problem]:
-    """A change to the registry's policy (registry.yaml, schemas/) goes in a pull request of its
-    own, and by itself it moves no version: a version's effective stage under the head's policy
-    must be the one it has under the base's (moving ``initial:`` would move every unlisted one)."""
-    changed = git.changed_files(top, fork, head, [REGISTRY_FILE, SCHEMAS_DIR])
-    if not changed:
+    """A change to the registry's policy (registry.yaml, schemas/, and the ``governing`` files:
+    what Git and DVC ignore or filter) goes in a pull request of its own, and by itself it
+    moves no version: a version's effective stage under the head's policy must be the one it
+    has under the base's (moving ``initial:`` would move every unlisted one)."""
+    changed = [c.path for c in git.changed_files(top, fork, head, [REGISTRY_FILE, SCHEMAS_DIR])]
+    if not changed and not governing:
         return []
-    where = REGISTRY_FILE if any(c.path == REGISTRY_FILE for c in changed) else changed[0].path
     if models_changed:
-        message = (
-            "changes the registry's policy (registry.yaml, schemas/) in the same change as models/; "
-            "a policy change goes in a pull request of its own, reviewed by the owners of registry.yaml"
-        )
-        return [Problem(file=where, message=message, rule="policy")]
+        first = [REGISTRY_FILE] if REGISTRY_FILE in changed else changed[:1]
+        return [_policy_with_models(path) for path in [*first, *governing]]
     if after.config is None:
         return []  # validation reports what is wrong with the head's registry.yaml
     moved = [
@@ -223,6 +236,47 @@ def _restaged(
     stages, versions = snap.stages.get(name, {}), snap.versions(name)
     was, now = policy.effective_stages(old, stages, versions), policy.effective_stages(new, stages, versions)
     return [(v, was[v], now[v]) for v in versions if was[v] != now[v]]
+
+
+def _policy_with_models(path: str) -> Problem:
+    if is_governing(path):
+        message = (
+            f"changes {path.rpartition('/')[2]}, which decides what Git and DVC see of the registry, in the "
+            "same change as models/; it is policy: change it in a pull request of its own, reviewed by "
+            "the owners of registry.yaml"
+        )
+    else:
+        message = (
+            "changes the registry's policy (registry.yaml, schemas/) in the same change as models/; "
+            "a policy change goes in a pull request of its own, reviewed by the owners of registry.yaml"
+        )
+    return Problem(file=path, message=message, rule="policy")
+
+
+def governing_changes(
+    top: Path, fork: str, head: str, before: Snapshot, after: Snapshot, changed: list[ChangedFile]
+) -> list[str]:
+    """The .gitignore, .dvcignore and .gitattributes files the change adds, edits or removes at
+    the root or under models/ (``changed``: the change's files under models/), but for the
+    .gitignore DVC writes in a new version's folder: exactly one ``/NAME`` line per artifact.
+    Invariant: what Git and DVC ignore, filter or merge changes only by a policy change."""
+    found = [c.path for c in git.changed_files(top, fork, head, list(GOVERNING_NAMES), renames=False)]
+    for change in changed:
+        if is_governing(change.path) and not _dvc_wrote(change, before, after):
+            found.append(change.path)
+    return sorted(set(found))
+
+
+def _dvc_wrote(change: ChangedFile, before: Snapshot, after: Snapshot) -> bool:
+    """Whether ``change`` adds the .gitignore DVC writes with a new version's artifacts."""
+    parts = change.path.split("/")
+    key = (parts[1], parts[2]) if len(parts) == 4 and parts[3] == ".gitignore" else None
+    if change.status != "A" or key is None or key in before.present or key not in after.manifests:
+        return False
+    raw = after.tree.read(change.path) or b""
+    lines = raw.decode("utf-8", errors="replace").splitlines()
+    names = sorted("/" + posixpath.basename(a.path) for a in after.manifests[key].artifacts)
+    return sorted(lines) == names
 
 
 # --- write-once: a registered version is its whole folder, forever -------------------------------
@@ -290,6 +344,31 @@ def changed_fields(old_raw: bytes | None, new_raw: bytes | None, path: str) -> l
     except DocumentError:
         return [writeonce.WHOLE_FILE]
     return writeonce.edited_fields(old, new)
+
+
+def misdated(
+    before: Snapshot, after: Snapshot, changed: list[ChangedFile], *, committed_at: datetime
+) -> list[Problem]:
+    """Every evaluation the change appends (to a registered version, or with a new one) is
+    dated between its version's creation and the head commit (``dating.misdated``): a date
+    decides nothing, but one that cannot be true is not recorded."""
+    found = []
+    for change in changed:
+        where = classify(change.path)
+        key = (where.model, where.version)
+        if where.kind != "manifest" or key not in after.manifests:
+            continue
+        if key in before.present and key not in before.manifests:
+            continue  # an unreadable base manifest: write-once reports the edit
+        old = before.manifests.get(key)
+        start = len(old.evaluations) if old is not None else 0
+        for i, message in dating.misdated_evaluations(
+            after.manifests[key], committed_at=committed_at, start=start
+        ):
+            found.append(
+                _at(after, change.path, message, rule="evaluation-date", location=("evaluations", i))
+            )
+    return found
 
 
 # --- rule 3: a new version is new ----------------------------------------------------------------

@@ -1,7 +1,9 @@
 """``.github/CODEOWNERS`` generated from each model's owner and registry.yaml's ``stages_owner``.
 
-Later lines win in CODEOWNERS, so the ``stages.yaml`` line comes last: with a stages owner,
-promotions need that owner's review while the rest of a model's folder needs its owner's.
+Later lines win in CODEOWNERS, so the ``stages.yaml`` and ``deployments.yaml`` lines (and those
+of .gitignore, .dvcignore and .gitattributes under models/) come after each model's: with a
+stages owner, promotions, deployments and governing files need that owner's review while the
+rest of a model's folder (the .gitignore DVC writes with a version among it) needs its owner's.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pydantic import BaseModel
 
 from modelreg.documents.snapshot import Snapshot
 from modelreg.domain.errors import ModelregError
-from modelreg.domain.layout import CODEOWNERS_FILE, MODELS_DIR
+from modelreg.domain.layout import CODEOWNERS_FILE, GOVERNING_NAMES, MODELS_DIR
 from modelreg.queries.catalog import Catalog
 
 HEADER = (
@@ -31,9 +33,23 @@ class CodeownersResult(BaseModel):
     unowned: list[str]
 
 
-# The files that govern the whole registry: its rules, CI, DVC remotes and schemas. A pull
-# request could otherwise relax a rule, skip `modelreg check` or move the artifacts unseen.
-GOVERNING = ["/registry.yaml", "/.github/", "/.dvc/", "/schemas/"]
+# The files that govern the whole registry: its rules, CI, DVC remotes and schemas, and what Git
+# and DVC ignore, filter or merge. A pull request could otherwise relax a rule, skip `modelreg
+# check`, move the artifacts unseen or make DVC leave files out of a folder artifact.
+GOVERNING = [
+    "/registry.yaml",
+    "/.github/",
+    "/.dvc/",
+    "/schemas/",
+    *(f"/{name}" for name in GOVERNING_NAMES),
+]
+# What the stages owner (the release team) reviews inside every model's folder, after the
+# model's own line: its promotions, what CD rolls out, and the governing files there.
+RELEASED = [
+    *(f"/{MODELS_DIR}/**/{name}" for name in GOVERNING_NAMES),
+    f"/{MODELS_DIR}/*/stages.yaml",
+    f"/{MODELS_DIR}/*/deployments.yaml",
+]
 
 
 def render(snap: Snapshot) -> str:
@@ -51,7 +67,9 @@ def render_owners(stages_owner: str | None, owners: Mapping[str, str | None]) ->
     for name in sorted(owners):
         lines.append(_line(f"/{MODELS_DIR}/{name}/", owners[name]))
     if stages_owner:
-        lines.append(_line(f"/{MODELS_DIR}/*/stages.yaml", stages_owner))
+        lines += [_line(pattern, stages_owner) for pattern in RELEASED]
+        # the .gitignore DVC writes with a version is the model owner's (check refuses any other)
+        lines += [_line(f"/{MODELS_DIR}/{name}/*/.gitignore", owners[name]) for name in sorted(owners)]
     return "\n".join(line for line in lines if line) + "\n"
 
 

@@ -17,7 +17,7 @@ from modelreg.adapters import git
 from modelreg.adapters.github import PullRequest
 from modelreg.documents import deploymentsfile, stagesfile
 from modelreg.documents.snapshot import Snapshot
-from modelreg.domain import faults
+from modelreg.domain import dating, faults
 from modelreg.domain.errors import InvalidInputError, NotFoundError, RuleViolationError
 from modelreg.domain.escape import markdown_text
 from modelreg.domain.layout import deployments_path, stages_path
@@ -155,6 +155,8 @@ def make_plan(path: Path, request: PromoteRequest) -> Plan:
     )
     moves = [move, *placement.displaced]
     refused = violations(config, moves, registry, lists=placement.stages, returning=request.returning)
+    dated = dating.misdated_evaluations(found.manifest, committed_at=git.committed_at(top, begun.commit))
+    refused += [f"{found.ref}: {message}" for _, message in dated]
     deployed = redeployed(config, snap, found.name, found.version, request.deploy)
     stranded = stranded_environments(config, snap, found.name, lists, placement.stages, deployed)
     refused += [v.message for v in stranded]

@@ -291,27 +291,40 @@ def _checked_sources(files: list[Path]) -> list[Path]:
     and pushed to the remote, or to /dev/zero."""
     if not files:
         raise InvalidInputError("give at least one artifact file or folder to register")
-    names: set[str] = set()
     for f in files:
         if not f.exists():
             broken = " (a symlink to nothing)" if f.is_symlink() else ""
             raise InvalidInputError(f"artifact {f} does not exist{broken}")
         if not (f.is_file() or f.is_dir()):
             raise InvalidInputError(f"artifact {f} is neither a file nor a folder")
-        layout.check_file_name(f.name, what="artifact name")
-        if f.name.lower() in names:
-            raise InvalidInputError(
-                f"artifact name {f.name!r} is given twice (names that differ only by case are one "
-                "file on macOS and Windows); rename one"
-            )
-        if f.name.endswith(".dvc") or f.name.startswith("."):
-            raise InvalidInputError(
-                f"artifact name {f.name!r} is hidden or ends in .dvc, which DVC keeps for itself; rename it"
-            )
-        names.add(f.name.lower())
         if f.is_dir():
             _check_folder(f)
+    _check_names([rel for f in files for rel in _relative_paths(f)])
     return files
+
+
+def _relative_paths(source: Path) -> list[str]:
+    """The paths ``source`` puts below the version folder: its name, and for a folder every
+    file and folder inside it."""
+    if not source.is_dir():
+        return [source.name]
+    return [source.name, *sorted(p.relative_to(source.parent).as_posix() for p in source.rglob("*"))]
+
+
+def _check_names(paths: list[str]) -> None:
+    """Every path the version's folder would hold passes the one artifact-name rule, and no
+    two are one file on a case-insensitive file system."""
+    for rel in paths:
+        why = layout.unsafe_path(rel)
+        if why is not None:
+            raise InvalidInputError(f"artifact {rel[:80]!r} {why}; rename it")
+    collisions = layout.case_collisions(paths)
+    if collisions:
+        rel, other = collisions[0]
+        raise InvalidInputError(
+            f"artifacts {other[:80]!r} and {rel[:80]!r} differ only by case (one file on macOS and "
+            "Windows); rename one"
+        )
 
 
 def _check_folder(folder: Path) -> None:
@@ -357,5 +370,19 @@ def _copy_and_track(
     artifacts = []
     for rel in rels:
         pointer = dvcfile.parse((top / (rel + ".dvc")).read_bytes(), rel + ".dvc")
+        _check_all_tracked(top / rel, pointer.nfiles)
         artifacts.append(Artifact(path=rel, md5=pointer.md5, size=pointer.size, nfiles=pointer.nfiles))
     return artifacts
+
+
+def _check_all_tracked(copied: Path, nfiles: int | None) -> None:
+    """DVC tracks every file copied into a folder artifact: a .dvcignore that leaves some out
+    would register (and later pull, "verified") an incomplete model."""
+    if not copied.is_dir():
+        return
+    count = sum(1 for f in copied.rglob("*") if f.is_file())
+    if nfiles != count:
+        raise InvalidInputError(
+            f"DVC would track {nfiles or 0} of the {count} files of {copied.name}: a .dvcignore leaves "
+            "the others out; change the .dvcignore (by a pull request of its own) or rename the files"
+        )

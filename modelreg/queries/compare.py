@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from modelreg.documents import signature
 from modelreg.documents.signature import SignatureDiff
-from modelreg.domain import refs
+from modelreg.domain import dating, refs
 from modelreg.domain.errors import InvalidInputError, NotFoundError
 from modelreg.domain.models import ModelVersion
 from modelreg.domain.numbers import difference
@@ -133,16 +133,14 @@ def _signatures(found: list[ModelVersion]) -> list[SignatureChange]:
 
 
 def _evaluated(found: list[ModelVersion], dataset: str) -> list[dict[str, float]]:
-    """Each version's metrics from its latest evaluation on ``dataset`` (``NAME@VERSION``)."""
+    """Each version's metrics from the evaluation on ``dataset`` (``NAME@VERSION``) appended last."""
     name, sep, version = dataset.partition("@")
     if not sep or not name or not version:
         raise InvalidInputError(f"--dataset {dataset!r}: expected NAME@VERSION, e.g. holdout@2026-11")
     scores = []
     for v in found:
-        matching = [
-            e for e in v.manifest.evaluations if e.dataset.name == name and e.dataset.version == version
-        ]
-        if not matching:
+        latest = dating.latest_evaluation(v.manifest.evaluations, name, version)
+        if latest is None:
             shared = _shared_datasets(found)
             hint = (
                 f"; all were evaluated on: {', '.join(shared)}"
@@ -150,9 +148,7 @@ def _evaluated(found: list[ModelVersion], dataset: str) -> list[dict[str, float]
                 else "; they share no evaluated dataset"
             )
             raise NotFoundError(f"{v.ref} has no evaluation on {dataset}{hint}")
-        scores.append(
-            dict(max(enumerate(matching), key=lambda item: (item[1].created_at, item[0]))[1].metrics)
-        )
+        scores.append(dict(latest.metrics))
     return scores
 
 

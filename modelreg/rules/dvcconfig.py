@@ -8,10 +8,11 @@ import re
 from modelreg.adapters import git
 from modelreg.documents.tree import GitTree, Tree, WorkTree
 from modelreg.domain.errors import InvalidInputError
+from modelreg.domain.layout import DVC_CONFIG_FILE, DVC_LOCAL_CONFIG_FILE
 from modelreg.domain.problems import Problem
 
-DVC_CONFIG = ".dvc/config"
-DVC_LOCAL_CONFIG = ".dvc/config.local"
+DVC_CONFIG = DVC_CONFIG_FILE
+DVC_LOCAL_CONFIG = DVC_LOCAL_CONFIG_FILE
 
 # Settings of DVC remotes that are credentials (s3, azure, gdrive, oss, ssh, http, webdav,
 # webhdfs), plus anything named like one. Paths to key files and ask_* switches are not.

@@ -7,14 +7,13 @@ asks it before touching anything; ``check`` asks it about every move between two
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import BaseModel
 
 from modelreg.documents import signature
 from modelreg.documents.snapshot import Snapshot
-from modelreg.domain import semver
+from modelreg.domain import dating, semver
 from modelreg.domain.models import Evaluation, Manifest, MetricBound, RegistryConfig, StagePolicy
 from modelreg.domain.numbers import number
 
@@ -216,16 +215,9 @@ def _metric_bounds(policy: StagePolicy, candidate: Manifest) -> list[str]:
 
 
 def latest_evaluation(candidate: Manifest, dataset: str) -> Evaluation | None:
-    """The latest evaluation of ``candidate`` on a dataset named ``dataset`` (any version of it):
-    the newest by date, the one appended last among equals. Later evaluations supersede."""
-    found = [(e.created_at, i, e) for i, e in enumerate(candidate.evaluations) if e.dataset.name == dataset]
-    if not found:
-        return None
-    return max(found, key=lambda item: (_utc(item[0]), item[1]))[2]
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    """The evaluation of ``candidate`` appended last on a dataset named ``dataset`` (any
+    version of it): later evaluations supersede, by the order of the list, never by date."""
+    return dating.latest_evaluation(candidate.evaluations, dataset)
 
 
 def evaluation_shortfalls(

@@ -12,6 +12,7 @@ from modelreg.domain.errors import DocumentError, InvalidInputError
 from modelreg.domain.layout import (
     MODELS_DIR,
     REGISTRY_FILE,
+    case_collisions,
     check_file_name,
     deployments_path,
     facts_path,
@@ -40,6 +41,10 @@ def check_snapshot(snap: Snapshot) -> None:
         facts = every[(name, version)]
         _check_artifacts(snap, name, version, facts.artifacts)
         _check_parents(snap, name, version, [ref for ref, _ in facts.parents])
+        for i, message in facts.misdated:
+            snap.problem(
+                manifest_path(name, version), message, rule="evaluation-date", location=("evaluations", i)
+            )
     _check_cycles(snap)
     _check_orphan_pointers(snap)
     _check_version_folders(snap, every)
@@ -346,17 +351,16 @@ def _check_version_folders(snap: Snapshot, every: dict[tuple[str, str], VersionF
 
 def _check_portable_paths(snap: Snapshot) -> None:
     """Every file must check out on every system: no two paths that differ only by case
-    (macOS and Windows would keep one), no names Windows cannot hold (NUL.bin, CON, a:b)."""
-    by_case: dict[str, str] = {}
+    (macOS and Windows would keep one), no names Windows cannot hold (NUL.bin, CON, a:b) and
+    none HFS+ or NTFS would read as another (layout.name_problem)."""
+    for path, other in case_collisions(snap.paths):
+        snap.problem(
+            path,
+            f"differs from {other} only by case; a case-insensitive file system (macOS, "
+            "Windows) holds only one of them: rename or remove one",
+            rule="path",
+        )
     for path in snap.paths:
-        other = by_case.setdefault(path.lower(), path)
-        if other != path:
-            snap.problem(
-                path,
-                f"differs from {other} only by case; a case-insensitive file system (macOS, "
-                "Windows) holds only one of them: rename or remove one",
-                rule="path",
-            )
         for part in path.split("/")[2:]:  # models/<name> is checked as a model name
             try:
                 check_file_name(part, what="name")

@@ -198,6 +198,9 @@ def unportable_files(paths: list[str]) -> str | None:
     """Why these file paths cannot all be written below a version's folder on every system
     (an unsafe or reserved name, two names that differ only by case, a file that is also a
     folder), or None."""
+    collisions = layout.case_collisions(paths)
+    if collisions:
+        return f"artifacts {collisions[0][1]!r} and {collisions[0][0]!r} differ only by case"
     seen: dict[str, str] = {}
     for path in paths:
         why = _unsafe_file(path)
