@@ -48,6 +48,11 @@ FAST_TESTS: dict[str, tuple[str, str, str | None]] = {
     "deployment": ("test_deploy.py", "test_check_refuses_bad_deployments", None),
     "remote": ("test_security.py", "test_moving_the_dvc_remote_together_with_models_is_refused", None),
     "codeowners": ("test_check.py", "test_invalid_change_fails_saying_why", "stale-codeowners"),
+    "evaluation-date": (
+        "test_gate_dates.py",
+        "test_finding_1_check_refuses_an_evaluation_dated_far_after_its_commit",
+        None,
+    ),
 }
 CASE_FOLDERS = {
     "test_invalid_case": lambda case: TESTS / "cases" / "invalid" / case / "case.yaml",
