@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
 # The demo: a registry in a temporary folder with a local DVC remote, driven by the real CLI.
-# Needs `modelreg` on PATH (`bash .ci/demo` sets that up).
+# Needs `modelreg` on PATH (`bash .ci/demo` sets that up). `--keep` (or MODELREG_DEMO_KEEP=1)
+# keeps the registry and its DVC remote afterwards, and says where they are.
 set -euo pipefail
 export DVC_NO_ANALYTICS=1
+keep="${MODELREG_DEMO_KEEP:-}"
+for arg in "$@"; do
+  case "$arg" in
+    --keep) keep=1 ;;
+    *) echo "demo: unknown argument $arg (use --keep to keep the demo's registry)" >&2; exit 2 ;;
+  esac
+done
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+if [ -n "$keep" ] && [ "$keep" != 0 ]; then
+  trap 'echo "kept the demo registry: $work/registry (its DVC remote: $work/dvc-remote)"' EXIT
+else
+  trap 'rm -rf "$work"' EXIT
+fi
 export GIT_AUTHOR_NAME="${GIT_AUTHOR_NAME:-Demo User}" GIT_AUTHOR_EMAIL="${GIT_AUTHOR_EMAIL:-demo@example.com}"
 export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
 

@@ -144,6 +144,11 @@ WORKFLOW_TAIL = """\
   #         BASE_URL: /${{ github.event.repository.name }}/
   #         REPO_URL: ${{ github.server_url }}/${{ github.repository }}
   #       run: modelreg site -o public --base-url "$BASE_URL" --repo-url "$REPO_URL"
+  #     # A MkDocs site of the repository's own (a mkdocs.yml at its top), published beside
+  #     # the registry's under docs/.
+  #     - name: documentation
+  #       if: hashFiles('mkdocs.yml') != ''
+  #       run: pip install mkdocs-material && mkdocs build --strict --site-dir public/docs
   #     - uses: actions/upload-pages-artifact@v4
   #       with:
   #         path: public
