@@ -2,9 +2,9 @@
 tests/test_ci_wiring.py can run `pre-commit try-repo` with no package index (PIP_NO_INDEX).
 
 pre-commit's python language makes a virtualenv and runs `pip install .` on the hook's commit
-(the README's `rev:`): that needs modelreg's runtime dependencies and, for the isolated build,
+(the `rev:` docs/workflows/ci.md shows): that needs modelreg's runtime dependencies and, for the isolated build,
 its build backend. The wheelhouse holds exactly those, at the versions installed in the running
-environment (.venv), for this checkout's pyproject.toml and the README rev's. Run by .ci/setup
+environment (.venv), for this checkout's pyproject.toml and that rev's. Run by .ci/setup
 with .venv's python; does nothing when .wheelhouse/pins.txt already lists the same pins.
 """
 
@@ -28,12 +28,12 @@ PINS = WHEELHOUSE / "pins.txt"
 
 
 def readme_rev() -> str:
-    """The `rev:` of the README's .pre-commit-config.yaml example (as the test reads it)."""
-    readme = (ROOT / "README.md").read_text()
+    """The `rev:` of the documented .pre-commit-config.yaml example (as the test reads it)."""
+    readme = (ROOT / "docs/workflows/ci.md").read_text()
     example = readme[readme.index("# .pre-commit-config.yaml") :]
     m = re.search(r"^    rev: (\S+)", example, re.M)
     if m is None:
-        sys.exit("wheelhouse: no `rev:` in the README's .pre-commit-config.yaml example")
+        sys.exit("wheelhouse: no `rev:` in the .pre-commit-config.yaml example of docs/workflows/ci.md")
     return m.group(1)
 
 
@@ -74,7 +74,7 @@ def main() -> None:
         ["git", "show", f"{rev}:pyproject.toml"], cwd=ROOT, capture_output=True, text=True, check=False
     )
     if shown.returncode != 0:
-        sys.exit(f"wheelhouse: cannot read pyproject.toml at the README's rev {rev}: {shown.stderr.strip()}")
+        sys.exit(f"wheelhouse: cannot read pyproject.toml at the documented rev {rev}: {shown.stderr.strip()}")
     pins = closure(roots((ROOT / "pyproject.toml").read_text()) + roots(shown.stdout))
     pins.pop("modelreg", None)  # pip builds it from the hook's commit
     lines = "".join(f"{name}=={version}\n" for name, version in sorted(pins.items()))

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 MARKER = "<!-- cli-reference -->"
-WIDTH = 80  # the help text's width on the page: an 80-column terminal's
+WIDTH = 78  # the help text's width on the page: what click uses in an 80-column terminal
 
 
 def on_page_markdown(markdown: str, **_: Any) -> str:
@@ -31,7 +31,11 @@ def _sections(group: click.Group, name: str, parent: click.Context, *, level: in
     assert command is not None, name
     ctx = _context(command, name, parent)
     title = ctx.command_path
-    parts = [f"{'#' * level} {title}\n", command.get_short_help_str(limit=300) + "\n", _block(command.get_help(ctx))]
+    parts = [
+        f"{'#' * level} {title}\n",
+        command.get_short_help_str(limit=300) + "\n",
+        _block(command.get_help(ctx)),
+    ]
     if isinstance(command, click.Group):
         for sub in command.list_commands(ctx):
             parts += _sections(command, sub, ctx, level=level + 1)

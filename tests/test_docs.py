@@ -44,13 +44,19 @@ def _merge(work: Path, branch: str) -> None:
     )
     number = int(merges.stdout.strip() or 0) + 1
     message = f"Merge pull request #{number} from acme/{branch}"
-    subprocess.run(["git", "merge", "-q", "--no-ff", "-m", message, f"origin/{branch}"], cwd=clone, check=True)
+    subprocess.run(
+        ["git", "merge", "-q", "--no-ff", "-m", message, f"origin/{branch}"], cwd=clone, check=True
+    )
     subprocess.run(["git", "push", "-q", "origin", "HEAD:main"], cwd=clone, check=True)
     shutil.rmtree(clone)
 
 
 def _run(block: Block, cwd: Path) -> None:
-    argv = ["bash", "-e", "-o", "pipefail", "-c", block.code] if block.lang == "bash" else [sys.executable, "-c", block.code]
+    argv = (
+        ["bash", "-e", "-o", "pipefail", "-c", block.code]
+        if block.lang == "bash"
+        else [sys.executable, "-c", block.code]
+    )
     result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=_env(), timeout=600)
     shown = f"{block.where} ({block.lang}, exit {result.returncode}):\n{block.code}\n{result.stdout}{result.stderr}"
     assert result.returncode == 0, shown
@@ -84,7 +90,11 @@ def _page_id(page: Page) -> str:
 @pytest.mark.parametrize("page", [p for p in PAGES if p.runnable], ids=_page_id)
 def test_the_page_runs(page: Page, tour: Path, tmp_path: Path) -> None:
     if page.path == TOUR:
-        assert (tour / "models/fraud-detector/stages.yaml").read_text().endswith("staging: 1.1.0\nproduction: 1.0.0\n")
+        assert (
+            (tour / "models/fraud-detector/stages.yaml")
+            .read_text()
+            .endswith("staging: 1.1.0\nproduction: 1.0.0\n")
+        )
         return
     if page.start == "empty":
         registry = _empty(tmp_path / "work")
@@ -150,12 +160,21 @@ def test_the_version_the_docs_show_is_the_one_installed() -> None:
 
 def test_the_completion_lines_the_docs_show_print_a_script_for_each_shell() -> None:
     text = (ROOT / "docs/getting-started.md").read_text()
-    for shell, needle in (("bash", "complete -o nosort -F"), ("zsh", "compdef"), ("fish", "complete --no-files")):
+    for shell, needle in (
+        ("bash", "complete -o nosort -F"),
+        ("zsh", "compdef"),
+        ("fish", "complete --no-files"),
+    ):
         assert f"_MODELREG_COMPLETE={shell}_source modelreg" in text
         env = {**_env(), "_MODELREG_COMPLETE": f"{shell}_source"}
         result = subprocess.run([sys.executable, "-m", "modelreg"], capture_output=True, text=True, env=env)
         assert result.returncode == 0 and needle in result.stdout, result.stdout + result.stderr
-    env = {**_env(), "_MODELREG_COMPLETE": "bash_complete", "COMP_WORDS": "modelreg promote --t", "COMP_CWORD": "2"}
+    env = {
+        **_env(),
+        "_MODELREG_COMPLETE": "bash_complete",
+        "COMP_WORDS": "modelreg promote --t",
+        "COMP_CWORD": "2",
+    }
     result = subprocess.run([sys.executable, "-m", "modelreg"], capture_output=True, text=True, env=env)
     assert result.stdout.splitlines() == ["plain,--to"], result.stdout + result.stderr
 
@@ -169,3 +188,26 @@ def test_the_readme_fits_on_two_screens_and_links_into_the_docs() -> None:
     assert not missing, missing
     for command in ("bash .ci/demo", "bash .ci/run"):
         assert command in readme
+
+
+def test_the_cli_reference_is_each_commands_help() -> None:
+    """docs/reference/cli.md is generated from the commands (docs_hooks/cli_reference.py): its
+    text for a command is what `modelreg COMMAND --help` prints in an 80-column terminal."""
+    sys.path.insert(0, str(ROOT / "docs_hooks"))
+    try:
+        from cli_reference import MARKER, on_page_markdown
+    finally:
+        sys.path.remove(str(ROOT / "docs_hooks"))
+    from modelreg.cli.main import COMMANDS
+
+    page = on_page_markdown((ROOT / "docs/reference/cli.md").read_text())
+    assert MARKER not in page
+    for name in COMMANDS:
+        assert f"\n## modelreg {name}\n" in page, name
+    for argv in (["promote"], ["import", "gto"]):
+        env = {**_env(), "COLUMNS": "80"}
+        shown = subprocess.run(
+            [sys.executable, "-m", "modelreg", *argv, "--help"], capture_output=True, text=True, env=env
+        )
+        assert shown.returncode == 0
+        assert f"```text\n{shown.stdout.rstrip()}\n```" in page, argv

@@ -51,13 +51,22 @@ def test_demo_runs(tmp_path: Path) -> None:
     assert kept is not None, result.stdout[-500:]
     registry, remote = Path(kept.group(1)), Path(kept.group(2))
     assert registry.parent.parent == tmp_path and remote.is_dir()
-    again = subprocess.run(["modelreg", "show", "fraud-detector@production"], cwd=registry, env=env, capture_output=True, text=True)
+    again = subprocess.run(
+        ["modelreg", "show", "fraud-detector@production"],
+        cwd=registry,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert again.returncode == 0 and "fraud-detector@1.1.0" in again.stdout, again.stdout + again.stderr
 
 
 def test_the_demo_refuses_an_argument_it_does_not_know(tmp_path: Path) -> None:
     result = subprocess.run(
-        ["bash", str(ROOT / "examples/demo.sh"), "--kep"], capture_output=True, text=True, env={**os.environ, "TMPDIR": str(tmp_path)}
+        ["bash", str(ROOT / "examples/demo.sh"), "--kep"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
     )
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == "demo: unknown argument --kep (use --keep to keep the demo's registry)\n"

@@ -230,7 +230,7 @@ def test_the_injection_check_sees_unescaped_text(tmp_path: Path) -> None:
     assert any("inline script" in f for f in found) and any("<svg onload>" in f for f in found)
 
 
-def test_the_readme_pages_job_is_a_valid_workflow_job(tmp_path: Path) -> None:
+def test_the_documented_pages_job_is_a_valid_workflow_job(tmp_path: Path) -> None:
     import subprocess
     import sys
 
@@ -238,7 +238,7 @@ def test_the_readme_pages_job_is_a_valid_workflow_job(tmp_path: Path) -> None:
 
     from modelreg.operations.scaffold import default_action, workflow
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parent.parent / "docs/workflows/site.md").read_text()
     job = re.search(r"```yaml\n(  site:\n.*?)```", readme, re.S)
     assert job is not None
     path = tmp_path / "modelreg.yml"
