@@ -22,7 +22,7 @@ def _pip(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "[global]\nfind-links = /nonexistent/wheels\nextra-index-url = file:///nonexistent/simple\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")} | {"PIP_CONFIG_FILE": str(config)}
-    script = f'. .ci/pip.sh; pip_install "$0" "$@"; echo "status $?"'
+    script = '. .ci/pip.sh; pip_install "$0" "$@"; echo "status $?"'
     return subprocess.run(
         ["bash", "-c", script, sys.executable, *args],
         cwd=ROOT,
