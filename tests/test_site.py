@@ -412,3 +412,23 @@ def test_a_version_with_extreme_metrics_builds_the_site(
         )
         assert chart is not None and len(re.findall(r'<circle class="point', chart.group())) == 2
         assert "nan" not in chart.group() and "inf" not in chart.group()
+
+
+def test_a_site_without_a_repository_url_names_no_placeholder_and_counts_in_words(reg: Reg, tmp_path: Path) -> None:
+    """One model is "1 model, 1 version"; without --repo-url (nor a GitHub origin) the version
+    page's `dvc get` runs in the clone (`dvc get .`) instead of naming a URL to fill in."""
+    reg.register("fraud", "1.0.0")
+    out = tmp_path / "public"
+    _build(reg, out)
+    index = (out / "index.html").read_text()
+    assert "<p>1 model, 1 version.</p>" in index
+    page = (out / "models/fraud/1.0.0/index.html").read_text()
+    assert "or without modelreg, in the clone:" in page
+    assert "dvc get . models/fraud/1.0.0/model.bin --rev " in page
+    assert not re.search(r"\b[A-Z]{2,}_[A-Z_]*URL\b", "".join(p.read_text() for p in _pages(out)))
+    reg.register("fraud", "1.1.0")
+    _build(reg, out, "--repo-url", "https://github.com/acme/models")
+    assert "<p>1 model, 2 versions.</p>" in (out / "index.html").read_text()
+    page = (out / "models/fraud/1.1.0/index.html").read_text()
+    assert "or without modelreg, from anywhere:" in page
+    assert "dvc get https://github.com/acme/models models/fraud/1.1.0/model.bin --rev " in page

@@ -16,6 +16,7 @@ from modelreg.history.approval import AuditRecord, approval_names, name_of
 from modelreg.history.engine import Event
 from modelreg.queries.deployments import Running
 from modelreg.queries.site import ModelView
+from modelreg.render.common import count
 from modelreg.render.site import svg
 from modelreg.render.site.html import (
     SiteContext,
@@ -111,7 +112,7 @@ def dataset_uses(view: ModelView) -> list[dict[str, Any]]:
 def index_page(rows: list[dict[str, Any]], site: SiteContext) -> str:
     body = [
         f"<h1>{e(site.registry)}</h1>",
-        f"<p>{len(rows)} models, {sum(r['versions'] for r in rows)} versions.</p>",
+        f"<p>{count(len(rows), 'model')}, {count(sum(r['versions'] for r in rows), 'version')}.</p>",
         '<div class="filter"><label for="filter">Filter models</label> '
         '<input id="filter" type="search" data-filter-table="models" autocomplete="off" '
         'placeholder="name, owner, stage, version…"> '
@@ -500,13 +501,14 @@ def _artifacts(v: ModelVersion, site: SiteContext) -> str:
     listing = table(
         ["Path", "MD5", "Size"], rows, caption="Files tracked by DVC", sortable=False, numeric=[2]
     )
-    repo = site.repo_url or "REGISTRY_REPO_URL"
+    # Without the registry's URL (no --repo-url, no GitHub origin), `dvc get .` in a clone
+    repo, where = (site.repo_url, "from anywhere") if site.repo_url else (".", "in the clone")
     dvc = "\n".join(f"dvc get {repo} {a.path} --rev {site.commit[:12]}" for a in v.manifest.artifacts)
     return (
         listing
         + "<p>Fetch them, md5-verified, in a clone of the registry:</p>"
         + f"<pre><code>modelreg pull {e(v.ref)} -o {e(v.name)}-{e(v.version)}/</code></pre>"
-        + "<p>or without modelreg:</p>"
+        + f"<p>or without modelreg, {where}:</p>"
         + f"<pre><code>{_pre(dvc)}</code></pre>"
     )
 
