@@ -414,7 +414,9 @@ def test_a_version_with_extreme_metrics_builds_the_site(
         assert "nan" not in chart.group() and "inf" not in chart.group()
 
 
-def test_a_site_without_a_repository_url_names_no_placeholder_and_counts_in_words(reg: Reg, tmp_path: Path) -> None:
+def test_a_site_without_a_repository_url_names_no_placeholder_and_counts_in_words(
+    reg: Reg, tmp_path: Path
+) -> None:
     """One model is "1 model, 1 version"; without --repo-url (nor a GitHub origin) the version
     page's `dvc get` runs in the clone (`dvc get .`) instead of naming a URL to fill in."""
     reg.register("fraud", "1.0.0")
