@@ -24,8 +24,8 @@ def remote_repo_option(func: F) -> F:
         default=".",
         show_default=True,
         metavar="PATH|URL",
-        help="The registry: a folder inside its repository, or a Git URL (or a bare repository) to read without a "
-        "clone (https://..., ssh://..., git@host:..., file://...).",
+        help="The registry: a folder inside its repository, or a Git URL or bare repository to "
+        "read without a clone (https://..., ssh://..., git@host:..., file://..., PATH.git).",
     )
     return decorator(func)
 
