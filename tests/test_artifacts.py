@@ -291,10 +291,22 @@ def test_missing_local_remote_folder_is_unreachable(populated: Reg) -> None:
 
 def test_validate_remote_names_the_missing_object_and_the_push_command(populated: Reg) -> None:
     reg = populated
-    assert reg.cli("validate", "--remote").code == 0
+    r = reg.cli("validate", "--remote")
+    assert r.code == 0
+    said = re.search(
+        r"^checked (\d+) objects of (\d+) versions in the DVC remote 'storage' \((.+)\): all there$",
+        r.out,
+        re.M,
+    )
+    assert said is not None, r.out  # what it asked the remote: how much, and which remote
+    assert int(said[1]) >= int(said[2]) >= 3 and said[3] == str(reg.remote)
     remote_object(reg, md5_of(reg, "fraud@1.1.0")).unlink()
     r = reg.cli("validate", "--remote")
     assert r.code == 1
+    assert (
+        f"checked {said[1]} objects of {said[2]} versions in the DVC remote 'storage' ({reg.remote}): 1 missing"
+        in r.err
+    )
     assert (
         "models/fraud/1.1.0/model.bin.dvc: fraud@1.1.0: models/fraud/1.1.0/model.bin (md5 " in r.out
         and "is not in the DVC remote 'storage'" in r.out
@@ -307,6 +319,7 @@ def test_validate_remote_names_the_missing_object_and_the_push_command(populated
     (reg.path / "models/churn/9.9.9.yaml").unlink()
     r = reg.cli("validate", "--remote", "models/churn")
     assert r.code == 0, r.out
+    assert re.search(r"^checked 1 object of 1 version in the DVC remote", r.out, re.M), r.out
 
 
 def test_register_without_push_fails_validate_remote_until_pushed(reg: Reg) -> None:
