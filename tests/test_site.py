@@ -122,6 +122,11 @@ def test_the_version_page_shows_signature_dependencies_provenance_and_use(
     for shown in ("Signature", "amount", "float32", "numpy==2.1.0", "abc1234", "score card payments"):
         assert shown in text, shown
     assert "not for wire transfers" in text
+    section = text[text.index('id="h-signature"') :]
+    section = section[: section.index("</section>")]
+    assert "<table" in section and "{" not in section  # a table, not JSON
+    cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", section)]
+    assert cells[:3] == ["inputs", "amount", "float32[-1]"], cells
 
 
 def test_base_url_prefixes_every_link(populated: Reg, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
+from modelreg.documents.signature import describe, fields
 from modelreg.domain import semver
 from modelreg.domain.models import Dataset, ModelVersion
 from modelreg.history.approval import AuditRecord, approval_names, name_of
@@ -431,6 +432,7 @@ def version_page(view: ModelView, v: ModelVersion, history: list[Event], site: S
     sections = [
         "\n".join(card),
         _section("artifacts", "Artifacts", _artifacts(v, site)),
+        *([_signature(v)] if m.signature is not None else []),
         _section("metrics", "Metrics and parameters", _metrics(v)),
         _section("data", "Data", _data(v, site)),
         _section("lineage", "Parents and children", _relatives(view, v, site)),
@@ -441,7 +443,6 @@ def version_page(view: ModelView, v: ModelVersion, history: list[Event], site: S
     extra = {
         "intended-use": m.intended_use or None,
         "limitations": m.limitations or None,
-        "signature": m.signature.model_dump(mode="json", exclude_none=True) if m.signature else None,
         "dependencies": m.dependencies or None,
         "code": m.code.model_dump(mode="json", exclude_none=True) if m.code else None,
         "run": m.run.model_dump(mode="json", exclude_none=True) if m.run else None,
@@ -458,6 +459,18 @@ def version_page(view: ModelView, v: ModelVersion, history: list[Event], site: S
             sections.append(_section(key, title, f"<pre>{_pre(text)}</pre>"))
     crumbs = [(site.model_url(v.name), v.name), (site.version_url(v.name, v.version), v.version)]
     return page(site, title=v.ref, crumbs=crumbs, body="\n".join(sections))
+
+
+def _signature(v: ModelVersion) -> str:
+    """The inputs and outputs as a table: side, name, type (with the shape of a tensor)."""
+    assert v.manifest.signature is not None
+    rows = [
+        [e(side), f"<code>{e(f.name)}</code>" if f.name else "-", e(describe(f))]
+        for side in ("inputs", "outputs")
+        for f in fields(getattr(v.manifest.signature, side))
+    ]
+    listing = table(["", "Name", "Type"], rows, caption="Inputs and outputs", sortable=False)
+    return _section("signature", "Signature", listing)
 
 
 def _pre(text: str) -> str:
