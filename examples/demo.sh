@@ -109,7 +109,7 @@ step modelreg deployments
 step modelreg history fraud-detector
 step git log --oneline --graph
 
-# The registry as a static web site (kept after the demo: open it through any web server).
+# The registry as a static web site (kept after the demo: open its index.html in a browser).
 site_dir="${MODELREG_DEMO_SITE:-${TMPDIR:-/tmp}/modelreg-demo-site}"
 step modelreg site -o "$site_dir" --full
-echo "the site: $site_dir/index.html (serve it: python3 -m http.server -d $site_dir 8000, open http://127.0.0.1:8000/)"
+echo "the site: $site_dir/index.html (open it in a browser)"

@@ -45,7 +45,7 @@ def test_demo_runs(tmp_path: Path) -> None:
     deployments = result.stdout.split("$ modelreg deployments\n")[-1].split("\n$ ")[0]
     assert re.search(r"canary .*1\.0\.0", deployments) and re.search(r"prod-eu .*1\.0\.0", deployments)
     site = tmp_path / "modelreg-demo-site"
-    assert f"the site: {site}/index.html" in result.stdout
+    assert f"the site: {site}/index.html (open it in a browser)" in result.stdout
     assert (site / "models/fraud-detector/1.1.0/index.html").is_file()
     kept = re.search(r"^kept the demo registry: (\S+) \(its DVC remote: (\S+)\)$", result.stdout, re.M)
     assert kept is not None, result.stdout[-500:]

@@ -23,7 +23,10 @@ def hostile(templates: Templates, tmp_path: Path) -> Reg:
 
 
 def _build(reg: Reg, out: Path, *args: str) -> dict[str, object]:
-    result = reg.cli("site", "-o", str(out), "--format", "json", *args)
+    """A build served at the root (`--base-url /`, so links read `/models/...`) unless ``args`` say."""
+    base = [] if "--base-url" in args or "--relative" in args else ["--base-url", "/"]
+    args = tuple(a for a in args if a != "--relative")
+    result = reg.cli("site", "-o", str(out), "--format", "json", *base, *args)
     assert result.code == 0, result.err
     data: dict[str, object] = json.loads(result.out)
     return data
@@ -429,6 +432,7 @@ def test_a_site_without_a_repository_url_names_no_placeholder_and_counts_in_word
     _build(reg, out)
     index = (out / "index.html").read_text()
     assert "<p>1 model, 1 version.</p>" in index
+    assert "1 version, newest first" in (out / "models/fraud/index.html").read_text()
     page = (out / "models/fraud/1.0.0/index.html").read_text()
     assert "or without modelreg, in the clone:" in page
     assert "dvc get . models/fraud/1.0.0/model.bin --rev " in page
@@ -439,3 +443,26 @@ def test_a_site_without_a_repository_url_names_no_placeholder_and_counts_in_word
     page = (out / "models/fraud/1.1.0/index.html").read_text()
     assert "or without modelreg, from anywhere:" in page
     assert "dvc get https://github.com/acme/models models/fraud/1.1.0/model.bin --rev " in page
+
+
+def test_by_default_every_link_is_relative_and_names_a_file_the_site_holds(
+    populated: Reg, tmp_path: Path
+) -> None:
+    """Without --base-url the site works opened as a file (double-clicking index.html): each
+    link and asset is relative to its page and names the file itself (`.../index.html`)."""
+    out = tmp_path / "public"
+    _build(populated, out, "--relative")
+    checked = 0
+    for page in _pages(out):
+        for _, attrs in markup(page).elements:
+            for name in ("href", "src"):
+                url = attrs.get(name)
+                if url is None or url.startswith(("https://", "http://", "#")):
+                    continue
+                assert not url.startswith("/"), (page, url)
+                target = (page.parent / url.split("#")[0]).resolve()
+                assert target.is_file() and out.resolve() in target.parents, (page, url)
+                checked += 1
+    assert checked > 50
+    index = (out / "index.html").read_text()
+    assert 'href="models/fraud/index.html"' in index and 'href="assets/site.css"' in index

@@ -172,12 +172,13 @@ def _runs_in_cell(name: str, deployed: dict[str, str], site: SiteContext) -> str
 
 def model_pages(view: ModelView, site: SiteContext) -> Iterator[tuple[str, str]]:
     """(path, HTML) of the model's page and of each of its versions' pages."""
-    yield model_path(view.name) + "index.html", model_page(view, site)
+    yield model_path(view.name) + "index.html", model_page(view, site.at(model_path(view.name)))
     history = _events_by_version(view.events)
     for version in view.versions:
+        folder = version_path(view.name, version.version)
         yield (
-            version_path(view.name, version.version) + "index.html",
-            version_page(view, version, history.get(version.version, []), site),
+            folder + "index.html",
+            version_page(view, version, history.get(version.version, []), site.at(folder)),
         )
 
 
@@ -250,7 +251,7 @@ def _versions_table(view: ModelView, site: SiteContext) -> str:
     return table(
         headers,
         rows,
-        caption=f"{len(view.versions)} versions, newest first",
+        caption=f"{count(len(view.versions), 'version')}, newest first",
         table_id="versions",
         numeric=range(4, 4 + len(metrics)),
     )
@@ -411,7 +412,9 @@ def _lineage(view: ModelView, site: SiteContext) -> str:
         nodes.append(svg.Node(ref, ref, None, site.ref_url(ref), external=True))
     for v in view.versions:
         nodes.append(svg.Node(v.ref, v.version, v.stage, site.version_url(v.name, v.version)))
-    drawing = svg.lineage_graph(nodes, edges, title=f"Lineage of {view.name}: {len(view.versions)} versions")
+    drawing = svg.lineage_graph(
+        nodes, edges, title=f"Lineage of {view.name}: {count(len(view.versions), 'version')}"
+    )
     note = (
         '<p class="legend">Boxes are versions (coloured by stage); '
         "a dashed box is a parent from another model.</p>"
@@ -649,6 +652,7 @@ def _history(events: list[Event], site: SiteContext) -> str:
 
 def dataset_page(name: str, uses: list[dict[str, Any]], site: SiteContext) -> tuple[str, str]:
     """(path, HTML) of the page of dataset ``name``: every version trained or evaluated on it."""
+    site = site.at(dataset_path(name))
     uses = sorted(uses, key=lambda u: (u["dv"], u["model"], semver.sort_key(u["version"]), u["role"]))
     rows = [
         [
