@@ -17,8 +17,8 @@ from modelreg.operations.doctor import prune as prune_branches
 @click.option(
     "--prune",
     is_flag=True,
-    help="Also delete the proposal branches (promote/, rollback/, evaluate/, deploy/) already "
-    "merged into --base.",
+    help="Also delete the proposal branches (promote/, rollback/, evaluate/, deploy/, describe/) "
+    "already merged into --base.",
 )
 @click.option("--remote", is_flag=True, help="With --prune, delete the merged ones on origin too.")
 @click.option(
@@ -33,7 +33,7 @@ def command(prune: bool, remote: bool, base: str | None, repo: str, fmt: str) ->
 
     Rolls back a transaction whose process died (its journal is in .git/modelreg/) and
     lists files under models/ that Git does not track. Exit 1 if such files remain. With
-    --prune, also deletes the branches promote, rollback, evaluate and deploy proposed once
+    --prune, also deletes the branches promote, rollback, evaluate, deploy and describe proposed once
     their pull requests are merged (the branch's tip is in --base), and with --remote their
     copies on origin (as last fetched: run `git fetch` first).
 

@@ -11,8 +11,9 @@ from modelreg.domain.errors import InvalidInputError
 from modelreg.domain.layout import MODELS_DIR
 from modelreg.operations import transaction
 
-# the branches `promote` (demote, archive, deprecate), `rollback`, `evaluate` and `deploy` propose from
-PROPOSAL_PREFIXES = ["promote/", "rollback/", "evaluate/", "deploy/"]
+# the branches `promote` (demote, archive, deprecate), `rollback`, `evaluate`, `deploy` and
+# `describe` propose from
+PROPOSAL_PREFIXES = ["promote/", "rollback/", "evaluate/", "deploy/", "describe/"]
 
 
 class DoctorReport(BaseModel):
@@ -35,7 +36,7 @@ def doctor(path: Path) -> DoctorReport:
 
 def prune(path: Path, *, base: str | None = None, remote: bool = False) -> DoctorReport:
     """``doctor``, then delete the proposal branches (``promote/``, ``rollback/``, ``evaluate/``,
-    ``deploy/``) whose tip ``base`` already contains: merged pull requests' branches, locally and,
+    ``deploy/``, ``describe/``) whose tip ``base`` already contains: merged pull requests' branches, locally and,
     with ``remote``, on origin (as last fetched). A branch with commits ``base`` lacks is kept;
     so is one a squash merge landed (its tip is not in ``base``)."""
     report = doctor(path)
