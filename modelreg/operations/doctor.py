@@ -35,9 +35,9 @@ def doctor(path: Path) -> DoctorReport:
 
 
 def prune(path: Path, *, base: str | None = None, remote: bool = False) -> DoctorReport:
-    """``doctor``, then delete the proposal branches (``promote/``, ``rollback/``, ``evaluate/``,
-    ``deploy/``, ``describe/``) whose tip ``base`` already contains: merged pull requests' branches, locally and,
-    with ``remote``, on origin (as last fetched). A branch with commits ``base`` lacks is kept;
+    """``doctor``, then delete the proposal branches (``PROPOSAL_PREFIXES``) whose tip ``base``
+    already contains: merged pull requests' branches, locally and, with ``remote``, on origin
+    (as last fetched). A branch with commits ``base`` lacks is kept;
     so is one a squash merge landed (its tip is not in ``base``)."""
     report = doctor(path)
     top = git.root(path)
