@@ -4,8 +4,8 @@ tests/test_ci_wiring.py can run `pre-commit try-repo` with no package index (PIP
 pre-commit's python language makes a virtualenv and runs `pip install .` on the hook's commit
 (the `rev:` docs/workflows/ci.md shows): that needs modelreg's runtime dependencies and, for
 the isolated build, its build backend. The wheelhouse holds exactly those, at the versions
-installed in the running
-environment (.venv), for this checkout's pyproject.toml and that rev's. Run by .ci/setup
+installed in the running environment (.venv), for this checkout's pyproject.toml and that
+rev's. Run by .ci/setup
 with .venv's python; does nothing when .wheelhouse/pins.txt already lists the same pins.
 """
 
