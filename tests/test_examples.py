@@ -58,7 +58,7 @@ def test_demo_runs(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
     )
-    assert again.returncode == 0 and "fraud-detector@1.1.0" in again.stdout, again.stdout + again.stderr
+    assert again.returncode == 0 and "  (production)" in again.stdout, again.stdout + again.stderr
 
 
 def test_the_demo_refuses_an_argument_it_does_not_know(tmp_path: Path) -> None:
