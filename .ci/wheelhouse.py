@@ -2,9 +2,10 @@
 tests/test_ci_wiring.py can run `pre-commit try-repo` with no package index (PIP_NO_INDEX).
 
 pre-commit's python language makes a virtualenv and runs `pip install .` on the hook's commit
-(the README's `rev:`): that needs modelreg's runtime dependencies and, for the isolated build,
-its build backend. The wheelhouse holds exactly those, at the versions installed in the running
-environment (.venv), for this checkout's pyproject.toml and the README rev's. Run by .ci/setup
+(the `rev:` docs/workflows/ci.md shows): that needs modelreg's runtime dependencies and, for
+the isolated build, its build backend. The wheelhouse holds exactly those, at the versions
+installed in the running environment (.venv), for this checkout's pyproject.toml and that
+rev's. Run by .ci/setup
 with .venv's python; does nothing when .wheelhouse/pins.txt already lists the same pins.
 """
 
@@ -22,18 +23,22 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
+# what pip says on every run about a machine's own configuration (an index or find-links folder
+# that does not exist): the same lines .ci/pip.sh leaves out of the other installs
+MACHINE_NOISE = re.compile(r"^WARNING: Location '[^']*' is ignored: it is neither a file nor a directory\.$")
+
 ROOT = Path(__file__).resolve().parent.parent
 WHEELHOUSE = ROOT / ".wheelhouse"
 PINS = WHEELHOUSE / "pins.txt"
 
 
 def readme_rev() -> str:
-    """The `rev:` of the README's .pre-commit-config.yaml example (as the test reads it)."""
-    readme = (ROOT / "README.md").read_text()
+    """The `rev:` of the documented .pre-commit-config.yaml example (as the test reads it)."""
+    readme = (ROOT / "docs/workflows/ci.md").read_text()
     example = readme[readme.index("# .pre-commit-config.yaml") :]
     m = re.search(r"^    rev: (\S+)", example, re.M)
     if m is None:
-        sys.exit("wheelhouse: no `rev:` in the README's .pre-commit-config.yaml example")
+        sys.exit("wheelhouse: no `rev:` in the .pre-commit-config.yaml example of docs/workflows/ci.md")
     return m.group(1)
 
 
@@ -74,7 +79,7 @@ def main() -> None:
         ["git", "show", f"{rev}:pyproject.toml"], cwd=ROOT, capture_output=True, text=True, check=False
     )
     if shown.returncode != 0:
-        sys.exit(f"wheelhouse: cannot read pyproject.toml at the README's rev {rev}: {shown.stderr.strip()}")
+        sys.exit(f"wheelhouse: cannot read pyproject.toml at the rev {rev}: {shown.stderr.strip()}")
     pins = closure(roots((ROOT / "pyproject.toml").read_text()) + roots(shown.stdout))
     pins.pop("modelreg", None)  # pip builds it from the hook's commit
     lines = "".join(f"{name}=={version}\n" for name, version in sorted(pins.items()))
@@ -86,7 +91,11 @@ def main() -> None:
         reqs.write(lines)
         reqs.flush()
         pip = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(WHEELHOUSE)]
-        subprocess.run([*pip, "-r", reqs.name], check=True)
+        made = subprocess.run([*pip, "-r", reqs.name], stderr=subprocess.PIPE, text=True)
+        said = made.stderr.splitlines(keepends=True)
+        sys.stderr.write("".join(line for line in said if not MACHINE_NOISE.match(line)))
+        if made.returncode:
+            sys.exit(f"wheelhouse: pip wheel failed (exit {made.returncode})")
     have: dict[str, Path] = {}
     for wheel in WHEELHOUSE.glob("*.whl"):
         name, version, _, _ = parse_wheel_filename(wheel.name)

@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
 # The demo: a registry in a temporary folder with a local DVC remote, driven by the real CLI.
-# Needs `modelreg` on PATH (`bash .ci/demo` sets that up).
+# Needs `modelreg` on PATH (`bash .ci/demo` sets that up). `--keep` (or MODELREG_DEMO_KEEP=1)
+# keeps the registry and its DVC remote afterwards, and says where they are.
 set -euo pipefail
 export DVC_NO_ANALYTICS=1
+keep="${MODELREG_DEMO_KEEP:-}"
+for arg in "$@"; do
+  case "$arg" in
+    --keep) keep=1 ;;
+    *) echo "demo: unknown argument $arg (use --keep to keep the demo's registry)" >&2; exit 2 ;;
+  esac
+done
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+if [ -n "$keep" ] && [ "$keep" != 0 ]; then
+  trap 'echo "kept the demo registry: $work/registry (its DVC remote: $work/dvc-remote)"' EXIT
+else
+  trap 'rm -rf "$work"' EXIT
+fi
 export GIT_AUTHOR_NAME="${GIT_AUTHOR_NAME:-Demo User}" GIT_AUTHOR_EMAIL="${GIT_AUTHOR_EMAIL:-demo@example.com}"
 export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
 
@@ -97,7 +109,7 @@ step modelreg deployments
 step modelreg history fraud-detector
 step git log --oneline --graph
 
-# The registry as a static web site (kept after the demo: open it through any web server).
+# The registry as a static web site (kept after the demo: open its index.html in a browser).
 site_dir="${MODELREG_DEMO_SITE:-${TMPDIR:-/tmp}/modelreg-demo-site}"
 step modelreg site -o "$site_dir" --full
-echo "the site: $site_dir/index.html (serve it: python3 -m http.server -d $site_dir 8000, open http://127.0.0.1:8000/)"
+echo "the site: $site_dir/index.html (open it in a browser)"

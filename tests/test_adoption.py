@@ -47,11 +47,11 @@ def test_demo_setup_installs_only_what_the_demo_needs() -> None:
     assert "bash .ci/setup-demo" in demo and "bash .ci/setup\n" not in demo
     minimal = (ROOT / ".ci/setup-demo").read_text()
     commands = [line for line in minimal.splitlines() if not line.startswith("#")]
-    assert ".venv/bin/python -m pip install --quiet --disable-pip-version-check -e ." in commands
+    assert "pip_install .venv/bin/python -e ." in commands
     for heavy in ("[dev", "s3", "moto"):
         assert not any(heavy in line for line in commands), heavy
     full = (ROOT / ".ci/setup").read_text()
-    assert "bash .ci/setup-demo" in full and '".[dev,s3]"' in full and "moto" in full
+    assert "bash .ci/setup-demo" in full and '".[dev,s3,docs]"' in full and "moto" in full
     assert "bash .ci/setup\n" in (ROOT / ".ci/run").read_text()
 
 
@@ -184,10 +184,10 @@ def test_demote_and_rollback_help_say_what_they_do() -> None:
     assert "modelreg demote fraud-detector@1.3.0 --to development" not in demote
 
 
-def test_the_readme_demote_example_works_under_the_registry_it_names(populated: Reg) -> None:
-    """The README's `demote` lines, run against the default lifecycle (plus the `from:` the
-    README says the second one needs)."""
-    readme = (ROOT / "README.md").read_text()
+def test_the_documented_demote_example_works_under_the_registry_it_names(populated: Reg) -> None:
+    """The `demote` lines of the promotion page, run against the default lifecycle (plus the
+    `from:` the page says the second one needs)."""
+    readme = (ROOT / "docs/workflows/promotion.md").read_text()
     assert "modelreg demote fraud-detector@1.0.0 --to development" in readme
     assert "staging: {from: [development, production]}" in readme
     reg = populated

@@ -291,10 +291,22 @@ def test_missing_local_remote_folder_is_unreachable(populated: Reg) -> None:
 
 def test_validate_remote_names_the_missing_object_and_the_push_command(populated: Reg) -> None:
     reg = populated
-    assert reg.cli("validate", "--remote").code == 0
+    r = reg.cli("validate", "--remote")
+    assert r.code == 0
+    said = re.search(
+        r"^checked (\d+) objects of (\d+) versions in the DVC remote 'storage' \((.+)\): all there$",
+        r.out,
+        re.M,
+    )
+    assert said is not None, r.out  # what it asked the remote: how much, and which remote
+    assert int(said[1]) >= int(said[2]) >= 3 and said[3] == str(reg.remote)
     remote_object(reg, md5_of(reg, "fraud@1.1.0")).unlink()
     r = reg.cli("validate", "--remote")
     assert r.code == 1
+    assert (
+        f"checked {said[1]} objects of {said[2]} versions in the DVC remote 'storage' ({reg.remote}): 1 missing"
+        in r.err
+    )
     assert (
         "models/fraud/1.1.0/model.bin.dvc: fraud@1.1.0: models/fraud/1.1.0/model.bin (md5 " in r.out
         and "is not in the DVC remote 'storage'" in r.out
@@ -307,6 +319,7 @@ def test_validate_remote_names_the_missing_object_and_the_push_command(populated
     (reg.path / "models/churn/9.9.9.yaml").unlink()
     r = reg.cli("validate", "--remote", "models/churn")
     assert r.code == 0, r.out
+    assert re.search(r"^checked 1 object of 1 version in the DVC remote", r.out, re.M), r.out
 
 
 def test_register_without_push_fails_validate_remote_until_pushed(reg: Reg) -> None:
@@ -419,3 +432,30 @@ def test_a_listing_cannot_write_outside_its_folder(relpath: str) -> None:
     with pytest.raises(ArtifactError, match="unsafe path"):
         _parse_listing(listing(relpath), "f" * 32 + ".dir")
     assert _parse_listing(listing("ok/model..bin"), "x")[0].relpath == "ok/model..bin"
+
+
+def test_pull_and_show_read_a_bare_repository_given_as_a_path(populated: Reg, tmp_path: Path) -> None:
+    """`--repo /path/to/origin.git` (a bare repository: no work tree) reads as its file:// URL."""
+    bare = tmp_path / "origin.git"
+    git("clone", "-q", "--bare", str(populated.path), str(bare), cwd=tmp_path)
+    r = cli("pull", "--repo", str(bare), "fraud@production", "-o", str(tmp_path / "prod.bin"), cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert (tmp_path / "prod.bin").read_bytes() == b"fraud-1.1.0"
+    shown = cli("show", "--repo", "origin.git", "fraud@production", cwd=tmp_path)
+    assert shown.code == 0 and shown.out.startswith("fraud@1.1.0  (production)"), shown.err
+
+
+def test_pull_creates_at_most_the_folder_it_writes_into(populated: Reg, tmp_path: Path) -> None:
+    deep = tmp_path / "typo" / "deeper" / "model.bin"
+    r = populated.cli("pull", "fraud@production", "-o", str(deep))
+    assert (r.code, r.out) == (1, "")
+    assert r.err == (
+        f"modelreg: error: {tmp_path / 'typo'} does not exist: create it first (mkdir -p {deep.parent}), "
+        "or write under a folder that exists\n"
+    )
+    assert not (tmp_path / "typo").exists()
+    r = populated.cli("pull", "churn@latest", "-o", str(tmp_path / "typo" / "deeper") + "/")
+    assert r.code == 1 and not (tmp_path / "typo").exists()
+    one = populated.cli("pull", "fraud@production", "-o", str(tmp_path / "new" / "model.bin"))
+    assert one.code == 0, one.err
+    assert (tmp_path / "new" / "model.bin").read_bytes() == b"fraud-1.1.0"

@@ -4,6 +4,7 @@ hostile strings escaped, and the card in promote's pull request body."""
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
@@ -124,7 +125,11 @@ def test_html_card_is_well_formed_and_escaped(populated: Reg) -> None:
     assert "script" not in checker.tags and "b" not in checker.tags and "i" not in checker.tags
     text = "".join(checker.text)
     assert '<script>alert("x")</script>' in text and "amount|<i>" in text and "<b>bold</b>" in text
-    assert '<pre class="mermaid">' in page
+    assert 'class="mermaid"' not in page  # drawn, not left as text no script renders here
+    assert page.count('<svg class="lineage"') == 1
+    drawn = re.findall(r'<g class="node[^"]*" data-ref="([^"]+)"', page)
+    assert "fraud@1.3.0" in drawn and len(drawn) >= 2, drawn  # the version and what it derives from
+    assert '<path class="edge"' in page
 
 
 def test_card_json_and_errors(populated: Reg) -> None:

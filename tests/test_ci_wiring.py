@@ -82,7 +82,7 @@ def test_pre_commit_hook_runs_modelreg_validate(populated: Reg) -> None:
 
 
 def _readme_rev() -> str:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs/workflows/ci.md").read_text()
     example = readme[readme.index("# .pre-commit-config.yaml") :]
     m = re.search(r"^    rev: (\S+)", example, re.M)
     assert m is not None
@@ -100,7 +100,7 @@ def test_the_readme_pre_commit_rev_names_a_commit_of_this_repository_with_the_ho
 
 
 def test_pre_commit_try_repo_runs_the_hook_from_this_repository(populated: Reg, tmp_path: Path) -> None:
-    """`pre-commit try-repo` against this repository at the README's `rev:`. pre-commit builds
+    """`pre-commit try-repo` against this repository at the `rev:` docs/workflows/ci.md shows. pre-commit builds
     the hook's environment (pip installs that commit of modelreg and its dependencies; once, so
     on a registry with a problem, which only the hook's `modelreg validate` can report: the
     passing run is the test above). Offline: pip sees no index, only the wheels .ci/setup put

@@ -1,4 +1,4 @@
-"""The README's demo and this repository's own example registry."""
+"""The quickstart's demo (`bash .ci/demo`) and this repository's own example registry."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def test_demo_runs(tmp_path: Path) -> None:
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "TMPDIR": str(tmp_path),
+        "MODELREG_DEMO_KEEP": "1",
     }
     result = subprocess.run(
         ["bash", str(ROOT / "examples/demo.sh")], capture_output=True, text=True, env=env, timeout=600
@@ -44,8 +45,32 @@ def test_demo_runs(tmp_path: Path) -> None:
     deployments = result.stdout.split("$ modelreg deployments\n")[-1].split("\n$ ")[0]
     assert re.search(r"canary .*1\.0\.0", deployments) and re.search(r"prod-eu .*1\.0\.0", deployments)
     site = tmp_path / "modelreg-demo-site"
-    assert f"the site: {site}/index.html" in result.stdout
+    assert f"the site: {site}/index.html (open it in a browser)" in result.stdout
     assert (site / "models/fraud-detector/1.1.0/index.html").is_file()
+    kept = re.search(r"^kept the demo registry: (\S+) \(its DVC remote: (\S+)\)$", result.stdout, re.M)
+    assert kept is not None, result.stdout[-500:]
+    registry, remote = Path(kept.group(1)), Path(kept.group(2))
+    assert registry.parent.parent == tmp_path and remote.is_dir()
+    again = subprocess.run(
+        ["modelreg", "show", "fraud-detector@production"],
+        cwd=registry,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 0 and "  (production)" in again.stdout, again.stdout + again.stderr
+
+
+def test_the_demo_refuses_an_argument_it_does_not_know(tmp_path: Path) -> None:
+    result = subprocess.run(
+        ["bash", str(ROOT / "examples/demo.sh"), "--kep"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "demo: unknown argument --kep (use --keep to keep the demo's registry)\n"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_example_artifacts_are_deterministic_and_match_the_manifests(tmp_path: Path) -> None:

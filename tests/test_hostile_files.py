@@ -89,7 +89,7 @@ def test_head_is_unchanged_by_validate(populated: Reg) -> None:
 def test_an_artifact_that_is_a_symlink_outside_the_repository_is_copied_not_linked(
     reg: Reg, tmp_path: Path
 ) -> None:
-    """Decision (README, Security): a FILE given to register that is a symlink is followed, as
+    """Decision (docs/reference/security.md): a FILE given to register that is a symlink is followed, as
     `cp` does; the registry gets the target's bytes as a regular file, never a link."""
     target = tmp_path / "elsewhere" / "weights.onnx"
     target.parent.mkdir()

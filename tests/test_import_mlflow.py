@@ -137,6 +137,7 @@ def test_import_mlflow_replays_its_history(
     assert json.loads(shown.out)["version"] == "2.0.0"
 
     # the artifacts reached the DVC remote
+    reg.scratch.mkdir(exist_ok=True)  # pull creates the folder it writes into, not its parents
     pulled = reg.cli("pull", "ranker@3.0.0", "-o", str(reg.scratch / "pulled"))
     assert pulled.code == 0, pulled.err
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -164,3 +166,41 @@ def test_init_action_and_install_options(tmp_path: Path) -> None:
         "modelreg: error: invalid --action 'acme/modelreg': use OWNER/REPO@REF (e.g. acme/modelreg@v0.1.0) or ./PATH"
     ]
     assert not (tmp_path / "s").exists()
+
+
+def test_init_names_the_workflow_line_to_change_for_a_pinned_action_or_a_private_index(
+    tmp_path: Path,
+) -> None:
+    r = cli("init", str(tmp_path / "r"), "--remote", str(tmp_path / "storage"), cwd=tmp_path)
+    assert r.code == 0, r.err
+    said = re.search(
+        r"^CI: \.github/workflows/modelreg\.yml:(\d+) runs `uses: (\S+)`: change that line", r.out, re.M
+    )
+    assert said is not None, r.out
+    lines = (tmp_path / "r/.github/workflows/modelreg.yml").read_text().splitlines()
+    assert lines[int(said[1]) - 1] == f"      - uses: {said[2]}"
+    assert "add `with: {install: SPEC}` under it" in r.out
+    again = cli("init", str(tmp_path / "r"), cwd=tmp_path)
+    assert "CI:" not in again.out  # nothing written, nothing to point at
+
+
+def test_the_default_action_of_a_checkout_of_github_is_its_head_commit(tmp_path: Path) -> None:
+    """Installed from a clone (`pip install .`), the workflow names a commit that exists on
+    GitHub, not a release tag that may not be published yet; a checkout without a GitHub origin
+    (or no checkout) falls back to the tag."""
+    from modelreg.operations.scaffold import _installed_from
+
+    checkout = tmp_path / "modelreg"
+    checkout.mkdir()
+    git("init", "-q", cwd=checkout)
+    (checkout / "pyproject.toml").write_text("[project]\n")
+    git("add", ".", cwd=checkout)
+    git("commit", "-qm", "x", cwd=checkout)
+    record = json.dumps({"url": checkout.as_uri(), "dir_info": {"editable": True}})
+    assert _installed_from(record) is None  # no origin
+    git("remote", "add", "origin", "https://github.com/acme/modelreg.git", cwd=checkout)
+    head = git("rev-parse", "HEAD", cwd=checkout).strip()
+    assert _installed_from(record) == f"acme/modelreg@{head}"
+    git("remote", "set-url", "origin", "https://gitlab.example.com/acme/modelreg.git", cwd=checkout)
+    assert _installed_from(record) is None
+    assert _installed_from(json.dumps({"url": "file:///nonexistent", "dir_info": {}})) is None

@@ -222,3 +222,34 @@ def test_usage_error_exits_2(reg: Reg) -> None:
     result = reg.cli("register", "m")
     assert result.code == 2
     assert "Missing argument" in result.err
+
+
+@pytest.mark.parametrize(
+    ("given", "suggested"),
+    [
+        ("scikit-learn 1.9.1", "scikit-learn==1.9.1"),
+        ("xgboost=2.1.0", "xgboost==2.1.0"),
+        ("torch >= 2", "xgboost==2.1.0"),
+    ],
+)
+def test_a_framework_that_is_not_a_pin_is_refused_with_the_form_to_use(
+    reg: Reg, given: str, suggested: str
+) -> None:
+    before = reg.state()
+    r = reg.cli("register", "fraud", str(reg.artifact("m.bin")), "--bump", "minor", "--framework", given)
+    assert (r.code, r.out) == (1, "")
+    assert (
+        r.err
+        == f"modelreg: error: --framework {given!r}: expected NAME==VERSION (or NAME alone), e.g. {suggested!r}\n"
+    )
+    assert reg.state() == before
+    ok = reg.cli(
+        "register",
+        "fraud",
+        str(reg.artifact("m.bin")),
+        "--bump",
+        "minor",
+        "--framework",
+        "torch==2.1.0+cu121",
+    )
+    assert ok.code == 0, ok.err

@@ -1,4 +1,4 @@
-"""What the README's "Security" section claims, checked: constructs the package must never use,
+"""What the Security page (docs/reference/security.md) claims, checked: constructs the package must never use,
 and what a malicious pull request can try against ``modelreg check`` in CI."""
 
 from __future__ import annotations

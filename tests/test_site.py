@@ -23,7 +23,10 @@ def hostile(templates: Templates, tmp_path: Path) -> Reg:
 
 
 def _build(reg: Reg, out: Path, *args: str) -> dict[str, object]:
-    result = reg.cli("site", "-o", str(out), "--format", "json", *args)
+    """A build served at the root (`--base-url /`, so links read `/models/...`) unless ``args`` say."""
+    base = [] if "--base-url" in args or "--relative" in args else ["--base-url", "/"]
+    args = tuple(a for a in args if a != "--relative")
+    result = reg.cli("site", "-o", str(out), "--format", "json", *base, *args)
     assert result.code == 0, result.err
     data: dict[str, object] = json.loads(result.out)
     return data
@@ -122,6 +125,11 @@ def test_the_version_page_shows_signature_dependencies_provenance_and_use(
     for shown in ("Signature", "amount", "float32", "numpy==2.1.0", "abc1234", "score card payments"):
         assert shown in text, shown
     assert "not for wire transfers" in text
+    section = text[text.index('id="h-signature"') :]
+    section = section[: section.index("</section>")]
+    assert "<table" in section and "{" not in section  # a table, not JSON
+    cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", section)]
+    assert cells[:3] == ["inputs", "amount", "float32[-1]"], cells
 
 
 def test_base_url_prefixes_every_link(populated: Reg, tmp_path: Path) -> None:
@@ -230,7 +238,7 @@ def test_the_injection_check_sees_unescaped_text(tmp_path: Path) -> None:
     assert any("inline script" in f for f in found) and any("<svg onload>" in f for f in found)
 
 
-def test_the_readme_pages_job_is_a_valid_workflow_job(tmp_path: Path) -> None:
+def test_the_documented_pages_job_is_a_valid_workflow_job(tmp_path: Path) -> None:
     import subprocess
     import sys
 
@@ -238,7 +246,7 @@ def test_the_readme_pages_job_is_a_valid_workflow_job(tmp_path: Path) -> None:
 
     from modelreg.operations.scaffold import default_action, workflow
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parent.parent / "docs/workflows/site.md").read_text()
     job = re.search(r"```yaml\n(  site:\n.*?)```", readme, re.S)
     assert job is not None
     path = tmp_path / "modelreg.yml"
@@ -412,3 +420,49 @@ def test_a_version_with_extreme_metrics_builds_the_site(
         )
         assert chart is not None and len(re.findall(r'<circle class="point', chart.group())) == 2
         assert "nan" not in chart.group() and "inf" not in chart.group()
+
+
+def test_a_site_without_a_repository_url_names_no_placeholder_and_counts_in_words(
+    reg: Reg, tmp_path: Path
+) -> None:
+    """One model is "1 model, 1 version"; without --repo-url (nor a GitHub origin) the version
+    page's `dvc get` runs in the clone (`dvc get .`) instead of naming a URL to fill in."""
+    reg.register("fraud", "1.0.0")
+    out = tmp_path / "public"
+    _build(reg, out)
+    index = (out / "index.html").read_text()
+    assert "<p>1 model, 1 version.</p>" in index
+    assert "1 version, newest first" in (out / "models/fraud/index.html").read_text()
+    page = (out / "models/fraud/1.0.0/index.html").read_text()
+    assert "or without modelreg, in the clone:" in page
+    assert "dvc get . models/fraud/1.0.0/model.bin --rev " in page
+    assert not re.search(r"\b[A-Z]{2,}_[A-Z_]*URL\b", "".join(p.read_text() for p in _pages(out)))
+    reg.register("fraud", "1.1.0")
+    _build(reg, out, "--repo-url", "https://github.com/acme/models")
+    assert "<p>1 model, 2 versions.</p>" in (out / "index.html").read_text()
+    page = (out / "models/fraud/1.1.0/index.html").read_text()
+    assert "or without modelreg, from anywhere:" in page
+    assert "dvc get https://github.com/acme/models models/fraud/1.1.0/model.bin --rev " in page
+
+
+def test_by_default_every_link_is_relative_and_names_a_file_the_site_holds(
+    populated: Reg, tmp_path: Path
+) -> None:
+    """Without --base-url the site works opened as a file (double-clicking index.html): each
+    link and asset is relative to its page and names the file itself (`.../index.html`)."""
+    out = tmp_path / "public"
+    _build(populated, out, "--relative")
+    checked = 0
+    for page in _pages(out):
+        for _, attrs in markup(page).elements:
+            for name in ("href", "src"):
+                url = attrs.get(name)
+                if url is None or url.startswith(("https://", "http://", "#")):
+                    continue
+                assert not url.startswith("/"), (page, url)
+                target = (page.parent / url.split("#")[0]).resolve()
+                assert target.is_file() and out.resolve() in target.parents, (page, url)
+                checked += 1
+    assert checked > 50
+    index = (out / "index.html").read_text()
+    assert 'href="models/fraud/index.html"' in index and 'href="assets/site.css"' in index

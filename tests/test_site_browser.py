@@ -60,6 +60,7 @@ def build_browsable(reg: Reg) -> None:
 class Served:
     root: Path
     url: str
+    registry: Path = Path()  # the registry the site was built from
     statuses: list[tuple[str, int]] = field(default_factory=list)
 
 
@@ -80,8 +81,8 @@ def site(templates: Templates, tmp_path_factory: pytest.TempPathFactory) -> Iter
     reg = templates.copy("site-browser", build_browsable, base)
     out = base / "public"
     with isolated(base / "home"):
-        build_site(reg.path, out, repo_url="https://github.com/acme/models")
-    served = Served(out, "")
+        build_site(reg.path, out, base_url="/", repo_url="https://github.com/acme/models")
+    served = Served(out, "", registry=reg.path)
     handler = type("Handler", (_Handler,), {"served": served})
 
     def make(*args: Any) -> http.server.SimpleHTTPRequestHandler:
@@ -184,6 +185,29 @@ def test_the_filter_box_filters_and_the_columns_sort(browser: Any, site: Served)
     assert first == sorted(first)
     browser.find_element(By.CSS_SELECTOR, '#models button[data-sort-col="0"]').click()
     assert browser.execute_script(shown) == sorted(first, reverse=True)
+
+
+def test_the_site_opened_as_a_file_has_its_styles_script_charts_and_links(
+    browser: Any, site: Served, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Built without --base-url and opened from disk (file://, no server): the stylesheet
+    applies, the script filters, the charts draw, and a link leads to the model's page."""
+    from selenium.webdriver.common.by import By
+
+    base = tmp_path_factory.mktemp("site-file")
+    out = base / "public"
+    with isolated(base / "home"):
+        build_site(site.registry, out)
+    browser.get((out / "index.html").as_uri())
+    header = "return getComputedStyle(document.querySelector('header')).backgroundColor"
+    assert browser.execute_script(header) not in ("", "rgba(0, 0, 0, 0)")  # site.css applied
+    browser.find_element(By.ID, "filter").send_keys("fraud")
+    assert browser.find_element(By.ID, "filter-status").text == "1 of 4 models"  # site.js ran
+    browser.find_element(By.CSS_SELECTOR, '#models a[href="models/fraud/index.html"]').click()
+    assert browser.current_url == (out / "models/fraud/index.html").as_uri()
+    assert browser.execute_script("return document.querySelectorAll('svg.chart circle').length") > 0
+    severe = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == []
 
 
 def test_each_chart_draws_one_point_per_version_and_the_graph_a_node_per_version(

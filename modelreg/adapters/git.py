@@ -665,6 +665,20 @@ def push_branch(top: Path, remote: str, name: str, *, secret: str | None = None)
         raise ModelregError(f"could not push {name} to {remote}: {reason or 'git push failed'}") from None
 
 
+def branches(top: Path, prefixes: list[str], *, remote: str | None = None) -> dict[str, str]:
+    """{branch name: commit} of the local branches (or ``remote``'s, as last fetched) whose
+    names start with one of ``prefixes`` (``promote/``...)."""
+    base = f"refs/remotes/{remote}/" if remote else "refs/heads/"
+    out = _git_text(
+        top, "for-each-ref", "--format=%(refname)%00%(objectname)", "--", *[base + p for p in prefixes]
+    )
+    found = {}
+    for line in out.splitlines():
+        ref, _, sha = line.partition("\0")
+        found[ref.removeprefix(base)] = sha
+    return found
+
+
 def delete_remote_branch(top: Path, remote: str, name: str) -> None:
     """Best effort: remove branch ``name`` from ``remote`` again."""
     proc.run(["git", "push", "--quiet", "--", remote, f":refs/heads/{name}"], cwd=top, check=False)

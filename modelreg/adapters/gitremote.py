@@ -55,6 +55,12 @@ def is_url(text: str) -> bool:
     return "://" in text or bool(_SCP_LIKE.match(text))
 
 
+def is_bare_repository(path: Path) -> bool:
+    """Whether the folder ``path`` is a bare Git repository (``origin.git``: no work tree), which
+    is read as a Git URL is, never as a registry's work tree."""
+    return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
+
+
 def local_path(url: str) -> Path | None:
     """The folder a local URL (``file://`` or a path) names, its work tree for ``.../.git``;
     None for a network URL."""

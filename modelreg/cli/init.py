@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from modelreg.cli.options import format_option
+from modelreg.domain.layout import WORKFLOW_FILE
 from modelreg.operations.remote import missing_plugin
 from modelreg.operations.scaffold import init
 
@@ -83,6 +84,12 @@ def command(
     if plugin:
         click.echo(f"note: this remote needs {plugin}", err=True)
     click.echo(f"committed {result.commit[:12] if result.commit else ''} modelreg init")
+    if result.action_line is not None:
+        click.echo(
+            f"CI: {WORKFLOW_FILE}:{result.action_line} runs `uses: {result.action}`: change that line to "
+            "pin another ref of the Action, and add `with: {install: SPEC}` under it to install "
+            "modelreg from your own package index (or rerun init with --action / --install)"
+        )
 
 
 def _pair(text: str) -> tuple[str, str]:

@@ -19,9 +19,9 @@ from modelreg.cli.options import format_option, repo_option, say
 )
 @click.option(
     "--base-url",
-    default="/",
-    show_default=True,
-    help="The path the site is served under, e.g. /REPO/ for a GitHub Pages project site.",
+    default=None,
+    help="The path the site is served under, e.g. /REPO/ for a GitHub Pages project site. "
+    "Default: links relative to each page, so the site works opened as a file too.",
 )
 @click.option(
     "--rev",
@@ -40,7 +40,7 @@ from modelreg.cli.options import format_option, repo_option, say
 @repo_option
 @format_option("text", "json")
 def command(
-    output: str, base_url: str, rev: str, repo_url: str | None, full: bool, repo: str, fmt: str
+    output: str, base_url: str | None, rev: str, repo_url: str | None, full: bool, repo: str, fmt: str
 ) -> None:
     """Write a static site of the registry: an index of models (filter box, sortable
     columns), a page per model (versions, metric charts with stage requirements and
@@ -52,7 +52,7 @@ def command(
 
     \b
     Examples:
-      modelreg site -o public/
+      modelreg site -o public/                 # then open public/index.html
       modelreg site -o public/ --base-url /models-registry/ --repo-url https://github.com/acme/models
       python -m http.server -d public 8000     # then open http://127.0.0.1:8000/
     """
@@ -71,6 +71,7 @@ def command(
     )
     if result.removed:
         click.echo(f"removed the pages of {len(result.removed)} model(s) no longer in the registry")
-    click.echo(
-        f"open {result.output}/index.html through a web server (e.g. python -m http.server -d {output})"
-    )
+    if base_url is None:
+        click.echo(f"open {result.output}/index.html in a browser (a file: its links are relative)")
+    else:
+        click.echo(f"serve {result.output} at {base_url} (e.g. python -m http.server -d {output})")

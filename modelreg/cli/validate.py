@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from modelreg.cli.options import format_option, repo_option
 from modelreg.registry import Registry
+
+if TYPE_CHECKING:
+    from modelreg.operations.remote import RemoteCheck
 
 
 @click.command("validate")
@@ -41,10 +45,12 @@ def command(paths: tuple[Path, ...], check_remote: bool, repo: str, fmt: str) ->
     registry = Registry(repo)
     report = registry.validate()
     wanted = [_relative(registry.root, p) for p in paths]
+    remote = None
     if check_remote:
-        from modelreg.operations.remote import missing_in_remote, versions_under
+        from modelreg.operations.remote import remote_check, versions_under
 
-        missing = missing_in_remote(registry.catalog, versions_under(registry.catalog, wanted))
+        remote = remote_check(registry.catalog, versions_under(registry.catalog, wanted))
+        missing = remote.problems
         report = report.model_copy(
             update={"problems": report.problems + missing, "ok": report.ok and not missing}
         )
@@ -66,8 +72,23 @@ def command(paths: tuple[Path, ...], check_remote: bool, repo: str, fmt: str) ->
 
         status = "ok" if report.ok else count(len(report.problems), "problem")
         click.echo(f"validated {count(report.files, 'registry file')}: {status}", err=not report.ok)
+        if remote is not None:
+            click.echo(_remote_line(remote), err=not report.ok)
     if not report.ok:
         sys.exit(1)
+
+
+def _remote_line(remote: RemoteCheck) -> str:
+    from modelreg.domain.escape import terminal
+    from modelreg.render.common import count
+
+    if not remote.versions:
+        return "checked no version in the DVC remote: none is registered under the paths given"
+    missing = sum(p.rule == "remote" for p in remote.problems)
+    status = f"{missing} missing" if missing else "all there"
+    where = terminal(remote.remote)
+    objects, versions = count(remote.objects, "object"), count(remote.versions, "version")
+    return f"checked {objects} of {versions} in the {where}: {status}"
 
 
 def _relative(top: Path, path: Path) -> str:

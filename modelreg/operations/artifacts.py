@@ -532,8 +532,11 @@ def _copy_targets(
     if len(chosen) == 1:
         sel = chosen[0]
         if into or out.is_dir():
+            _check_parent(out)
             return [_copy_target(store, sel, out, posixpath.basename(sel.rel), force=force)]
+        _check_parent(out.parent)
         return [_copy_target(store, sel, out.parent, out.name, force=force)]
+    _check_parent(out)
     if os.path.lexists(out) and not out.is_dir():
         raise InvalidInputError(
             f"{_shown(out)} is a file, but {chosen[0].version.ref} has {len(chosen)} artifacts: "
@@ -674,6 +677,16 @@ def _check_disjoint(targets: list[Target]) -> None:
 
 def _key(target: Target) -> str:
     return target.dest.as_posix().lower()
+
+
+def _check_parent(folder: Path) -> None:
+    """A pull creates at most the folder it writes into, never a chain of them: a mistyped
+    path fails here instead of growing a tree somewhere unexpected."""
+    if not folder.absolute().parent.is_dir():
+        raise InvalidInputError(
+            f"{folder.absolute().parent} does not exist: create it first (mkdir -p {folder}), "
+            "or write under a folder that exists"
+        )
 
 
 def open_artifact(registry: Catalog, ref: str, file: str | None = None) -> BinaryIO:

@@ -173,13 +173,23 @@ def dataset(text: str) -> tuple[str, Dataset]:
     return role, Dataset(name=name, version=version)
 
 
+_FRAMEWORK = re.compile(
+    r"(?P<name>[A-Za-z0-9][A-Za-z0-9._+-]*)(?:==(?P<version>[A-Za-z0-9][A-Za-z0-9.+!_-]*))?"
+)
+
+
 def framework(text: str) -> Framework:
-    """``NAME[==VERSION]``, e.g. ``xgboost==2.1.0``."""
-    name, _, version = text.partition("==")
-    if not name.strip():
-        raise InvalidInputError(f"--framework {text!r}: expected NAME[==VERSION]")
-    _short("--framework", name=name.strip(), version=version.strip())
-    return Framework(name=name.strip(), version=version.strip() or None)
+    """``NAME[==VERSION]``, e.g. ``xgboost==2.1.0``: a package name and a version, as pip pins
+    them (so ``scikit-learn 1.9.1`` is refused with the form to use, not stored as a name)."""
+    found = _FRAMEWORK.fullmatch(text.strip())
+    if found is None:
+        words = re.split(r"\s*(?:==?|\s)\s*", text.strip())
+        example = "==".join(words) if len(words) == 2 and all(words) else "xgboost==2.1.0"
+        raise InvalidInputError(
+            f"--framework {text[:80]!r}: expected NAME==VERSION (or NAME alone), e.g. {example!r}"
+        )
+    _short("--framework", name=found["name"], version=found["version"] or "")
+    return Framework(name=found["name"], version=found["version"])
 
 
 def _short(option: str, **parts: str) -> None:

@@ -1,6 +1,6 @@
 """DVC remotes: proof that pushed bytes are there, and the plugins remote URLs need.
 
-``missing_in_remote`` asks the default remote, without downloading, whether every object of
+``remote_check`` asks the default remote, without downloading, whether every object of
 some versions is there. The rules over DVC's committed configuration are ``dvcconfig``'s.
 """
 
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from pydantic import BaseModel
 
 from modelreg.adapters import dvc
 from modelreg.domain.models import Artifact, ModelVersion
@@ -45,16 +47,32 @@ class _Wanted:
     inner: str | None = None  # a file inside a folder artifact, relative to it
 
 
+class RemoteCheck(BaseModel):
+    """What ``remote_check`` asked the default DVC remote: how many objects of how many
+    versions, the remote, and a problem for each object it lacks."""
+
+    remote: str
+    versions: int
+    objects: int
+    problems: list[Problem]
+
+
 def missing_in_remote(catalog: Catalog, versions: Iterable[ModelVersion | str]) -> list[Problem]:
     """A problem for every artifact object of ``versions`` (ModelVersion or reference) that
-    the default DVC remote lacks: each file, and for a folder its listing and every file in
-    it. Asks for metadata only; downloads at most the (small) listings of folders.
+    the default DVC remote lacks: ``remote_check``'s problems."""
+    return remote_check(catalog, versions).problems
+
+
+def remote_check(catalog: Catalog, versions: Iterable[ModelVersion | str]) -> RemoteCheck:
+    """Whether the default DVC remote holds every artifact object of ``versions``: each file,
+    and for a folder its listing and every file in it. Asks for metadata only; downloads at
+    most the (small) listings of folders.
 
     DvcError when the remote cannot be reached or used at all.
     """
     chosen = [v if isinstance(v, ModelVersion) else catalog.get(v) for v in versions]
     if not chosen:
-        return []
+        return RemoteCheck(remote="", versions=0, objects=0, problems=[])
     refused: list[Problem] = []
     with dvc.object_store(catalog.root) as store:
         wanted: list[_Wanted] = []
@@ -72,9 +90,11 @@ def missing_in_remote(catalog: Catalog, versions: Iterable[ModelVersion | str]) 
                     )
                     continue
                 wanted += [_Wanted(version, artifact, e.md5, e.relpath) for e in entries]
-        present = store.remote_has_all(sorted({w.md5 for w in wanted}))
+        objects = sorted({w.md5 for w in wanted})
+        present = store.remote_has_all(objects)
         label = store.remote_label
-    return [*refused, *(_missing_problem(w, label) for w in wanted if not present[w.md5])]
+    problems = [*refused, *(_missing_problem(w, label) for w in wanted if not present[w.md5])]
+    return RemoteCheck(remote=label, versions=len(chosen), objects=len(objects), problems=problems)
 
 
 def _missing_problem(wanted: _Wanted, remote_label: str) -> Problem:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from pydantic import BaseModel
 
@@ -144,6 +145,11 @@ WORKFLOW_TAIL = """\
   #         BASE_URL: /${{ github.event.repository.name }}/
   #         REPO_URL: ${{ github.server_url }}/${{ github.repository }}
   #       run: modelreg site -o public --base-url "$BASE_URL" --repo-url "$REPO_URL"
+  #     # A MkDocs site of the repository's own (a mkdocs.yml at its top), published beside
+  #     # the registry's under docs/.
+  #     - name: documentation
+  #       if: hashFiles('mkdocs.yml') != ''
+  #       run: pip install mkdocs-material && mkdocs build --strict --site-dir public/docs
   #     - uses: actions/upload-pages-artifact@v4
   #       with:
   #         path: public
@@ -162,6 +168,8 @@ class InitResult(BaseModel):
     remote: str | None
     commit: str | None
     git_initialized: bool
+    action: str = ""  # the Action the workflow uses (`uses:`), when init wrote the workflow
+    action_line: int | None = None  # its line in the workflow: the one to change to pin another
 
     @property
     def changed(self) -> bool:
@@ -220,13 +228,21 @@ def init(
                 pending += [".dvc", ".dvcignore"]
             remote_url = _ensure_remote(top, remote, pending, options)
             commit = git.commit(top, "modelreg init", pending) if pending else None
+    wrote_workflow = WORKFLOW_FILE in pending
     return InitResult(
         root=str(top),
         created=pending,
         remote=remote_url,
         commit=commit,
         git_initialized=git_initialized,
+        action=action if wrote_workflow else "",
+        action_line=_uses_line(files[WORKFLOW_FILE], action) if wrote_workflow else None,
     )
+
+
+def _uses_line(workflow_text: str, action: str) -> int:
+    """The line (from 1) of the check job's ``uses: ACTION``."""
+    return workflow_text.splitlines().index(f"      - uses: {action}") + 1
 
 
 def _files(name: str, workflow_text: str) -> dict[str, str]:
@@ -336,16 +352,35 @@ def default_action() -> str:
 
 
 def _installed_from(direct_url: str | None) -> str | None:
-    """``OWNER/REPO@COMMIT`` when pip installed this from a GitHub repository (PEP 610)."""
+    """``OWNER/REPO@COMMIT`` when pip installed this from a GitHub repository (PEP 610), or
+    from a local checkout of one (its ``origin`` on GitHub, at the checkout's HEAD): a ref that
+    exists, unlike a release tag not published yet."""
     try:
         record = json.loads(direct_url or "null")
     except ValueError:
         return None
-    if not isinstance(record, dict) or not isinstance(record.get("vcs_info"), dict):
+    if not isinstance(record, dict):
+        return None
+    if isinstance(record.get("dir_info"), dict):
+        return _checkout_action(str(record.get("url", "")))
+    if not isinstance(record.get("vcs_info"), dict):
         return None
     commit, url = record["vcs_info"].get("commit_id"), str(record.get("url", ""))
     repo = _github_repo(url)
     return f"{repo}@{commit}" if commit and repo else None
+
+
+def _checkout_action(url: str) -> str | None:
+    """``OWNER/REPO@HEAD`` of the local checkout at the ``file://`` ``url``, when its origin is on GitHub."""
+    if not url.startswith("file://"):
+        return None
+    folder = Path(unquote(urlparse(url).path))
+    if not (folder / ".git").exists():
+        return None
+    origin = git.remote_url(folder, "origin")
+    repo = _github_repo(origin) if origin else None
+    commit = git.head(folder) if repo else None
+    return f"{repo}@{commit}" if repo and commit else None
 
 
 def _github_repo(url: str) -> str | None:

@@ -95,14 +95,14 @@ def build_site(
     output: str | Path,
     *,
     rev: str = "HEAD",
-    base_url: str = "/",
+    base_url: str | None = None,
     repo_url: str | None = None,
     full: bool = False,
     progress: Progress | None = None,
 ) -> SiteBuild:
     """Write the site of the registry at ``path`` as of ``rev`` into ``output``."""
     top = git.root(path)
-    base = checked_base_url(base_url)
+    base = checked_base_url(base_url) if base_url is not None else ""  # "": relative links
     web = checked_repo_url(repo_url) if repo_url else origin_web_url(top)
     commit = git.resolve(top, rev)
     out = Path(output).resolve()

@@ -16,6 +16,7 @@ from modelreg.domain.numbers import number
 from modelreg.queries.card import ModelCard
 from modelreg.render import compare_report
 from modelreg.render.lineage_report import render_mermaid
+from modelreg.render.site import svg
 
 
 @dataclass
@@ -230,12 +231,30 @@ def _markdown_table(headers: list[str], rows: list[list[str]]) -> str:
 _STYLE = (
     "body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
     "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}"
+    "svg.lineage text{font-size:12px;fill:#1b1f24}"
+    "svg.lineage .node rect{stroke:#57606a;stroke-width:1;fill:#eaeef2}"
+    "svg.lineage .node.stage-production rect{fill:#dafbe1;stroke:#1a7f37}"
+    "svg.lineage .node.stage-staging rect{fill:#fff8c5;stroke:#9a6700}"
+    "svg.lineage .node.stage-development rect{fill:#ddf4ff;stroke:#0969da}"
+    "svg.lineage .node.stage-deprecated rect{fill:#ffebe9;stroke:#cf222e}"
+    "svg.lineage .node.external rect{fill:#fff;stroke-dasharray:4 3}"
+    "svg.lineage .edge{fill:none;stroke:#57606a;stroke-width:1.2}svg.lineage .arrow{fill:#57606a}"
 )
 
 
+def _lineage_svg(card: ModelCard) -> str:
+    graph = card.lineage
+    nodes = [
+        svg.Node(n.ref, n.ref, n.stage, f"#{n.ref}", external=n.stage is None)
+        for n in sorted(graph.nodes, key=lambda n: n.distance)
+    ]
+    edges = [svg.Edge(e.parent, e.child, e.relation) for e in graph.edges]
+    return svg.lineage_graph(nodes, edges, title=f"Lineage of {graph.root}")
+
+
 def render_html(card: ModelCard, stream: TextIO) -> None:
-    """A standalone, well-formed HTML page; every string through ``html``. The lineage is a
-    ``<pre class="mermaid">`` block (Mermaid's script renders it where a page loads it)."""
+    """A standalone, well-formed HTML page; every string through ``html``. The lineage is an
+    SVG drawing, the static site's (no script, nothing loaded from the network)."""
     title = html(f"Model card: {card.version.ref}")
     out = [
         "<!DOCTYPE html>",
@@ -252,8 +271,7 @@ def render_html(card: ModelCard, stream: TextIO) -> None:
             head = "".join(f"<th>{html(h)}</th>" for h in b.headers)
             body = "".join("<tr>" + "".join(f"<td>{html(c)}</td>" for c in r) + "</tr>" for r in b.rows)
             out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-        else:
-            lines = "\n".join(html(line) for line in b.text.splitlines())
-            out.append(f'<pre class="mermaid">\n{lines}\n</pre>')
+        else:  # the lineage, drawn as the static site draws it (no script needed)
+            out.append(_lineage_svg(card))
     out += ["</body>", "</html>"]
     stream.write("\n".join(out) + "\n")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import lru_cache
 
@@ -35,13 +35,23 @@ _LINKABLE = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%+
 class SiteContext:
     """What every page needs besides its data: where the site lives and what it was built from."""
 
-    base_url: str  # ends with "/": "/" or "/project/" or "https://host/path/"
+    # "/", "/project/" or "https://host/path/" (ends with "/"); "" for links relative to each
+    # page, naming index.html, so the site also works opened as a file
+    base_url: str
     registry: str  # the registry's name (registry.yaml)
     commit: str  # the commit the site shows
     repo_url: str | None = None  # the repository's web page (https://github.com/OWNER/NAME)
+    here: str = ""  # the folder of the page being written ("models/NAME/"), for relative links
 
     def url(self, path: str = "") -> str:
-        return self.base_url + path
+        if self.base_url:
+            return self.base_url + path
+        up = "../" * self.here.count("/")
+        return up + (path + "index.html" if path == "" or path.endswith("/") else path)
+
+    def at(self, here: str) -> SiteContext:
+        """This context for the page in folder ``here``."""
+        return replace(self, here=here)
 
     def model_url(self, name: str) -> str:
         return self.url(model_path(name))

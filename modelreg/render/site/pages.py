@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
+from modelreg.documents.signature import describe, fields
 from modelreg.domain import semver
 from modelreg.domain.models import Dataset, ModelVersion
 from modelreg.history.approval import AuditRecord, approval_names, name_of
 from modelreg.history.engine import Event
 from modelreg.queries.deployments import Running
 from modelreg.queries.site import ModelView
+from modelreg.render.common import count
 from modelreg.render.site import svg
 from modelreg.render.site.html import (
     SiteContext,
@@ -111,7 +113,7 @@ def dataset_uses(view: ModelView) -> list[dict[str, Any]]:
 def index_page(rows: list[dict[str, Any]], site: SiteContext) -> str:
     body = [
         f"<h1>{e(site.registry)}</h1>",
-        f"<p>{len(rows)} models, {sum(r['versions'] for r in rows)} versions.</p>",
+        f"<p>{count(len(rows), 'model')}, {count(sum(r['versions'] for r in rows), 'version')}.</p>",
         '<div class="filter"><label for="filter">Filter models</label> '
         '<input id="filter" type="search" data-filter-table="models" autocomplete="off" '
         'placeholder="name, owner, stage, version…"> '
@@ -170,12 +172,13 @@ def _runs_in_cell(name: str, deployed: dict[str, str], site: SiteContext) -> str
 
 def model_pages(view: ModelView, site: SiteContext) -> Iterator[tuple[str, str]]:
     """(path, HTML) of the model's page and of each of its versions' pages."""
-    yield model_path(view.name) + "index.html", model_page(view, site)
+    yield model_path(view.name) + "index.html", model_page(view, site.at(model_path(view.name)))
     history = _events_by_version(view.events)
     for version in view.versions:
+        folder = version_path(view.name, version.version)
         yield (
-            version_path(view.name, version.version) + "index.html",
-            version_page(view, version, history.get(version.version, []), site),
+            folder + "index.html",
+            version_page(view, version, history.get(version.version, []), site.at(folder)),
         )
 
 
@@ -248,7 +251,7 @@ def _versions_table(view: ModelView, site: SiteContext) -> str:
     return table(
         headers,
         rows,
-        caption=f"{len(view.versions)} versions, newest first",
+        caption=f"{count(len(view.versions), 'version')}, newest first",
         table_id="versions",
         numeric=range(4, 4 + len(metrics)),
     )
@@ -409,7 +412,9 @@ def _lineage(view: ModelView, site: SiteContext) -> str:
         nodes.append(svg.Node(ref, ref, None, site.ref_url(ref), external=True))
     for v in view.versions:
         nodes.append(svg.Node(v.ref, v.version, v.stage, site.version_url(v.name, v.version)))
-    drawing = svg.lineage_graph(nodes, edges, title=f"Lineage of {view.name}: {len(view.versions)} versions")
+    drawing = svg.lineage_graph(
+        nodes, edges, title=f"Lineage of {view.name}: {count(len(view.versions), 'version')}"
+    )
     note = (
         '<p class="legend">Boxes are versions (coloured by stage); '
         "a dashed box is a parent from another model.</p>"
@@ -430,6 +435,7 @@ def version_page(view: ModelView, v: ModelVersion, history: list[Event], site: S
     sections = [
         "\n".join(card),
         _section("artifacts", "Artifacts", _artifacts(v, site)),
+        *([_signature(v)] if m.signature is not None else []),
         _section("metrics", "Metrics and parameters", _metrics(v)),
         _section("data", "Data", _data(v, site)),
         _section("lineage", "Parents and children", _relatives(view, v, site)),
@@ -440,7 +446,6 @@ def version_page(view: ModelView, v: ModelVersion, history: list[Event], site: S
     extra = {
         "intended-use": m.intended_use or None,
         "limitations": m.limitations or None,
-        "signature": m.signature.model_dump(mode="json", exclude_none=True) if m.signature else None,
         "dependencies": m.dependencies or None,
         "code": m.code.model_dump(mode="json", exclude_none=True) if m.code else None,
         "run": m.run.model_dump(mode="json", exclude_none=True) if m.run else None,
@@ -457,6 +462,18 @@ def version_page(view: ModelView, v: ModelVersion, history: list[Event], site: S
             sections.append(_section(key, title, f"<pre>{_pre(text)}</pre>"))
     crumbs = [(site.model_url(v.name), v.name), (site.version_url(v.name, v.version), v.version)]
     return page(site, title=v.ref, crumbs=crumbs, body="\n".join(sections))
+
+
+def _signature(v: ModelVersion) -> str:
+    """The inputs and outputs as a table: side, name, type (with the shape of a tensor)."""
+    assert v.manifest.signature is not None
+    rows = [
+        [e(side), f"<code>{e(f.name)}</code>" if f.name else "-", e(describe(f))]
+        for side in ("inputs", "outputs")
+        for f in fields(getattr(v.manifest.signature, side))
+    ]
+    listing = table(["", "Name", "Type"], rows, caption="Inputs and outputs", sortable=False)
+    return _section("signature", "Signature", listing)
 
 
 def _pre(text: str) -> str:
@@ -500,13 +517,14 @@ def _artifacts(v: ModelVersion, site: SiteContext) -> str:
     listing = table(
         ["Path", "MD5", "Size"], rows, caption="Files tracked by DVC", sortable=False, numeric=[2]
     )
-    repo = site.repo_url or "REGISTRY_REPO_URL"
+    # Without the registry's URL (no --repo-url, no GitHub origin), `dvc get .` in a clone
+    repo, where = (site.repo_url, "from anywhere") if site.repo_url else (".", "in the clone")
     dvc = "\n".join(f"dvc get {repo} {a.path} --rev {site.commit[:12]}" for a in v.manifest.artifacts)
     return (
         listing
         + "<p>Fetch them, md5-verified, in a clone of the registry:</p>"
         + f"<pre><code>modelreg pull {e(v.ref)} -o {e(v.name)}-{e(v.version)}/</code></pre>"
-        + "<p>or without modelreg:</p>"
+        + f"<p>or without modelreg, {where}:</p>"
         + f"<pre><code>{_pre(dvc)}</code></pre>"
     )
 
@@ -634,6 +652,7 @@ def _history(events: list[Event], site: SiteContext) -> str:
 
 def dataset_page(name: str, uses: list[dict[str, Any]], site: SiteContext) -> tuple[str, str]:
     """(path, HTML) of the page of dataset ``name``: every version trained or evaluated on it."""
+    site = site.at(dataset_path(name))
     uses = sorted(uses, key=lambda u: (u["dv"], u["model"], semver.sort_key(u["version"]), u["role"]))
     rows = [
         [

@@ -123,7 +123,7 @@ def metric_chart(chart: Chart, *, chart_id: str) -> str:
         return TOP + scale.share(value) * plot_h
 
     goal = f", goal: {chart.goal}" if chart.goal else ""
-    title = f"{chart.metric} over {n} versions{goal}"
+    title = f"{chart.metric} over {n} version{'' if n == 1 else 's'}{goal}"
     parts = [
         f'<svg class="chart" id="{chart_id}" data-metric="{e(chart.metric)}" role="group" '
         f'aria-labelledby="{chart_id}-title" viewBox="0 0 {WIDTH} {HEIGHT}" '
