@@ -1,4 +1,4 @@
-"""Issue 11's findings 1-8, one named regression test each, and their legitimate twins.
+"""Eight known attacks on the gate, one named regression test each, and their legitimate twins.
 
 Each attack is built on a real registry (real Git, real DVC objects, a local remote) copied
 from gate_attacks' session base, and judged by ``modelreg check --base main --format json``

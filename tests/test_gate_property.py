@@ -614,7 +614,7 @@ FRAUD_WITH_1_4_0_IN_PRODUCTION = [
 
 @settings(PROFILE, suppress_health_check=RELAXED)
 @given_(remote_on=st.booleans(), ops=SEQUENCES)
-# Issue 11's findings, so that every run tries them (8, a fork point before init, is not a
+# The attacks of test_gate_findings, so that every run tries them (8, a fork point before init, is not a
 # branch edit: see test_gate_findings).
 @example(remote_on=False, ops=[("policy", "initial", "production", [], 0)])  # 1
 @example(  # 2: a direct move and its revert land by fast-forward; then the move "returns"
